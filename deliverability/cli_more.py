@@ -1,0 +1,51 @@
+"""Commands beyond catalog/ingest/status/report: dashboard, spikes, review, notes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+from deliverability.cli import command
+from deliverability.settings import ROOT, db_path
+
+
+def add_more_commands(sub, store_options, fmt, filters) -> None:
+    dash = sub.add_parser("dashboard", help="start the Streamlit dashboard on the store")
+    store_options(dash)
+    dash.add_argument("--port", type=int, default=8501)
+    dash.add_argument(
+        "--demo",
+        action="store_true",
+        help="load the bundled sample logs first if the store is empty",
+    )
+    dash.add_argument("--headless", action="store_true", help="do not open a browser")
+    dash.set_defaults(handler="dashboard")
+
+
+@command("dashboard")
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    path = db_path(args.db).resolve()
+    if args.demo:
+        from deliverability.demo import load_demo
+
+        load_demo(path, catalog_extra=args.catalog_extra)
+    env = {**os.environ, "DELIVERABILITY_DB": str(path)}
+    if args.catalog_extra:
+        env["DELIVERABILITY_CATALOG_EXTRA"] = str(args.catalog_extra)
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "dashboard" / "app.py"),
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true" if args.headless or os.environ.get("CI") else "false",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    print(f"dashboard on http://localhost:{args.port} (store: {path})", file=sys.stderr)
+    return subprocess.call(cmd, env=env)

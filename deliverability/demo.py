@@ -1,0 +1,33 @@
+"""Load the bundled sample logs into an empty store (dashboard --demo)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from deliverability.ingest import ingest_file
+from deliverability.settings import SAMPLE_LOGS_DIR
+from deliverability.store import Store
+
+SAMPLE_SUFFIXES = (".csv", ".json", ".ndjson", ".jsonl", ".xml", ".gz", ".txt", ".parquet")
+
+
+def sample_files(directory: Path = SAMPLE_LOGS_DIR) -> list[Path]:
+    return sorted(
+        p for p in directory.rglob("*") if p.is_file() and p.name.endswith(SAMPLE_SUFFIXES)
+    )
+
+
+def load_demo(path: Path, catalog_extra: str | None = None) -> None:
+    store = Store.open(path, catalog_extra=Path(catalog_extra) if catalog_extra else None)
+    try:
+        has_data = store.con.execute("SELECT count(*) FROM messages").fetchone()[0]
+        if has_data:
+            print(f"{path}: store has data already; not loading the samples", file=sys.stderr)
+            return
+        for sample in sample_files():
+            result = ingest_file(store, sample)
+            for error in result.errors:
+                print(error, file=sys.stderr)
+    finally:
+        store.close()

@@ -1,0 +1,35 @@
+"""Readers turn a file in a provider's native format into canonical staged rows.
+
+The format is recognised from the content (never the file name); --format-hint overrides.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from deliverability.readers import canonical
+from deliverability.readers.base import Sniff, UnreadableFile
+
+# Most specific first: the canonical reader accepts anything with canonical column names.
+READERS: list[ModuleType] = [canonical]
+
+
+def reader_names() -> list[str]:
+    return [r.NAME for r in READERS]
+
+
+def choose_reader(s: Sniff, hint: str | None = None) -> ModuleType:
+    if hint:
+        for reader in READERS:
+            if reader.NAME == hint:
+                return reader
+        raise UnreadableFile(
+            f"{s.path}: unknown --format-hint {hint!r} (one of: {', '.join(reader_names())})"
+        )
+    for reader in READERS:
+        if reader.detect(s):
+            return reader
+    if not s.text.strip():
+        raise UnreadableFile(f"{s.path}: the file is empty")
+    expected = "; ".join(f"{r.NAME}: {r.DESCRIPTION}" for r in READERS)
+    raise UnreadableFile(f"{s.path}: unrecognised format. Expected one of: {expected}")

@@ -1,0 +1,170 @@
+"""What every reader shares: the sniffed start of a file, options, and the staging contract.
+
+A reader turns one file into TEMP TABLE `stage` on the connection it is given, with one row
+per record read (file order), all text, in the canonical columns below. It never decides
+what is valid or new: ingest.py does that for every reader alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# The staging table every reader fills. `line` is the record's line (or record) number in
+# the file; `reject_reason` is set by the reader for records it could not take apart.
+STAGE_COLUMNS = (
+    "line",
+    "raw",
+    "reject_reason",
+    "has_send",
+    "has_event",
+    "message_id",
+    "provider",
+    "channel",
+    "sent_at",
+    "sender",
+    "recipient",
+    "country",
+    "carrier",
+    "campaign",
+    "segments",
+    "event_at",
+    "status_code",
+    "status_text",
+    "event_carrier",
+    "upstream_provider",
+    "upstream_code",
+    "tz",
+)
+
+SEND_COLUMNS = (
+    "message_id",
+    "provider",
+    "channel",
+    "sent_at",
+    "sender",
+    "recipient",
+    "country",
+    "carrier",
+    "campaign",
+    "segments",
+)
+EVENT_COLUMNS = (
+    "message_id",
+    "provider",
+    "channel",
+    "event_at",
+    "status_code",
+    "status_text",
+    "carrier",
+)
+
+SNIFF_BYTES = 64 * 1024
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be read or recognised. The message is one line and names the file."""
+
+
+@dataclass
+class ReadOptions:
+    kind: str = "auto"  # sends | events | auto
+    provider: str | None = None
+    channel: str | None = None
+    timezone: str = "UTC"
+    format_hint: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)  # canonical column -> file column
+
+    def fingerprint(self) -> str:
+        return json.dumps(
+            [
+                self.kind,
+                self.provider,
+                self.channel,
+                self.timezone,
+                self.format_hint,
+                sorted(self.mapping.items()),
+            ]
+        )
+
+
+@dataclass
+class Sniff:
+    """The first bytes of a file, decompressed, and what they look like."""
+
+    path: Path
+    compressed: bool
+    head: bytes
+    text: str
+
+    @property
+    def is_parquet(self) -> bool:
+        return self.head[:4] == b"PAR1"
+
+    @property
+    def first_char(self) -> str:
+        stripped = self.text.lstrip("\ufeff \t\r\n")
+        return stripped[:1]
+
+    @property
+    def looks_json(self) -> bool:
+        return self.first_char in ("{", "[")
+
+    @property
+    def looks_xml(self) -> bool:
+        return self.first_char == "<"
+
+    def first_json(self) -> dict | None:
+        """The first JSON object in the file, if the first line or array element parses."""
+        text = self.text.lstrip("\ufeff \t\r\n")
+        decoder = json.JSONDecoder()
+        try:
+            if text.startswith("["):
+                text = text[1:].lstrip()
+            obj, _ = decoder.raw_decode(text)
+        except ValueError:
+            return None
+        return obj if isinstance(obj, dict) else None
+
+    def csv_header(self) -> list[str]:
+        lines = self.text.lstrip("\ufeff").splitlines()
+        if not lines:
+            return []
+        try:
+            dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t|")
+        except csv.Error:
+            dialect = csv.excel
+        return [h.strip() for h in next(csv.reader(io.StringIO(lines[0]), dialect), [])]
+
+
+def sniff(path: Path) -> Sniff:
+    try:
+        with open(path, "rb") as fh:
+            start = fh.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise UnreadableFile(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    compressed = start[:2] == b"\x1f\x8b"
+    head = start
+    if compressed:
+        try:
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(SNIFF_BYTES)
+        except (OSError, EOFError) as exc:
+            raise UnreadableFile(f"{path}: broken gzip file: {exc}") from exc
+    if head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff"):
+        text = head.decode("utf-16", errors="replace")
+    else:
+        text = head.decode("utf-8", errors="replace")
+    return Sniff(path=path, compressed=compressed, head=head, text=text)
+
+
+def lower_map(names: list[str]) -> dict[str, int]:
+    """Header name (trimmed, lower-case) -> position; the first of repeated names wins."""
+    found: dict[str, int] = {}
+    for i, name in enumerate(names):
+        found.setdefault(name.strip().lstrip("\ufeff").lower(), i)
+    return found

@@ -1,0 +1,56 @@
+"""Where the store lives and the few settings every entry point shares.
+
+Each setting has a command-line flag and an environment variable; the flag wins.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG_DIR = ROOT / "catalog"
+SAMPLE_LOGS_DIR = ROOT / "sample_logs"
+
+DEFAULT_DB = Path("data") / "deliverability.duckdb"
+
+# Uploads larger than this are refused before any byte is parsed (DELIVERABILITY_MAX_UPLOAD_MB).
+DEFAULT_MAX_UPLOAD_MB = 2048
+# A compressed file may expand to at most this much (DELIVERABILITY_MAX_DECOMPRESSED_MB):
+# a gzip bomb stops here instead of filling the disk.
+DEFAULT_MAX_DECOMPRESSED_MB = 8192
+
+
+def db_path(flag: str | os.PathLike | None = None) -> Path:
+    """The store file: --db, else $DELIVERABILITY_DB, else data/deliverability.duckdb."""
+    chosen = flag or os.environ.get("DELIVERABILITY_DB") or DEFAULT_DB
+    return Path(chosen)
+
+
+def catalog_extra(flag: str | os.PathLike | None = None) -> Path | None:
+    """The user's own catalog file: --catalog-extra, else $DELIVERABILITY_CATALOG_EXTRA."""
+    chosen = flag or os.environ.get("DELIVERABILITY_CATALOG_EXTRA")
+    return Path(chosen) if chosen else None
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a whole number of megabytes, not {raw!r}") from exc
+
+
+def max_upload_bytes() -> int:
+    return _int_env("DELIVERABILITY_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB) * 1024 * 1024
+
+
+def max_decompressed_bytes() -> int:
+    return _int_env("DELIVERABILITY_MAX_DECOMPRESSED_MB", DEFAULT_MAX_DECOMPRESSED_MB) * 1024 * 1024
+
+
+def recipient_salt() -> str | None:
+    """Secret for --hash-recipients ($DELIVERABILITY_RECIPIENT_SALT)."""
+    return os.environ.get("DELIVERABILITY_RECIPIENT_SALT") or None

@@ -1,0 +1,46 @@
+-- Validate and type the staged rows of one file (TEMP TABLE stage, from a reader).
+-- Every staged row gets exactly one fate here: a reject reason, or a send and/or an event.
+-- Parameters: $tz, the time zone for naive timestamps (a reader may set one per row).
+CREATE OR REPLACE TEMP TABLE typed AS
+WITH parsed AS (
+    SELECT
+        line, raw, reject_reason, has_send, has_event,
+        nz(message_id) AS message_id,
+        lower(nz(provider)) AS provider,
+        lower(nz(channel)) AS channel,
+        nz(sent_at) AS sent_raw,
+        parse_ts(sent_at, coalesce(tz, $tz)) AS sent_ts,
+        nz(event_at) AS event_raw,
+        parse_ts(event_at, coalesce(tz, $tz)) AS event_ts,
+        nz(sender) AS sender,
+        norm_number(recipient) AS recipient,
+        upper(nz(country)) AS country,
+        nz(carrier) AS carrier,
+        nz(campaign) AS campaign,
+        nz(segments) AS segments_raw,
+        try_cast(try_cast(nz(segments) AS DOUBLE) AS INTEGER) AS segments,
+        norm_code(status_code) AS status_code,
+        nz(status_text) AS status_text,
+        nz(event_carrier) AS event_carrier,
+        lower(nz(upstream_provider)) AS upstream_provider,
+        norm_code(upstream_code) AS upstream_code
+    FROM stage
+)
+SELECT *,
+    CASE
+        WHEN reject_reason IS NOT NULL THEN reject_reason
+        WHEN message_id IS NULL THEN 'missing message_id'
+        WHEN provider IS NULL THEN 'missing provider'
+        WHEN has_send AND sent_raw IS NULL THEN 'missing sent_at'
+        WHEN has_send AND sent_ts IS NULL THEN 'unparseable sent_at ' || left(sent_raw, 80)
+        WHEN has_send AND NOT plausible_ts(sent_ts)
+            THEN 'implausible sent_at ' || left(sent_raw, 80) || ' (before 2000 or over 2 years ahead)'
+        WHEN has_event AND event_raw IS NULL THEN 'missing event_at'
+        WHEN has_event AND event_ts IS NULL THEN 'unparseable event_at ' || left(event_raw, 80)
+        WHEN has_event AND NOT plausible_ts(event_ts)
+            THEN 'implausible event_at ' || left(event_raw, 80) || ' (before 2000 or over 2 years ahead)'
+        WHEN NOT has_send AND NOT has_event THEN 'no send time and no status code'
+        WHEN segments_raw IS NOT NULL AND segments IS NULL
+            THEN 'segments is not a number: ' || left(segments_raw, 40)
+    END AS reason
+FROM parsed;

@@ -1,0 +1,91 @@
+-- Re-derive messages for the keys in TEMP table affected(provider, message_id).
+--
+-- A message's final status is its latest event whose catalog entry is final; with no final
+-- event, its latest event; with no event at all, outcome no_report. Ties at the same time
+-- go to the more decisive outcome, then the higher code (Salesforce's own rule).
+-- Codes resolve on (provider, channel, code), then the provider's '*' entry, then the
+-- upstream network's code (Chirp's Telnyx code). A code nothing resolves is 'unknown'.
+
+CREATE OR REPLACE TEMP TABLE affected_events AS
+SELECT e.* FROM events e SEMI JOIN affected a USING (provider, message_id);
+
+CREATE OR REPLACE TEMP TABLE resolved_codes AS
+WITH keys AS (
+    SELECT DISTINCT provider, channel, status_code, upstream_provider, upstream_code
+    FROM affected_events
+),
+primary_codes AS (SELECT * FROM codes WHERE variant = 0)
+SELECT k.*,
+    coalesce(c.outcome, s.outcome, uc.outcome, us.outcome) AS outcome,
+    coalesce(c.category, s.category, uc.category, us.category) AS category,
+    coalesce(c.final, s.final, uc.final, us.final, false) AS is_final
+FROM keys k
+LEFT JOIN primary_codes c
+    ON c.provider = k.provider AND c.channel = k.channel AND c.code = k.status_code
+LEFT JOIN primary_codes s
+    ON s.provider = k.provider AND s.channel = '*' AND s.code = k.status_code
+LEFT JOIN primary_codes uc
+    ON uc.provider = k.upstream_provider AND uc.channel = k.channel AND uc.code = k.upstream_code
+LEFT JOIN primary_codes us
+    ON us.provider = k.upstream_provider AND us.channel = '*' AND us.code = k.upstream_code;
+
+CREATE OR REPLACE TEMP TABLE event_summary AS
+SELECT
+    e.provider, e.message_id,
+    count(*) AS event_count,
+    min(e.event_at) AS first_event_at,
+    arg_max(
+        {'code': e.status_code, 'upstream_code': e.upstream_code, 'status_text': e.status_text,
+         'event_at': e.event_at, 'outcome': r.outcome, 'category': r.category},
+        (r.is_final, e.event_at,
+         CASE r.outcome WHEN 'delivered' THEN 3 WHEN 'failed' THEN 3 WHEN 'unconfirmed' THEN 2
+                        WHEN 'pending' THEN 1 ELSE 0 END,
+         e.status_code)
+    ) AS fin,
+    arg_max(e.channel, e.event_at) FILTER (WHERE e.channel IS NOT NULL) AS channel,
+    arg_max(e.carrier, e.event_at) FILTER (WHERE e.carrier IS NOT NULL) AS carrier,
+    arg_max(e.sender, e.event_at) FILTER (WHERE e.sender IS NOT NULL) AS sender,
+    arg_max(e.recipient, e.event_at) FILTER (WHERE e.recipient IS NOT NULL) AS recipient,
+    arg_max(e.country, e.event_at) FILTER (WHERE e.country IS NOT NULL) AS country,
+    arg_max(e.campaign, e.event_at) FILTER (WHERE e.campaign IS NOT NULL) AS campaign,
+    max(e.segments) AS segments
+FROM affected_events e
+JOIN resolved_codes r
+    ON r.provider = e.provider
+    AND r.channel IS NOT DISTINCT FROM e.channel
+    AND r.status_code = e.status_code
+    AND r.upstream_provider IS NOT DISTINCT FROM e.upstream_provider
+    AND r.upstream_code IS NOT DISTINCT FROM e.upstream_code
+GROUP BY e.provider, e.message_id;
+
+DELETE FROM messages m WHERE EXISTS (
+    SELECT 1 FROM affected a WHERE a.provider = m.provider AND a.message_id = m.message_id
+);
+
+INSERT INTO messages
+SELECT
+    a.provider, a.message_id,
+    coalesce(s.channel, g.channel) AS channel,
+    coalesce(s.sent_at, g.first_event_at) AS message_at,
+    s.sent_at,
+    s.message_id IS NOT NULL AS has_send,
+    coalesce(g.event_count, 0) AS event_count,
+    coalesce(s.sender, g.sender) AS sender,
+    coalesce(s.recipient, g.recipient) AS recipient,
+    coalesce(s.country, g.country) AS country,
+    coalesce(s.carrier, g.carrier) AS carrier,
+    coalesce(s.campaign, g.campaign) AS campaign,
+    coalesce(s.segments, g.segments) AS segments,
+    g.fin.code AS code,
+    g.fin.upstream_code AS upstream_code,
+    g.fin.status_text AS status_text,
+    g.fin.event_at AS final_at,
+    CASE WHEN g.event_count IS NULL THEN 'no_report'
+         WHEN g.fin.outcome IS NULL THEN 'unknown'
+         ELSE g.fin.outcome END AS outcome,
+    CASE WHEN g.event_count IS NULL THEN 'no_report'
+         WHEN g.fin.category IS NULL THEN 'uncatalogued'
+         ELSE g.fin.category END AS category
+FROM affected a
+LEFT JOIN sends s ON s.provider = a.provider AND s.message_id = a.message_id
+LEFT JOIN event_summary g ON g.provider = a.provider AND g.message_id = a.message_id;

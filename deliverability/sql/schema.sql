@@ -1,0 +1,69 @@
+-- The store's tables. Timestamps are UTC, stored as TIMESTAMP (no zone) so that nothing
+-- depends on a session's time zone. Schema version 1.
+
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+
+-- The code catalog as loaded from catalog/*.csv (+ the user's extra file).
+CREATE TABLE IF NOT EXISTS codes (
+    provider VARCHAR NOT NULL, channel VARCHAR NOT NULL, code VARCHAR NOT NULL,
+    variant INTEGER NOT NULL, context VARCHAR, section VARCHAR, name VARCHAR,
+    description VARCHAR, advice VARCHAR, provider_status VARCHAR, outcome VARCHAR,
+    category VARCHAR, final BOOLEAN, retryable BOOLEAN, source VARCHAR, note VARCHAR,
+    origin VARCHAR,
+    PRIMARY KEY (provider, channel, code, variant)
+);
+
+-- One row per file that went in (committed with the file's rows, never without them).
+CREATE TABLE IF NOT EXISTS ingests (
+    ingest_id INTEGER PRIMARY KEY, file_name VARCHAR, path VARCHAR, fingerprint VARCHAR,
+    kind VARCHAR, reader VARCHAR, provider VARCHAR, rows_read BIGINT, loaded BIGINT,
+    duplicates BIGINT, rejected BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS sends (
+    provider VARCHAR NOT NULL, message_id VARCHAR NOT NULL, channel VARCHAR,
+    sent_at TIMESTAMP NOT NULL, sender VARCHAR, recipient VARCHAR, country VARCHAR,
+    carrier VARCHAR, campaign VARCHAR, segments INTEGER, ingest_id INTEGER
+);
+
+-- Delivery events. Identity: (provider, message_id, event_at, status_code).
+-- recipient..segments are what a delivery report says about the message itself; they fill
+-- the message when there is no send row. upstream_* keep the code of the network a
+-- provider resells (Chirp on Telnyx).
+CREATE TABLE IF NOT EXISTS events (
+    provider VARCHAR NOT NULL, message_id VARCHAR NOT NULL, channel VARCHAR,
+    event_at TIMESTAMP NOT NULL, status_code VARCHAR NOT NULL, status_text VARCHAR,
+    carrier VARCHAR, upstream_provider VARCHAR, upstream_code VARCHAR, sender VARCHAR,
+    recipient VARCHAR, country VARCHAR, campaign VARCHAR, segments INTEGER, ingest_id INTEGER
+);
+
+-- Rows that could not be stored, with why. Nothing read is ever silently dropped.
+CREATE TABLE IF NOT EXISTS quarantine (
+    ingest_id INTEGER, file_name VARCHAR, line BIGINT, raw VARCHAR, reason VARCHAR
+);
+
+-- One row per message (provider, message_id) with its final status: derived from sends,
+-- events and codes, and kept up to date at ingest so that every view reads one table.
+CREATE TABLE IF NOT EXISTS messages (
+    provider VARCHAR NOT NULL, message_id VARCHAR NOT NULL, channel VARCHAR,
+    message_at TIMESTAMP,        -- send time, else the first event's time
+    sent_at TIMESTAMP, has_send BOOLEAN, event_count INTEGER,
+    sender VARCHAR, recipient VARCHAR, country VARCHAR, carrier VARCHAR, campaign VARCHAR,
+    segments INTEGER,
+    code VARCHAR,                -- the final status's code; NULL without any event
+    upstream_code VARCHAR, status_text VARCHAR, final_at TIMESTAMP,
+    outcome VARCHAR,             -- delivered|failed|pending|unconfirmed|no_report|unknown
+    category VARCHAR             -- the catalog category; no_report / uncatalogued otherwise
+);
+
+-- Country of an E.164 prefix, computed once per distinct prefix with phonenumbers.
+CREATE TABLE IF NOT EXISTS country_prefixes (prefix VARCHAR PRIMARY KEY, country VARCHAR);
+
+-- Saved --map column mappings, reusable by name (--mapping NAME).
+CREATE TABLE IF NOT EXISTS mappings (name VARCHAR PRIMARY KEY, spec VARCHAR, created_at TIMESTAMP);
+
+-- Reviewers' notes on a week, code, carrier or campaign.
+CREATE TABLE IF NOT EXISTS notes (
+    note_id INTEGER PRIMARY KEY, scope VARCHAR, subject VARCHAR, week VARCHAR,
+    body VARCHAR, author VARCHAR, created_at TIMESTAMP
+);

@@ -1,0 +1,176 @@
+"""The DuckDB store: opening it, its schema, the catalog inside it, and derived messages.
+
+Everything that writes lives here and in ingest.py; views read through queries/.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from deliverability.catalog import PUBLIC_FIELDS, Catalog
+from deliverability.settings import catalog_extra as default_catalog_extra
+
+SCHEMA_VERSION = 1
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+
+class StoreBusy(RuntimeError):
+    """Another process has the store open for writing."""
+
+
+def sql_text(name: str) -> str:
+    return resources.files("deliverability").joinpath("sql", name).read_text(encoding="utf-8")
+
+
+def _busy_message(path: Path, exc: Exception) -> str:
+    pid = re.search(r"PID (\d+)", str(exc))
+    holder = f" (process {pid.group(1)})" if pid else ""
+    return (
+        f"store is busy: {path} is open in another process{holder}, for example a running "
+        "dashboard. Upload through the dashboard, stop it, or retry with --wait SECONDS."
+    )
+
+
+def connect(path: Path, read_only: bool = False, wait: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file, waiting up to `wait` seconds while another process holds it."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreBusy(_busy_message(path, exc)) from exc
+            time.sleep(0.25)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def prepare_connection(con: duckdb.DuckDBPyConnection) -> None:
+    """Per-connection setup (macros are TEMP): call on every cursor that ingests."""
+    con.execute(sql_text("macros.sql"))
+
+
+class Store:
+    """An open store. One per process; cursors from `cursor()` for other threads.
+
+    Writes are serialised by `write_lock`: DuckDB lets readers go on during a write, but two
+    writers in one process would conflict.
+    """
+
+    write_lock = threading.RLock()
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, catalog: Catalog):
+        self.con = con
+        self.path = path
+        self.catalog = catalog
+
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        catalog_extra: Path | None = None,
+        wait: float = 0.0,
+    ) -> Store:
+        extra = catalog_extra or default_catalog_extra()
+        con = connect(path, wait=wait)
+        prepare_connection(con)
+        con.execute(sql_text("schema.sql"))
+        store = cls(con, path, Catalog.load(extra))
+        store._migrate()
+        store._sync_catalog(extra)
+        return store
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = self.con.cursor()
+        cur.execute("SET TimeZone = 'UTC'")
+        prepare_connection(cur)
+        return cur
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- metadata ---------------------------------------------------------------------------
+
+    def meta(self, key: str, con: duckdb.DuckDBPyConnection | None = None) -> str | None:
+        row = (con or self.con).execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str, con: duckdb.DuckDBPyConnection | None = None) -> None:
+        (con or self.con).execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, str(value)]
+        )
+
+    def version(self, con: duckdb.DuckDBPyConnection | None = None) -> int:
+        """Bumped by every change; views cache results on it."""
+        return int(self.meta("store_version", con) or 0)
+
+    def bump_version(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.set_meta("store_version", str(self.version(con) + 1), con)
+
+    def _migrate(self) -> None:
+        found = self.meta("schema_version")
+        if found is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+        elif int(found) > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path} has schema version {found}; this release knows up to "
+                f"{SCHEMA_VERSION}. Upgrade deliverability to open it."
+            )
+        # Future versions: step through migrations from int(found) to SCHEMA_VERSION here.
+
+    # -- catalog ----------------------------------------------------------------------------
+
+    def _sync_catalog(self, extra: Path | None) -> None:
+        """Reload `codes` when the catalog files changed, and re-derive every message."""
+        fingerprint = Catalog.fingerprint(extra)
+        if self.meta("catalog_fingerprint") == fingerprint:
+            return
+        with self.write_lock, self.transaction(self.con) as con:
+            con.execute("DELETE FROM codes")
+            columns = [c for c in PUBLIC_FIELDS]
+            rows = [[getattr(e, c) for c in columns] for e in self.catalog.entries]
+            con.executemany(
+                f"INSERT INTO codes ({', '.join(columns)}) "  # noqa: S608 - fixed column names
+                f"VALUES ({', '.join('?' for _ in columns)})",
+                rows,
+            )
+            self.set_meta("catalog_fingerprint", fingerprint, con)
+            self.refresh_all_messages(con)
+            self.bump_version(con)
+
+    # -- transactions and derived tables ----------------------------------------------------
+
+    @staticmethod
+    @contextmanager
+    def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    def refresh_messages(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Re-derive the messages listed in TEMP table `affected(provider, message_id)`."""
+        con.execute(sql_text("refresh_messages.sql"))
+
+    def refresh_all_messages(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE affected AS "
+            "SELECT provider, message_id FROM sends UNION SELECT provider, message_id FROM events"
+        )
+        self.refresh_messages(con)

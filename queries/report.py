@@ -1,0 +1,104 @@
+"""Counts and rates by any dimensions: what `deliverability report` prints.
+
+Columns of report(): the requested dimensions (`code` brings provider, channel, category,
+outcome and name with it), then messages, delivered, failed, pending, unconfirmed,
+no_report, unknown, delivery_rate, failure_rate. Rows sorted by messages, descending.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from queries.filters import Filters
+from queries.runner import run
+
+DIMENSIONS = (
+    "provider",
+    "channel",
+    "code",
+    "category",
+    "outcome",
+    "carrier",
+    "country",
+    "campaign",
+    "sender",
+    "day",
+    "week",
+    "hour",
+)
+COUNTS = ("messages", "delivered", "failed", "pending", "unconfirmed", "no_report", "unknown")
+RATES = ("delivery_rate", "failure_rate")
+
+
+def with_rates(frame: pl.DataFrame) -> pl.DataFrame:
+    """delivery_rate = delivered / messages, failure_rate = failed / messages (0 if none)."""
+    safe = pl.when(pl.col("messages") > 0)
+    return frame.with_columns(
+        safe.then(pl.col("delivered") / pl.col("messages")).otherwise(0.0).alias("delivery_rate"),
+        safe.then(pl.col("failed") / pl.col("messages")).otherwise(0.0).alias("failure_rate"),
+    )
+
+
+def dimension_columns(by: list[str]) -> list[str]:
+    columns: list[str] = []
+    for dim in by:
+        expanded = (
+            ["provider", "channel", "code", "category", "outcome"] if dim == "code" else [dim]
+        )
+        columns.extend(c for c in expanded if c not in columns)
+    return columns
+
+
+def counts(con: duckdb.DuckDBPyConnection, by: list[str], filters: Filters) -> pl.DataFrame:
+    """Message counts by outcome, grouped by BY (raw counts, no rates)."""
+    unknown = [d for d in by if d not in DIMENSIONS]
+    if unknown:
+        raise ValueError(
+            f"unknown dimension(s) {', '.join(unknown)}; one of {', '.join(DIMENSIONS)}"
+        )
+    flags = {f"by_{d}": d in by for d in DIMENSIONS}
+    frame = run(con, "message_counts", filters, **flags)
+    return frame.select([*dimension_columns(by), *COUNTS])
+
+
+def code_names(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return run(con, "code_names")
+
+
+def attach_code_names(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
+    """Add the catalog's name for (provider, channel, code), with the '*' fallback."""
+    names = code_names(con).select("provider", "channel", "code", "name")
+    exact = frame.join(names, on=["provider", "channel", "code"], how="left")
+    star = names.filter(pl.col("channel") == "*").select(
+        "provider", "code", pl.col("name").alias("star_name")
+    )
+    return (
+        exact.join(star, on=["provider", "code"], how="left")
+        .with_columns(pl.coalesce("name", "star_name").alias("name"))
+        .drop("star_name")
+    )
+
+
+def report(
+    con: duckdb.DuckDBPyConnection, by: list[str] | None = None, filters: Filters | None = None
+) -> pl.DataFrame:
+    by = by or []
+    filters = filters or Filters()
+    frame = with_rates(counts(con, by, filters))
+    if "code" in by:
+        frame = attach_code_names(con, frame)
+        dims = dimension_columns(by)
+        frame = frame.select([*dims, "name", *COUNTS, *RATES])
+    return frame.sort(
+        ["messages", *dimension_columns(by)],
+        descending=[True] + [False] * len(dimension_columns(by)),
+        nulls_last=True,
+    )
+
+
+def totals(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> dict:
+    frame = report(con, [], filters)
+    if frame.is_empty():
+        return {c: 0 for c in COUNTS} | {r: 0.0 for r in RATES}
+    return frame.row(0, named=True)

@@ -1,0 +1,41 @@
+"""Run the .sql files in queries/sql with bound parameters and hand back polars frames."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+import duckdb
+import polars as pl
+
+from queries.filters import Filters
+
+
+@cache
+def sql(name: str) -> str:
+    return resources.files("queries").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _used_params(text: str, params: dict) -> dict:
+    """DuckDB refuses unused named parameters; bind only the ones the file mentions."""
+    named = set(re.findall(r"\$([a-z_][a-z0-9_]*)", text))
+    return {k: v for k, v in params.items() if k in named}
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(sql("filtered_messages"))
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    filters: Filters | None = None,
+    **params,
+) -> pl.DataFrame:
+    """Execute queries/sql/NAME.sql with the filters' parameters and PARAMS bound."""
+    text = sql(name)
+    if "filtered_messages(" in text:
+        prepare(con)
+    bound = {**(filters.params() if filters else {}), **params}
+    return con.execute(text, _used_params(text, bound)).pl()

@@ -1,0 +1,18 @@
+-- The messages every view counts, narrowed by the global filters. A table macro, so each
+-- query file says FROM filtered_messages(...) and DuckDB still pushes the filters down.
+-- since is inclusive, until exclusive, both on message_at (send time, else first event).
+-- An empty list means "no filter on this dimension".
+CREATE OR REPLACE TEMP MACRO filtered_messages(
+    since, until, providers, channels, carriers, countries, campaigns, categories, codes
+) AS TABLE
+SELECT *
+FROM messages
+WHERE (since IS NULL OR message_at >= since)
+  AND (until IS NULL OR message_at < until)
+  AND (len(providers) = 0 OR list_contains(providers, provider))
+  AND (len(channels) = 0 OR list_contains(channels, channel))
+  AND (len(carriers) = 0 OR list_contains(carriers, carrier))
+  AND (len(countries) = 0 OR list_contains(countries, country))
+  AND (len(campaigns) = 0 OR list_contains(campaigns, campaign))
+  AND (len(categories) = 0 OR list_contains(categories, category))
+  AND (len(codes) = 0 OR list_contains(codes, code));

@@ -1,0 +1,5 @@
+-- Which files went in, when, and what became of their rows?
+SELECT ingest_id, file_name, kind, reader, provider, rows_read, loaded, duplicates, rejected,
+       started_at, finished_at
+FROM ingests
+ORDER BY ingest_id DESC
