@@ -18,7 +18,7 @@ import phonenumbers
 
 from deliverability.readers import choose_reader
 from deliverability.readers.base import ReadOptions, UnreadableFile, sniff
-from deliverability.settings import max_upload_bytes
+from deliverability.settings import max_decompressed_bytes, max_upload_bytes
 from deliverability.store import Store, sql_text
 
 
@@ -87,22 +87,23 @@ def _fill_country_prefixes(con: duckdb.DuckDBPyConnection) -> None:
 
 
 LOAD_SQL = """
+-- Rows are told apart by typed.rowid (file order), since readers' line numbers may repeat.
 -- Sends: the first row in the file for each message, unless the store has it already.
 CREATE OR REPLACE TEMP TABLE new_sends AS
-SELECT t.* FROM typed t
+SELECT t.rowid AS row_key, t.* FROM typed t
 SEMI JOIN (
-    SELECT min(line) AS line FROM typed WHERE reason IS NULL AND has_send
+    SELECT min(rowid) AS row_key FROM typed WHERE reason IS NULL AND has_send
     GROUP BY provider, message_id
-) first USING (line)
+) first ON first.row_key = t.rowid
 ANTI JOIN sends s USING (provider, message_id);
 
 -- Events: the first row for each (provider, message_id, event_at, status_code), if new.
 CREATE OR REPLACE TEMP TABLE new_events AS
-SELECT t.* FROM typed t
+SELECT t.rowid AS row_key, t.* FROM typed t
 SEMI JOIN (
-    SELECT min(line) AS line FROM typed WHERE reason IS NULL AND has_event
+    SELECT min(rowid) AS row_key FROM typed WHERE reason IS NULL AND has_event
     GROUP BY provider, message_id, event_ts, status_code
-) first USING (line)
+) first ON first.row_key = t.rowid
 ANTI JOIN (SELECT provider, message_id, event_at AS event_ts, status_code FROM events) e
     USING (provider, message_id, event_ts, status_code);
 """
@@ -141,7 +142,8 @@ def _load_staged(
     result.rows_read = _count(con, "SELECT count(*) FROM typed")
     result.rejected = _count(con, "SELECT count(*) FROM typed WHERE reason IS NOT NULL")
     result.loaded = _count(
-        con, "SELECT count(*) FROM (SELECT line FROM new_sends UNION SELECT line FROM new_events)"
+        con,
+        "SELECT count(*) FROM (SELECT row_key FROM new_sends UNION SELECT row_key FROM new_events)",
     )
     result.duplicates = result.rows_read - result.rejected - result.loaded
     result.kind = con.execute(
@@ -265,7 +267,7 @@ def ingest_file(
                 _progress(f"{path}: already ingested, nothing to add", quiet)
                 return result
             try:
-                sniffed = sniff(path)
+                sniffed = sniff(path, max_decompressed_bytes())
                 reader = choose_reader(sniffed, opts.format_hint)
                 result.reader = reader.NAME
                 _progress(f"{path}: reading as {reader.NAME} ({size / 1e6:.1f} MB)", quiet)
@@ -287,6 +289,8 @@ def ingest_file(
             con.close()
     if result.errors:
         result.rows_read = result.loaded = result.duplicates = result.rejected = 0
+    elif result.rows_read == 0:
+        _progress(f"{path}: no data rows (header only?); nothing to load", quiet)
     else:
         _progress(
             f"{path}: {result.rows_read} read, {result.loaded} loaded, "

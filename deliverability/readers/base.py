@@ -141,7 +141,38 @@ class Sniff:
         return [h.strip() for h in next(csv.reader(io.StringIO(lines[0]), dialect), [])]
 
 
-def sniff(path: Path) -> Sniff:
+def check_gzip(path: Path, limit: int) -> None:
+    """Decompress once, counting, so a bomb or a truncated file stops with a clear reason.
+
+    zlib runs in C; this costs about a second per GB of output and writes nothing.
+    """
+    import zlib
+
+    total = 0
+    decompressor = zlib.decompressobj(wbits=31)
+    in_member = False  # inside a gzip member that has not reached its end yet
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            while chunk:
+                in_member = True
+                out = decompressor.decompress(chunk, 1 << 24)
+                total += len(out)
+                if total > limit:
+                    raise UnreadableFile(
+                        f"{path}: decompresses to more than {limit / 1e6:.0f} MB "
+                        "(DELIVERABILITY_MAX_DECOMPRESSED_MB); refusing a possible gzip bomb"
+                    )
+                chunk = decompressor.unconsumed_tail
+                if decompressor.eof:
+                    # Concatenated members are valid gzip: the next one starts here.
+                    chunk = decompressor.unused_data
+                    decompressor = zlib.decompressobj(wbits=31)
+                    in_member = False
+    if in_member:
+        raise UnreadableFile(f"{path}: truncated gzip file (the compressed stream ends early)")
+
+
+def sniff(path: Path, max_decompressed: int | None = None) -> Sniff:
     try:
         with open(path, "rb") as fh:
             start = fh.read(SNIFF_BYTES)
@@ -149,6 +180,8 @@ def sniff(path: Path) -> Sniff:
         raise UnreadableFile(f"{path}: cannot read: {exc.strerror or exc}") from exc
     compressed = start[:2] == b"\x1f\x8b"
     head = start
+    if compressed and max_decompressed is not None:
+        check_gzip(path, max_decompressed)
     if compressed:
         try:
             with gzip.open(path, "rb") as fh:

@@ -68,11 +68,18 @@ def source_relation(s: Sniff) -> tuple[str, list]:
 
 
 def column_names(con: duckdb.DuckDBPyConnection, relation: str, params: list) -> list[str]:
+    return [name for name, _ in column_types(con, relation, params)]
+
+
+def column_types(
+    con: duckdb.DuckDBPyConnection, relation: str, params: list
+) -> list[tuple[str, str]]:
     try:
-        rows = con.execute(f"DESCRIBE SELECT * FROM {relation}", params).fetchall()
+        # relation is one of source_relation()'s fixed templates; the path is bound.
+        rows = con.execute(f"DESCRIBE SELECT * FROM {relation}", params).fetchall()  # noqa: S608
     except duckdb.Error as exc:
         raise UnreadableFile(f"{params[0]}: cannot parse: {str(exc).splitlines()[0]}") from exc
-    return [r[0] for r in rows]
+    return [(r[0], r[1]) for r in rows]
 
 
 def plan_columns(names: list[str], opts: ReadOptions, path: str) -> dict[str, int]:
@@ -97,7 +104,8 @@ def plan_columns(names: list[str], opts: ReadOptions, path: str) -> dict[str, in
 def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
     relation, params = source_relation(s)
     con.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_scans")
-    names = column_names(con, relation, params)
+    types = column_types(con, relation, params)
+    names = [name for name, _ in types]
     cols = plan_columns(names, opts, str(s.path))
     has = set(cols)
     wants_send = opts.kind == "sends" or (opts.kind == "auto" and "sent_at" in has)
@@ -121,12 +129,17 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
     aliases = [f"c{i}" for i in range(len(names))]
 
     def col(name: str) -> str:
-        return f"CAST(c{cols[name]} AS VARCHAR)" if name in cols else "NULL"
+        if name not in cols:
+            return "CAST(NULL AS VARCHAR)"
+        if types[cols[name]][1] == "JSON":
+            # Mixed-type JSON values: strings without their quotes, the rest as JSON text.
+            return f"(c{cols[name]} ->> '$')"
+        return f"CAST(c{cols[name]} AS VARCHAR)"
 
     event_at = col("event_at") if "event_at" in has else col("sent_at")
     select = {
-        "raw": "NULL",
-        "reject_reason": "NULL",
+        "raw": "CAST(NULL AS VARCHAR)",
+        "reject_reason": "CAST(NULL AS VARCHAR)",
         "has_send": "true" if wants_send else "false",
         "has_event": f"({col('status_code')} IS NOT NULL)" if wants_event else "false",
         "message_id": col("message_id"),
@@ -145,7 +158,7 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
         "event_carrier": col("carrier"),
         "upstream_provider": col("upstream_provider"),
         "upstream_code": col("upstream_code"),
-        "tz": "NULL",
+        "tz": "CAST(NULL AS VARCHAR)",
     }
     body = ",\n  ".join(f"{expr} AS {name}" for name, expr in select.items())
     relation_params = {f"p{i}": v for i, v in enumerate(params)}
@@ -162,8 +175,9 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
         con.execute(sql, {**relation_params, "provider": opts.provider, "channel": opts.channel})
     except duckdb.Error as exc:
         raise UnreadableFile(f"{s.path}: cannot parse: {str(exc).splitlines()[0]}") from exc
-    number_stage_rows(con, header_lines=0 if (s.is_parquet or s.looks_json) else 1)
-    add_csv_rejects(con)
+    header_lines = 0 if (s.is_parquet or s.looks_json) else 1
+    number_stage_rows(con, header_lines)
+    add_csv_rejects(con, header_lines)
 
 
 def number_stage_rows(con: duckdb.DuckDBPyConnection, header_lines: int) -> None:
@@ -180,17 +194,46 @@ def number_stage_rows(con: duckdb.DuckDBPyConnection, header_lines: int) -> None
     con.execute("DROP TABLE stage_body")
 
 
-def add_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
-    """Rows DuckDB's CSV reader could not split go into stage as rejected rows."""
+def add_csv_rejects(con: duckdb.DuckDBPyConnection, header_lines: int = 1) -> None:
+    """Rows DuckDB's CSV reader could not split go into stage as rejected rows.
+
+    The rejects carry their real line numbers; the parsed rows were numbered by position,
+    so each parsed row moves down by the number of rejected lines before it.
+    """
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'csv_rejects' AND temporary"
     ).fetchone()[0]
-    if not exists:
+    if not exists or not con.execute("SELECT count(*) FROM csv_rejects").fetchone()[0]:
         return
+    # Reject j (1-based, in line order) has r_j - header - j parsed rows before it.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE reject_offsets AS
+        SELECT parsed_before, max(rejects_so_far) AS rejects_so_far
+        FROM (
+            SELECT line - $header - row_number() OVER (ORDER BY line) AS parsed_before,
+                   row_number() OVER (ORDER BY line) AS rejects_so_far
+            FROM (SELECT DISTINCT line FROM csv_rejects)
+        )
+        GROUP BY parsed_before
+        """,
+        {"header": header_lines},
+    )
+    con.execute(
+        """
+        UPDATE stage SET line = stage.line + o.rejects_so_far
+        FROM (
+            SELECT s.line AS old_line, r.rejects_so_far
+            FROM stage s ASOF JOIN reject_offsets r ON s.line - $header > r.parsed_before
+        ) o
+        WHERE stage.line = o.old_line
+        """,
+        {"header": header_lines},
+    )
     con.execute(
         """
         INSERT INTO stage (line, raw, reject_reason, has_send, has_event)
         SELECT line, csv_line, 'malformed line: ' || error_message, false, false
-        FROM csv_rejects
+        FROM (SELECT DISTINCT ON (line) line, csv_line, error_message FROM csv_rejects ORDER BY line)
         """
     )

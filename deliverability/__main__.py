@@ -1,0 +1,5 @@
+import sys
+
+from deliverability.cli import main
+
+sys.exit(main())

@@ -1,0 +1,60 @@
+"""Shared fixtures: real DuckDB store files in tmp_path and the real `deliverability` CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deliverability.ingest import ingest_file
+from deliverability.readers.base import ReadOptions
+from deliverability.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = Path(sys.executable).parent / "deliverability"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "store.duckdb"
+
+
+@pytest.fixture
+def store(db_path: Path):
+    opened = Store.open(db_path)
+    yield opened
+    opened.close()
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def ingest(store: Store, path: Path, **options):
+    return ingest_file(store, path, ReadOptions(**options))
+
+
+def run_cli(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the installed console script, as a user would."""
+    proc = subprocess.run(
+        [str(CLI), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
+    if check and proc.returncode not in (0,):
+        raise AssertionError(
+            f"deliverability {' '.join(args)} exited {proc.returncode}\n{proc.stderr}"
+        )
+    return proc
+
+
+def cli_json(*args: str, env: dict | None = None) -> dict | list:
+    return json.loads(run_cli(*args, "--format", "json", env=env).stdout)

@@ -1,0 +1,209 @@
+"""Broken files: a clear message naming the file (and line), accounting that always holds,
+and a failed file leaving the store exactly as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from deliverability.ingest import ingest_file
+from deliverability.readers.base import ReadOptions
+from deliverability.store import Store
+from tests.conftest import run_cli
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+TABLES = ("sends", "events", "messages", "quarantine", "ingests")
+
+
+def snapshot(store: Store) -> dict:
+    return {t: store.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in TABLES}
+
+
+def assert_accounted(result) -> None:
+    assert result.rows_read == result.loaded + result.duplicates + result.rejected
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("truncated.csv.gz", "truncated gzip file"),
+        ("empty.csv", "the file is empty"),
+        ("garbage.bin", "unrecognised format. Expected one of:"),
+        ("bomb.csv.gz", "refusing a possible gzip bomb"),
+    ],
+)
+def test_unusable_files_fail_cleanly(store, monkeypatch, name, message):
+    monkeypatch.setenv("DELIVERABILITY_MAX_DECOMPRESSED_MB", "32")
+    before = snapshot(store)
+    result = ingest_file(store, CORPUS / name)
+    assert len(result.errors) == 1
+    error = result.errors[0]
+    assert str(CORPUS / name) in error and message in error and "\n" not in error
+    assert (result.rows_read, result.loaded, result.rejected) == (0, 0, 0)
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "loaded", "rejected", "texts"),
+    [
+        ("latin1.csv", 1, 0, {"Délivré"}),
+        ("utf16.csv", 2, 0, {"Zugestellt", "Betrug"}),
+        ("bom_crlf.csv", 3, 0, {"Delivered"}),
+        (
+            "embedded_newlines.csv",
+            2,
+            0,
+            {"first line\nsecond line, with a comma", 'a "quoted" word; and | pipes'},
+        ),
+        ("long_field.csv", 1, 0, {"x" * 100_000}),
+        ("header_only.csv", 0, 0, set()),
+    ],
+)
+def test_awkward_but_valid_files_load(store, name, loaded, rejected, texts):
+    result = ingest_file(store, CORPUS / name)
+    assert result.ok, result.errors
+    assert_accounted(result)
+    assert (result.loaded, result.rejected) == (loaded, rejected)
+    stored = {r[0] for r in store.con.execute("SELECT status_text FROM events").fetchall()}
+    assert texts <= stored
+
+
+def test_latin1_carrier_names_survive(store):
+    ingest_file(store, CORPUS / "latin1.csv")
+    carrier = store.con.execute("SELECT carrier FROM messages").fetchone()[0]
+    assert carrier == "Société Générale Télécom"
+
+
+def test_ragged_rows_are_quarantined_with_their_lines(store):
+    result = ingest_file(store, CORPUS / "ragged.csv")
+    assert_accounted(result)
+    assert (result.rows_read, result.loaded, result.rejected) == (4, 2, 2)
+    rows = store.con.execute("SELECT line, reason FROM quarantine ORDER BY line").fetchall()
+    assert [line for line, _ in rows] == [3, 4]
+    assert all(reason.startswith("malformed line:") for _, reason in rows)
+    assert {r[0] for r in store.con.execute("SELECT message_id FROM events").fetchall()} == {
+        "m1",
+        "m4",
+    }
+
+
+def test_json_with_wrong_types(store):
+    result = ingest_file(store, CORPUS / "wrong_types.ndjson")
+    assert_accounted(result)
+    assert (result.rows_read, result.loaded, result.rejected) == (5, 2, 3)
+    reasons = dict(store.con.execute("SELECT line, reason FROM quarantine").fetchall())
+    assert reasons == {
+        3: "unparseable event_at true",
+        4: 'unparseable event_at {"when":"now"}',
+        5: "missing message_id",
+    }
+    # a number where text was expected is read as its text; an epoch number as a time
+    events = dict(store.con.execute("SELECT message_id, event_at FROM events").fetchall())
+    assert str(events["1"]) == "2024-03-04 10:00:00" and str(events["m2"]) == "2024-03-04 10:00:00"
+
+
+def test_timestamp_formats_epoch_zero_and_far_future(store):
+    result = ingest_file(store, CORPUS / "timestamp_formats.csv")
+    assert_accounted(result)
+    assert (result.loaded, result.rejected) == (8, 3)
+    times = {str(r[0]) for r in store.con.execute("SELECT event_at FROM events").fetchall()}
+    assert times == {"2024-03-04 10:00:00"}  # eight formats, one instant
+    reasons = store.con.execute("SELECT line, reason FROM quarantine ORDER BY line").fetchall()
+    assert reasons == [
+        (10, "implausible event_at 1970-01-01T00:00:00Z (before 2000 or over 2 years ahead)"),
+        (11, "implausible event_at 9999-12-31T23:59:59Z (before 2000 or over 2 years ahead)"),
+        (12, "unparseable event_at yesterday-ish"),
+    ]
+
+
+def test_upload_size_limit(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("DELIVERABILITY_MAX_UPLOAD_MB", "0")
+    result = ingest_file(store, CORPUS / "bom_crlf.csv")
+    assert "over the upload limit" in result.errors[0] and "bom_crlf.csv" in result.errors[0]
+
+
+def test_cli_names_file_for_broken_input(tmp_path):
+    proc = run_cli(
+        "ingest", str(CORPUS / "truncated.csv.gz"), "--db", str(tmp_path / "s.duckdb"), check=False
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith(str(CORPUS / "truncated.csv.gz"))
+
+
+# -- property-based: whatever the bytes, no unhandled exception and the identity holds --------
+
+HEADERS = st.sampled_from(
+    [
+        "message_id,provider,channel,event_at,status_code,status_text,carrier",
+        "message_id,provider,sent_at,recipient,segments",
+        "MESSAGE_ID;Provider;Event_At;Status_Code",
+        "message_id\tprovider\tsent_at\tstatus_code",
+    ]
+)
+CELL = st.one_of(
+    st.sampled_from(
+        [
+            "m1",
+            "m2",
+            "azure_acs",
+            "twilio",
+            "2000",
+            "30007",
+            "",
+            "2024-03-04T10:00:00Z",
+            "1709546400",
+            "not a time",
+            "+14155552671",
+            "=1+1",
+            '"',
+            "a,b",
+            "\r",
+        ]
+    ),
+    st.text(max_size=12),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    header=HEADERS,
+    rows=st.lists(st.lists(CELL, min_size=1, max_size=8), max_size=12),
+    sep=st.sampled_from([",", ";", "\t"]),
+)
+def test_any_csv_is_accounted_for(tmp_path_factory, header, rows, sep):
+    directory = tmp_path_factory.mktemp("prop")
+    path = directory / "input.csv"
+    path.write_text(header + "\n" + "\n".join(sep.join(r) for r in rows) + "\n", encoding="utf-8")
+    store = Store.open(directory / "s.duckdb")
+    try:
+        before = snapshot(store)
+        result = ingest_file(store, path, ReadOptions())
+        assert_accounted(result)
+        if result.errors:
+            assert len(result.errors) == 1 and str(path) in result.errors[0]
+            assert snapshot(store) == before
+        else:
+            stored = store.con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+            assert stored == result.rejected
+    finally:
+        store.close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.binary(max_size=2048))
+def test_any_bytes_never_crash(tmp_path_factory, data):
+    directory = tmp_path_factory.mktemp("bytes")
+    path = directory / "blob"
+    path.write_bytes(data)
+    store = Store.open(directory / "s.duckdb")
+    try:
+        result = ingest_file(store, path)
+        assert_accounted(result)
+        assert all(str(path) in e for e in result.errors)
+    finally:
+        store.close()

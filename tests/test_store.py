@@ -1,0 +1,177 @@
+"""The store on real DuckDB files: accounting, dedupe, final status, atomicity, time zones."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from deliverability.store import SCHEMA_VERSION, Store
+from tests.conftest import cli_json, ingest, run_cli, write
+
+SENDS = """message_id,provider,channel,sent_at,sender,recipient,country,carrier,campaign,segments
+a1,azure_acs,sms,2024-03-04T10:00:00Z,+18005550100,+14155552671,,AT&T,spring,1
+a2,azure_acs,sms,2024-03-04T10:05:00Z,+18005550100,+14155552672,,Verizon,spring,1
+s1,sfmc,sms,2024-03-04 04:00:00,12345,447700900123,,EE,promo,2
+s2,sfmc,sms,not-a-time,12345,447700900124,,EE,promo,1
+s3,sfmc,sms,2024-03-04T11:00:00Z,12345,447700900125,,,promo,x
+,sfmc,sms,2024-03-04T11:00:00Z,12345,447700900126,,,promo,1
+a1,azure_acs,sms,2024-03-04T10:00:00Z,+18005550100,+14155552671,,AT&T,spring,1
+"""
+
+EVENTS = """message_id,provider,channel,event_at,status_code,status_text,carrier
+a1,azure_acs,sms,2024-03-04T10:00:09Z,2000,Delivered,
+a2,azure_acs,sms,2024-03-04T10:05:07Z,4000,Fraud,
+s1,sfmc,sms,2024-03-04T10:00:09Z,4000,Delivered,
+s1,sfmc,sms,2024-03-04T10:00:03Z,2000,DeliveredToAggregator,
+s1,sfmc,sms,2024-03-04T10:00:20Z,3000,Enroute,
+x9,sinch,mms,2024-03-04T12:00:00Z,2000,Client error,
+z1,azure_acs,sms,2024-03-04T12:00:00Z,8888,Mystery,
+"""
+
+
+@pytest.fixture
+def loaded(store, tmp_path):
+    sends = ingest(store, write(tmp_path / "sends.csv", SENDS), timezone="America/Chicago")
+    events = ingest(store, write(tmp_path / "events.csv", EVENTS))
+    return store, sends, events
+
+
+def messages(store: Store) -> dict[tuple[str, str], dict]:
+    frame = store.con.execute("SELECT * FROM messages").pl()
+    return {(r["provider"], r["message_id"]): r for r in frame.to_dicts()}
+
+
+def test_accounting_identity_with_bad_rows(loaded):
+    _, sends, events = loaded
+    assert (sends.rows_read, sends.loaded, sends.duplicates, sends.rejected) == (7, 3, 1, 3)
+    assert (events.rows_read, events.loaded, events.duplicates, events.rejected) == (7, 7, 0, 0)
+    for r in (sends, events):
+        assert r.rows_read == r.loaded + r.duplicates + r.rejected
+
+
+def test_quarantine_names_line_and_reason(loaded):
+    store, _, _ = loaded
+    rows = store.con.execute("SELECT line, reason FROM quarantine ORDER BY line").fetchall()
+    assert rows == [
+        (5, "unparseable sent_at not-a-time"),
+        (6, "segments is not a number: x"),
+        (7, "missing message_id"),
+    ]
+
+
+def test_final_status_ignores_late_interim_event(loaded):
+    store, _, _ = loaded
+    m = messages(store)
+    # s1: 2000 (aggregator, final) at :03, 4000 (delivered) at :09, late 3000 (enroute) at :20
+    assert m[("sfmc", "s1")]["code"] == "4000"
+    assert m[("sfmc", "s1")]["outcome"] == "delivered"
+
+
+def test_same_number_means_different_things_per_provider(loaded):
+    store, _, _ = loaded
+    m = messages(store)
+    assert m[("azure_acs", "a1")]["outcome"] == "delivered"  # Azure 2000
+    assert m[("azure_acs", "a2")]["category"] == "carrier_filtered"  # Azure 4000 fraud
+    assert m[("sfmc", "s1")]["outcome"] == "delivered"  # SFMC 4000
+    assert m[("sinch", "x9")]["outcome"] == "failed"  # Sinch MM7 2000 client error
+
+
+def test_receipts_without_send_and_uncatalogued_codes(loaded):
+    store, _, _ = loaded
+    m = messages(store)
+    assert m[("sinch", "x9")]["has_send"] is False
+    assert m[("azure_acs", "z1")]["outcome"] == "unknown"
+    assert m[("azure_acs", "z1")]["category"] == "uncatalogued"
+    # sends with no receipt: none here, a1/a2/s1 all have one
+    unknown = store.con.execute(
+        "SELECT count(*) FROM messages WHERE outcome = 'no_report'"
+    ).fetchone()[0]
+    assert unknown == 0
+
+
+def test_no_report_without_events(store, tmp_path):
+    ingest(store, write(tmp_path / "sends.csv", SENDS))
+    m = messages(store)
+    assert {r["outcome"] for r in m.values()} == {"no_report"}
+    assert len(m) == 3
+
+
+def test_country_from_number_and_timezone(loaded):
+    store, _, _ = loaded
+    m = messages(store)
+    assert m[("azure_acs", "a1")]["country"] == "US"
+    assert m[("sfmc", "s1")]["country"] == "GB"
+    assert m[("sfmc", "s1")]["recipient"] == "+447700900123"
+    # naive 04:00 in America/Chicago (CST, UTC-6 in March before DST) is 10:00 UTC
+    assert str(m[("sfmc", "s1")]["sent_at"]) == "2024-03-04 10:00:00"
+    # an explicit offset wins over --timezone
+    assert str(m[("azure_acs", "a1")]["sent_at"]) == "2024-03-04 10:00:00"
+
+
+def test_reingest_and_overlap_add_nothing(loaded, tmp_path):
+    store, _, _ = loaded
+    before = store.con.execute("SELECT count(*) FROM events").fetchone()[0]
+    again = ingest(store, tmp_path / "events.csv")
+    assert again.already_ingested and again.loaded == 0 and again.duplicates == 7
+    overlap = write(
+        tmp_path / "overlap.csv",
+        EVENTS.splitlines()[0]
+        + "\n"
+        + "\n".join(EVENTS.splitlines()[1:3])
+        + "\nn1,azure_acs,sms,2024-03-05T00:00:00Z,2000,Delivered,\n",
+    )
+    result = ingest(store, overlap)
+    assert (result.rows_read, result.loaded, result.duplicates) == (3, 1, 2)
+    assert store.con.execute("SELECT count(*) FROM events").fetchone()[0] == before + 1
+
+
+def test_failed_ingest_leaves_store_untouched(loaded, tmp_path):
+    store, _, _ = loaded
+    tables = ("sends", "events", "messages", "quarantine", "ingests", "meta")
+    before = {t: store.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+    broken = write(tmp_path / "broken.csv", "message_id,provider\nq,azure_acs\n")
+    result = ingest(store, broken)
+    assert result.errors and "missing required column" in result.errors[0]
+    assert "broken.csv" in result.errors[0]
+    after = {t: store.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+    assert before == after
+
+
+def test_schema_version_recorded(store):
+    assert store.meta("schema_version") == str(SCHEMA_VERSION)
+
+
+def test_newer_schema_refused(db_path):
+    Store.open(db_path).close()
+    con = duckdb.connect(str(db_path))
+    con.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    con.close()
+    with pytest.raises(RuntimeError, match="schema version 999"):
+        Store.open(db_path)
+
+
+def test_cli_ingest_status_report(tmp_path):
+    db = str(tmp_path / "cli.duckdb")
+    sends = write(tmp_path / "sends.csv", SENDS)
+    events = write(tmp_path / "events.csv", EVENTS)
+    out = cli_json("ingest", str(sends), str(events), "--db", db)
+    assert out["totals"] == {"rows_read": 14, "loaded": 10, "duplicates": 1, "rejected": 3}
+    assert [f["reader"] for f in out["files"]] == ["canonical", "canonical"]
+    report = cli_json("report", "--db", db, "--by", "provider")
+    assert report["totals"]["messages"] == 6
+    rows = {r["provider"]: r for r in report["rows"]}
+    assert rows["azure_acs"]["messages"] == 3
+    assert rows["azure_acs"]["delivered"] == 1 and rows["azure_acs"]["failed"] == 1
+    assert rows["azure_acs"]["delivery_rate"] == pytest.approx(1 / 3)
+    status = cli_json("status", "--db", db)
+    assert status["files_ingested"] == 2 and status["rejected_rows"] == 3
+    assert [c["code"] for c in status["uncatalogued_codes"]] == ["8888"]
+
+
+def test_cli_unreadable_file_exits_nonzero_but_others_load(tmp_path):
+    db = str(tmp_path / "cli.duckdb")
+    good = write(tmp_path / "events.csv", EVENTS)
+    proc = run_cli("ingest", str(tmp_path / "nope.csv"), str(good), "--db", db, check=False)
+    assert proc.returncode == 1
+    assert "nope.csv" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert cli_json("status", "--db", db)["messages"] == 6
