@@ -1,7 +1,29 @@
-"""The Streamlit dashboard (placeholder until the dashboard pages land)."""
+"""The deliverability dashboard: `deliverability dashboard` runs this with Streamlit.
+
+This file is the frame around every page: page config, the shared sidebar filters, and
+st.navigation over the pages in views/ (one module per page).
+"""
+
+from __future__ import annotations
 
 import streamlit as st
 
-st.set_page_config(page_title="Deliverability", layout="wide")
-st.title("Deliverability")
-st.text("The dashboard pages are being built; the store is ready for the CLI.")
+from dashboard import filters
+from dashboard.state import get_store
+
+st.set_page_config(page_title="Deliverability", page_icon=":material/sms:", layout="wide")
+
+PAGES = [
+    st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", default=True),
+    st.Page("views/failures.py", title="Failures", icon=":material/error:"),
+    st.Page("views/spikes.py", title="Spikes", icon=":material/trending_up:"),
+    st.Page("views/messages.py", title="Messages", icon=":material/list:"),
+    st.Page("views/catalog.py", title="Catalog", icon=":material/menu_book:"),
+    st.Page("views/review.py", title="Weekly review", icon=":material/summarize:"),
+    st.Page("views/upload.py", title="Upload", icon=":material/upload:"),
+]
+
+page = st.navigation(PAGES)
+get_store()
+st.session_state["filters"] = filters.sidebar_filters()
+page.run()

@@ -1,0 +1,66 @@
+"""Every number the pages show, through queries/, cached on (arguments, store version).
+
+The pages call these; none of them writes SQL. An ingest bumps the store version, so cached
+results never outlive the data they came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+import queries
+from dashboard.state import cursor, store_version
+from queries import Filters
+from queries import messages as message_queries
+from queries import status as status_queries
+
+
+@st.cache_data(show_spinner=False, max_entries=512, hash_funcs={Filters: repr})
+def _cached_call(name: str, version: int, args: tuple, kwargs: tuple) -> Any:
+    return _REGISTRY[name](cursor(), *args, **dict(kwargs))
+
+
+_REGISTRY: dict[str, Callable] = {}
+
+
+def cached(fn: Callable) -> Callable:
+    """fn(con, ...) -> fn(...), cached on its arguments and the store version."""
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    _REGISTRY[name] = fn
+
+    @wraps(fn)
+    def call(*args, **kwargs):
+        return _cached_call(name, store_version(), args, tuple(sorted(kwargs.items())))
+
+    return call
+
+
+report = cached(queries.report)
+totals = cached(queries.totals)
+filter_options = cached(message_queries.filter_options)
+time_range = cached(message_queries.time_range)
+messages_in_selection = cached(message_queries.messages_in_selection)
+message_events = cached(message_queries.message_events)
+catalog_search = cached(message_queries.catalog_search)
+uncatalogued_codes = cached(status_queries.uncatalogued_codes)
+ingest_ledger = cached(status_queries.ingest_ledger)
+quarantined_rows = cached(status_queries.quarantined_rows)
+store_overview = cached(status_queries.store_overview)
+
+
+def is_empty() -> bool:
+    return time_range()["messages"] == 0
+
+
+def has_send_log() -> bool:
+    overview = store_overview()
+    return bool(overview.height) and int(overview["with_send"].sum()) > 0
+
+
+def empty_frame(frame: pl.DataFrame) -> bool:
+    return frame.is_empty() or ("messages" in frame.columns and int(frame["messages"].sum()) == 0)

@@ -1,0 +1,111 @@
+"""The global filters: one place, in the sidebar, mirrored in the URL's query string.
+
+Reading the URL first means a shared link or a reload shows the same view.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from dashboard import data
+from queries import Filters
+
+DIMENSIONS = ("provider", "channel", "carrier", "country", "campaign")
+# Drill-down selections that pages add on top of the sidebar filters; also in the URL.
+DRILL_KEYS = ("category", "code", "outcome")
+
+
+def _param_list(name: str) -> list[str]:
+    raw = st.query_params.get(name, "")
+    return [v for v in raw.split(",") if v]
+
+
+def _param_date(name: str) -> date | None:
+    raw = st.query_params.get(name)
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _write_params(values: dict[str, str | None]) -> None:
+    for key, value in values.items():
+        if value:
+            if st.query_params.get(key) != value:
+                st.query_params[key] = value
+        elif key in st.query_params:
+            del st.query_params[key]
+
+
+def sidebar_filters() -> Filters:
+    """Draw the sidebar filters and return them; the URL follows every change."""
+    options = data.filter_options()
+    span = data.time_range()
+    first = span["first_at"].date() if span["first_at"] else date.today()
+    last = span["last_at"].date() if span["last_at"] else date.today()
+    with st.sidebar:
+        st.header("Filters")
+        start = _param_date("since") or first
+        end = _param_date("until")
+        end = (end - timedelta(days=1)) if end else last
+        picked = st.date_input(
+            "Date range (UTC, by send time)",
+            value=(start, end),
+            min_value=min(first, start),
+            max_value=max(last, end),
+            key="filter_dates",
+        )
+        since, until = picked if isinstance(picked, tuple) and len(picked) == 2 else (start, end)
+        chosen: dict[str, list[str]] = {}
+        for dim in DIMENSIONS:
+            values = options.get(dim, [])
+            current = [v for v in _param_list(dim) if v in values]
+            chosen[dim] = st.multiselect(
+                dim.capitalize(),
+                values,
+                default=current,
+                key=f"filter_{dim}",
+                placeholder=f"All {dim}s" if dim != "country" else "All countries",
+            )
+        reveal = st.toggle(
+            "Reveal phone numbers",
+            value=False,
+            key="reveal_numbers",
+            help="Numbers are masked to their last four digits by default.",
+        )
+        st.session_state["reveal"] = reveal
+    _write_params(
+        {
+            "since": since.isoformat() if since and since != first else None,
+            "until": (until + timedelta(days=1)).isoformat() if until and until != last else None,
+            **{dim: ",".join(chosen[dim]) or None for dim in DIMENSIONS},
+        }
+    )
+    return Filters.build(
+        since=since,
+        until=until + timedelta(days=1) if until else None,
+        **chosen,
+    )
+
+
+def current() -> Filters:
+    return st.session_state.get("filters", Filters())
+
+
+def drill() -> dict[str, str | None]:
+    """The page-level drill-down selection (category, code, outcome) from the URL."""
+    return {key: st.query_params.get(key) or None for key in DRILL_KEYS}
+
+
+def set_drill(**values: str | None) -> None:
+    _write_params(values)
+
+
+def with_drill(filters: Filters) -> Filters:
+    selected = drill()
+    return filters.with_(
+        category=(selected["category"],) if selected["category"] else filters.category,
+        code=(selected["code"],) if selected["code"] else filters.code,
+    )

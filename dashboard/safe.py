@@ -1,0 +1,24 @@
+"""Log values are untrusted: never HTML, never Markdown.
+
+Streamlit's st.dataframe, st.text, st.code and st.metric show text as text. Plotly, though,
+reads a few HTML tags in labels (<b>, <br>, <a>), so every log value that becomes a chart
+label goes through `label()` first. Markdown is only ever used for our own fixed strings.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+# Look-alike brackets: the text stays readable and plotly sees no tag.
+_TAG_SAFE = str.maketrans({"<": "‹", ">": "›", "&": "＆"})
+
+
+def label(value: object) -> str:
+    return "" if value is None else str(value).translate(_TAG_SAFE)
+
+
+def labels(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """The frame with COLUMNS made safe to use as plotly labels."""
+    return frame.with_columns(
+        pl.col(c).cast(pl.String).map_elements(label, return_dtype=pl.String) for c in columns
+    )

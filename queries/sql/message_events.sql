@@ -1,0 +1,12 @@
+-- What happened to one message, in order? Every event with the catalog's reading of its code.
+SELECT e.event_at, e.status_code AS code, e.status_text, e.carrier, e.upstream_code,
+       coalesce(c.name, s.name) AS name, coalesce(c.outcome, s.outcome) AS outcome,
+       coalesce(c.category, s.category) AS category, coalesce(c.final, s.final) AS final,
+       e.ingest_id
+FROM events e
+LEFT JOIN codes c ON c.variant = 0 AND c.provider = e.provider AND c.channel = e.channel
+    AND c.code = e.status_code
+LEFT JOIN codes s ON s.variant = 0 AND s.provider = e.provider AND s.channel = '*'
+    AND s.code = e.status_code
+WHERE e.provider = $provider AND e.message_id = $message_id
+ORDER BY e.event_at, e.status_code

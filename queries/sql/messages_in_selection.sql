@@ -1,0 +1,15 @@
+-- Which messages are behind a selection? The global filters plus an optional outcome, newest
+-- first. Recipients are masked to their last four digits unless $reveal is true.
+SELECT
+    provider, message_id, channel, message_at, outcome, category, code, upstream_code,
+    status_text, carrier, country, campaign, sender,
+    CASE WHEN $reveal OR recipient IS NULL THEN recipient
+         WHEN recipient LIKE 'h:%' THEN recipient            -- already a keyed hash
+         ELSE '••••' || right(recipient, 4) END AS recipient,
+    segments, event_count, final_at, has_send
+FROM filtered_messages(
+    $since, $until, $providers, $channels, $carriers, $countries, $campaigns, $categories, $codes
+)
+WHERE ($outcome IS NULL OR outcome = $outcome)
+ORDER BY message_at DESC, provider, message_id
+LIMIT $limit
