@@ -16,6 +16,7 @@ import streamlit as st
 import queries
 from dashboard.state import cursor, store_version
 from queries import Filters
+from queries import compare, failures, spikes, timeseries
 from queries import messages as message_queries
 from queries import status as status_queries
 
@@ -51,6 +52,13 @@ uncatalogued_codes = cached(status_queries.uncatalogued_codes)
 ingest_ledger = cached(status_queries.ingest_ledger)
 quarantined_rows = cached(status_queries.quarantined_rows)
 store_overview = cached(status_queries.store_overview)
+headline = cached(compare.headline)
+compare_periods = cached(compare.compare_periods)
+outcomes_over_time = cached(timeseries.outcomes_over_time)
+failure_breakdown = cached(failures.failure_breakdown)
+failure_heatmap = cached(failures.failure_heatmap)
+find_spikes = cached(spikes.find_spikes)
+code_series = cached(spikes.code_series)
 
 
 def is_empty() -> bool:

@@ -14,12 +14,12 @@ from queries import Filters
 
 DIMENSIONS = ("provider", "channel", "carrier", "country", "campaign")
 # Drill-down selections that pages add on top of the sidebar filters; also in the URL.
-DRILL_KEYS = ("category", "code", "outcome")
+DRILL_KEYS = ("category", "code", "code_provider", "outcome")
 
 
 def _param_list(name: str) -> list[str]:
-    raw = st.query_params.get(name, "")
-    return [v for v in raw.split(",") if v]
+    # Repeated keys (?carrier=A&carrier=B), so values may hold commas.
+    return [v for v in st.query_params.get_all(name) if v]
 
 
 def _param_date(name: str) -> date | None:
@@ -30,13 +30,34 @@ def _param_date(name: str) -> date | None:
         return None
 
 
-def _write_params(values: dict[str, str | None]) -> None:
+def _write_params(values: dict[str, str | list[str] | None]) -> None:
     for key, value in values.items():
         if value:
-            if st.query_params.get(key) != value:
+            wanted = value if isinstance(value, list) else [value]
+            if st.query_params.get_all(key) != wanted:
                 st.query_params[key] = value
         elif key in st.query_params:
             del st.query_params[key]
+
+
+FILTER_KEYS = ("since", "until", *DIMENSIONS)
+
+
+def _url_filters() -> dict[str, list[str]]:
+    return {k: st.query_params.get_all(k) for k in FILTER_KEYS if st.query_params.get(k)}
+
+
+def _adopt_url(options: dict[str, list[str]], start: date, end: date) -> None:
+    """A link or switch_page brought filters in the URL that differ from the widgets': the
+    URL wins. (A page change through the sidebar clears the URL; then the widgets win.)"""
+    url = _url_filters()
+    last = st.session_state.get("_filters_url")
+    if last is None or not url or url == last:
+        return
+    st.session_state["filter_dates"] = (start, end)
+    for dim in DIMENSIONS:
+        values = options.get(dim, [])
+        st.session_state[f"filter_{dim}"] = [v for v in _param_list(dim) if v in values]
 
 
 def sidebar_filters() -> Filters:
@@ -45,11 +66,12 @@ def sidebar_filters() -> Filters:
     span = data.time_range()
     first = span["first_at"].date() if span["first_at"] else date.today()
     last = span["last_at"].date() if span["last_at"] else date.today()
+    start = _param_date("since") or first
+    end = _param_date("until")
+    end = (end - timedelta(days=1)) if end else last
+    _adopt_url(options, start, end)
     with st.sidebar:
         st.header("Filters")
-        start = _param_date("since") or first
-        end = _param_date("until")
-        end = (end - timedelta(days=1)) if end else last
         picked = st.date_input(
             "Date range (UTC, by send time)",
             value=(start, end),
@@ -65,29 +87,35 @@ def sidebar_filters() -> Filters:
             chosen[dim] = st.multiselect(
                 dim.capitalize(),
                 values,
-                default=current,
+                default=None if f"filter_{dim}" in st.session_state else current,
                 key=f"filter_{dim}",
-                placeholder=f"All {dim}s" if dim != "country" else "All countries",
+                placeholder="All countries" if dim == "country" else f"All {dim}s",
             )
-        reveal = st.toggle(
+        st.toggle(
             "Reveal phone numbers",
             value=False,
             key="reveal_numbers",
-            help="Numbers are masked to their last four digits by default.",
+            help="Numbers are masked to their last four digits by default, in tables and "
+            "downloads alike.",
         )
-        st.session_state["reveal"] = reveal
-    _write_params(
-        {
-            "since": since.isoformat() if since and since != first else None,
-            "until": (until + timedelta(days=1)).isoformat() if until and until != last else None,
-            **{dim: ",".join(chosen[dim]) or None for dim in DIMENSIONS},
-        }
-    )
+    written = {
+        "since": since.isoformat() if since and since != first else None,
+        "until": (until + timedelta(days=1)).isoformat() if until and until != last else None,
+        **{dim: chosen[dim] or None for dim in DIMENSIONS},
+    }
+    _write_params(written)
+    st.session_state["_filters_url"] = {
+        k: v if isinstance(v, list) else [v] for k, v in written.items() if v
+    }
     return Filters.build(
         since=since,
         until=until + timedelta(days=1) if until else None,
         **chosen,
     )
+
+
+def reveal_numbers() -> bool:
+    return bool(st.session_state.get("reveal_numbers", False))
 
 
 def current() -> Filters:
@@ -108,4 +136,5 @@ def with_drill(filters: Filters) -> Filters:
     return filters.with_(
         category=(selected["category"],) if selected["category"] else filters.category,
         code=(selected["code"],) if selected["code"] else filters.code,
+        provider=(selected["code_provider"],) if selected["code_provider"] else filters.provider,
     )

@@ -22,3 +22,15 @@ def labels(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return frame.with_columns(
         pl.col(c).cast(pl.String).map_elements(label, return_dtype=pl.String) for c in columns
     )
+
+
+_MARKDOWN_PUNCTUATION = set("\\`*_{}[]()<>#+-.!|~=\"'$%&,/:;?@^")
+
+
+def md(value: object) -> str:
+    """VALUE for a Markdown-reading element (headers, captions, notices) as literal text:
+    CommonMark lets a backslash escape any ASCII punctuation, so nothing stays markup."""
+    text = "" if value is None else str(value)
+    return "".join("\\" + ch if ch in _MARKDOWN_PUNCTUATION else ch for ch in text).replace(
+        "\n", " "
+    )

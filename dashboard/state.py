@@ -7,6 +7,7 @@ across threads, so every thread gets its own cursor on the one cached connection
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import duckdb
 import streamlit as st
@@ -17,9 +18,15 @@ from deliverability.store import Store
 _local = threading.local()
 
 
-@st.cache_resource(show_spinner=False)
 def get_store() -> Store:
-    return Store.open(db_path(), catalog_extra=catalog_extra())
+    extra = catalog_extra()
+    return _open_store(str(db_path().resolve()), str(extra) if extra else "")
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(path: str, extra: str) -> Store:
+    # Keyed on the path, so one process can serve (or test) more than one store.
+    return Store.open(Path(path), catalog_extra=Path(extra) if extra else None)
 
 
 def cursor() -> duckdb.DuckDBPyConnection:

@@ -1,12 +1,17 @@
-"""Small pieces every page uses: notices for empty states, tables, downloads, number formats."""
+"""Small pieces every page uses: empty states, tiles, tables, downloads, links between pages."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
 
 import polars as pl
 import streamlit as st
 
 from dashboard import data
+from dashboard.filters import DIMENSIONS
 from deliverability.output import to_csv
+from queries import Filters
 
 
 def pct(value: float | None) -> str:
@@ -18,7 +23,7 @@ def require_data() -> bool:
     if data.is_empty():
         st.info(
             "The store is empty. Upload send logs or delivery reports on the Upload page, "
-            "or run `deliverability ingest FILE...`."
+            "or run `deliverability ingest FILE...` and reload."
         )
         return False
     return True
@@ -28,18 +33,65 @@ def no_match() -> None:
     st.info("No messages match these filters. Widen the date range or clear a filter.")
 
 
-def table(frame: pl.DataFrame, key: str, select: bool = False, height: int | str = "auto"):
-    """A dataframe; with select=True a single-row selection event is returned."""
-    if select:
-        return st.dataframe(
-            frame,
-            key=key,
-            hide_index=True,
-            on_select="rerun",
-            selection_mode="single-row",
-            height=height,
+def headline_tiles(head: dict) -> None:
+    """Messages, delivery, failure and pending/no-report rates, each vs the previous period."""
+    tiles = st.columns(4)
+    prev_messages = head.get("messages_previous") or 0
+    tiles[0].metric(
+        "Messages",
+        f"{head['messages']:,}",
+        delta=f"{head['messages'] - prev_messages:+,}" if prev_messages else None,
+        delta_color="off",
+    )
+    for tile, (name, key, good_when_up) in zip(
+        tiles[1:],
+        (
+            ("Delivery rate", "delivery_rate", True),
+            ("Failure rate", "failure_rate", False),
+            ("Pending / no report", "pending_rate", False),
+        ),
+        strict=True,
+    ):
+        delta = head.get(f"{key}_delta")
+        tile.metric(
+            name,
+            pct(head[key]),
+            delta=None if delta is None or not prev_messages else f"{delta * 100:+.2f} pp",
+            delta_color="normal" if good_when_up else "inverse",
+            help="Change vs the previous period of the same length.",
         )
-    st.dataframe(frame, key=key, hide_index=True, height=height)
+
+
+def grain_picker(filters: Filters, key: str) -> str:
+    span = (filters.until - filters.since) if filters.since and filters.until else None
+    default = "hour" if span is not None and span <= timedelta(days=3) else "day"
+    options = ["hour", "day", "week"]
+    return (
+        st.segmented_control(
+            "Time grain", options, default=default, key=key, label_visibility="collapsed"
+        )
+        or default
+    )
+
+
+def table(
+    frame: pl.DataFrame,
+    key: str,
+    select: bool = False,
+    height: int | str = "auto",
+    percent: Sequence[str] = (),
+):
+    """A dataframe (text is shown as text, never HTML); with select=True it returns the
+    selection event of a single-row selection."""
+    config = {
+        column: st.column_config.NumberColumn(format="percent")
+        for column in percent
+        if column in frame.columns
+    }
+    kwargs = {"key": key, "hide_index": True, "height": height, "column_config": config}
+    if select:
+        return st.dataframe(frame, on_select="rerun", selection_mode="single-row", **kwargs)
+    st.dataframe(frame, **kwargs)
     return None
 
 
@@ -51,7 +103,30 @@ def selected_row(event, frame: pl.DataFrame) -> dict | None:
 
 
 def clicked_points(event) -> list[dict]:
-    return list(getattr(getattr(event, "selection", None), "points", None) or [])
+    selection = getattr(event, "selection", None)
+    if selection is None and isinstance(event, dict):
+        selection = event.get("selection")
+    points = getattr(selection, "points", None)
+    if points is None and isinstance(selection, dict):
+        points = selection.get("points")
+    return list(points or [])
+
+
+def point_key(point: dict) -> str:
+    """The drill-down value a chart put in a point's customdata."""
+    value = point.get("customdata")
+    if isinstance(value, list):
+        value = value[0]
+    return str(value)
+
+
+def link_params(**drill: str | None) -> dict[str, list[str]]:
+    """The query string for another page: the current global filters plus DRILL values
+    (a drill value for a global dimension, such as carrier, replaces that filter)."""
+    keep = ("since", "until", *DIMENSIONS)
+    params = {k: st.query_params.get_all(k) for k in keep if st.query_params.get(k)}
+    params.update({k: [v] for k, v in drill.items() if v})
+    return params
 
 
 def download_csv(

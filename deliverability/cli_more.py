@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from deliverability.cli import command
-from deliverability.settings import ROOT, db_path
+from deliverability.settings import ROOT, db_path, max_upload_bytes
 
 
 def add_more_commands(sub, store_options, fmt, filters) -> None:
@@ -46,6 +46,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         "true" if args.headless or os.environ.get("CI") else "false",
         "--browser.gatherUsageStats",
         "false",
+        # The upload page accepts what `ingest` accepts (DELIVERABILITY_MAX_UPLOAD_MB).
+        "--server.maxUploadSize",
+        str(max(1, max_upload_bytes() // (1024 * 1024))),
+        "--server.fileWatcherType",
+        "none",
     ]
     print(f"dashboard on http://localhost:{args.port} (store: {path})", file=sys.stderr)
     return subprocess.call(cmd, env=env)

@@ -1,0 +1,153 @@
+"""Plotly figures for the pages. Every log value that becomes a label goes through safe.label.
+
+Charts carry the values a click needs in `customdata`, so a click can drill down without
+guessing from the label text.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboard.safe import label
+
+OUTCOME_COLOURS = {
+    "delivered": "#2e7d32",
+    "failed": "#c62828",
+    "pending": "#f9a825",
+    "unconfirmed": "#8e8e8e",
+    "no_report": "#b0bec5",
+    "unknown": "#6a1b9a",
+}
+
+
+def _layout(fig: go.Figure, height: int = 360, **extra) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h", "y": -0.15},
+        **extra,
+    )
+    return fig
+
+
+def outcomes_over_time(frame: pl.DataFrame) -> go.Figure:
+    """Stacked bars: messages per period by final outcome."""
+    fig = go.Figure()
+    for outcome, colour in OUTCOME_COLOURS.items():
+        part = frame.filter(pl.col("outcome") == outcome)
+        if part.is_empty():
+            continue
+        fig.add_bar(
+            x=part["period_start"].to_list(),
+            y=part["messages"].to_list(),
+            name=outcome.replace("_", " "),
+            marker_color=colour,
+            customdata=[outcome] * part.height,
+            hovertemplate="%{x}<br>%{y:,} messages<extra>" + outcome + "</extra>",
+        )
+    return _layout(fig, barmode="stack", yaxis_title="messages")
+
+
+def bars(
+    frame: pl.DataFrame,
+    value: str,
+    key_column: str,
+    text_column: str | None = None,
+    percent: bool = True,
+    height: int = 320,
+) -> go.Figure:
+    """Horizontal bars of VALUE per KEY_COLUMN (largest on top); customdata is the key."""
+    frame = frame.sort(value)
+    shown = [label(v) for v in frame[text_column or key_column].to_list()]
+    fig = go.Figure(
+        go.Bar(
+            x=frame[value].to_list(),
+            y=shown,
+            orientation="h",
+            customdata=[str(v) for v in frame[key_column].to_list()],
+            marker_color="#c62828",
+            hovertemplate="%{y}: %{x" + (":.2%" if percent else ":,") + "}<extra></extra>",
+        )
+    )
+    if percent:
+        fig.update_xaxes(tickformat=".1%")
+    return _layout(fig, height=max(height, 28 * frame.height + 60))
+
+
+def heatmap(frame: pl.DataFrame) -> go.Figure:
+    """Failure rate of row × column as square markers: clickable, unlike a heatmap trace."""
+    rows = frame["row"].cast(pl.String).fill_null("(none)")
+    columns = frame["column"].cast(pl.String).fill_null("(none)")
+    fig = go.Figure(
+        go.Scatter(
+            x=[label(c) for c in columns.to_list()],
+            y=[label(r) for r in rows.to_list()],
+            mode="markers",
+            marker={
+                "symbol": "square",
+                "size": 26,
+                "color": frame["failure_rate"].to_list(),
+                "colorscale": "Reds",
+                "showscale": True,
+                "colorbar": {"tickformat": ".0%"},
+            },
+            customdata=list(zip(rows.to_list(), columns.to_list(), strict=True)),
+            text=[
+                f"{f:,} of {m:,}" for f, m in zip(frame["failed"], frame["messages"], strict=True)
+            ],
+            hovertemplate="%{y} at %{x}<br>%{marker.color:.2%} failed (%{text})<extra></extra>",
+        )
+    )
+    return _layout(fig, height=max(360, 30 * rows.n_unique() + 120))
+
+
+def code_series(frame: pl.DataFrame, title: str) -> go.Figure:
+    """A code's rate per period, with the baseline band and spikes marked."""
+    x = frame["period_start"].to_list()
+    fig = go.Figure()
+    fig.add_scatter(
+        x=x,
+        y=frame["baseline_high"].to_list(),
+        mode="lines",
+        line={"width": 0},
+        showlegend=False,
+        hoverinfo="skip",
+    )
+    fig.add_scatter(
+        x=x,
+        y=frame["baseline_low"].to_list(),
+        mode="lines",
+        line={"width": 0},
+        fill="tonexty",
+        fillcolor="rgba(30,136,229,0.18)",
+        name="baseline band",
+        hoverinfo="skip",
+    )
+    fig.add_scatter(
+        x=x,
+        y=frame["baseline_rate"].to_list(),
+        mode="lines",
+        name="baseline",
+        line={"dash": "dot", "color": "#1e88e5"},
+    )
+    fig.add_scatter(
+        x=x,
+        y=frame["rate"].to_list(),
+        mode="lines+markers",
+        name="rate",
+        line={"color": "#37474f"},
+        customdata=frame["count"].to_list(),
+        hovertemplate="%{x}<br>%{y:.3%} (%{customdata:,} messages)<extra></extra>",
+    )
+    spikes = frame.filter(pl.col("is_spike"))
+    if spikes.height:
+        fig.add_scatter(
+            x=spikes["period_start"].to_list(),
+            y=spikes["rate"].to_list(),
+            mode="markers",
+            name="spike",
+            marker={"color": "#c62828", "size": 12, "symbol": "diamond"},
+        )
+    fig.update_yaxes(tickformat=".2%")
+    return _layout(fig, title={"text": label(title), "font": {"size": 14}})

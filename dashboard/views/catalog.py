@@ -1,0 +1,50 @@
+"""Catalog: every code across providers with meaning and advice; uncatalogued codes seen."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, ui
+from dashboard.safe import md
+from deliverability.catalog import CATEGORIES
+
+st.title("Code catalog")
+
+left, middle, right = st.columns([3, 2, 2])
+text = left.text_input(
+    "Search codes", key="catalog_text", placeholder="a code (2000, 30007) or words (spam, expired)"
+)
+providers = middle.multiselect(
+    "Providers",
+    ["azure_acs", "sfmc", "sinch", "webex_connect", "chirp", "telnyx", "twilio"],
+    key="catalog_providers",
+)
+category = right.selectbox("Category", [None, *CATEGORIES], key="catalog_category")
+
+found = data.catalog_search(text=text, providers=providers, category=category)
+st.caption(
+    f"{found.height:,} entries. `messages` counts the stored messages whose final status is "
+    "that code."
+)
+event = ui.table(found, key="catalog_table", select=True, height=420)
+picked = ui.selected_row(event, found)
+if picked:
+    st.subheader(md(f"{picked['provider']} · {picked['channel']} · {picked['code']}"))
+    st.text(picked["name"] or "")
+    for label in ("description", "advice", "note"):
+        if picked.get(label):
+            st.caption(label.capitalize())
+            st.text(picked[label])
+    st.caption(md(f"Outcome {picked['outcome']}, category {picked['category']}; source:"))
+    st.text(picked["source"])
+
+st.subheader("Uncatalogued codes in the data")
+unknown = data.uncatalogued_codes()
+if unknown.is_empty():
+    st.success("Every code in the store is in the catalog.")
+else:
+    st.caption(
+        "These codes are kept and counted with outcome `unknown`. Add them to your own "
+        "catalog file (--catalog-extra) to give them a meaning."
+    )
+    ui.table(unknown, key="catalog_uncatalogued")

@@ -1,0 +1,142 @@
+"""Failures: category → code → carrier / country / campaign, and a code × carrier heatmap.
+
+The drill-down lives in the URL (?category=…&code=…&code_provider=…), so a drilled view can
+be shared by link; clicking a bar, a row or a heatmap cell moves one level down.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, data, filters, ui
+from dashboard.safe import md
+
+st.title("Failures")
+
+
+def code_details(code: dict) -> None:
+    """The catalog's meaning of one code, as plain text (it is data, not markup)."""
+    st.subheader(md(f"{code['provider']} · {code['channel']} · code {code['code']}"))
+    st.text(code.get("name") or "(not in the catalog: uncatalogued code)")
+    if code.get("description"):
+        st.caption("Meaning")
+        st.text(code["description"])
+    if code.get("advice"):
+        st.caption("Advice")
+        st.text(code["advice"])
+
+
+def by_dimension(current, parent: dict) -> None:
+    tabs = st.tabs(["Carrier", "Country", "Campaign"])
+    for tab, level in zip(tabs, ("carrier", "country", "campaign"), strict=True):
+        with tab:
+            frame = data.failure_breakdown(current, level=level, parent=parent)
+            ui.table(
+                frame,
+                key=f"failures_{level}",
+                percent=("failure_rate", "share_of_failures"),
+            )
+
+
+if ui.require_data():
+    current = filters.current()
+    drill = filters.drill()
+    categories = data.failure_breakdown(current, level="category")
+    if categories.is_empty():
+        st.success("No failed messages match these filters.")
+        st.stop()
+
+    crumbs = st.columns([4, 1])
+    crumbs[0].caption(
+        "All failures"
+        + (f" › {md(drill['category'])}" if drill["category"] else "")
+        + (f" › code {md(drill['code'])}" if drill["code"] else "")
+    )
+    if (drill["category"] or drill["code"]) and crumbs[1].button("Back to all failures"):
+        filters.set_drill(category=None, code=None, code_provider=None)
+        st.rerun()
+
+    top, side = st.columns([3, 2])
+    with top:
+        st.subheader("Failure rate by category")
+        event = st.plotly_chart(
+            charts.bars(categories, "failure_rate", "category"),
+            key="failures_categories",
+            on_select="rerun",
+            selection_mode="points",
+            width="stretch",
+        )
+        points = ui.clicked_points(event)
+        if points and ui.point_key(points[0]) != drill["category"]:
+            filters.set_drill(category=ui.point_key(points[0]), code=None, code_provider=None)
+            st.rerun()
+    with side:
+        st.subheader("Share of all failures")
+        ui.table(
+            categories.select("category", "failed", "share_of_failures", "failure_rate"),
+            key="failures_category_table",
+            percent=("failure_rate", "share_of_failures"),
+        )
+
+    parent = {"category": drill["category"]} if drill["category"] else None
+    codes = data.failure_breakdown(current, level="code", parent=parent)
+    st.subheader(
+        f"Codes in {md(drill['category'])}" if drill["category"] else "Codes behind the failures"
+    )
+    st.caption("Select a row to see its carriers, countries and campaigns.")
+    shown = codes.select(
+        "provider",
+        "channel",
+        "code",
+        "name",
+        "category",
+        "failed",
+        "failure_rate",
+        "share_of_failures",
+    )
+    event = ui.table(
+        shown, key="failures_codes", select=True, percent=("failure_rate", "share_of_failures")
+    )
+    picked = ui.selected_row(event, codes)
+    if picked and (picked["code"], picked["provider"]) != (drill["code"], drill["code_provider"]):
+        filters.set_drill(code=picked["code"], code_provider=picked["provider"])
+        st.rerun()
+
+    if drill["code"]:
+        matches = codes.filter(codes["code"] == drill["code"])
+        if drill["code_provider"]:
+            matches = matches.filter(matches["provider"] == drill["code_provider"])
+        if matches.is_empty():
+            st.info(f"Code {md(drill['code'])} has no failures in this selection.")
+        else:
+            code = matches.row(0, named=True)
+            code_details(code)
+            parent = {k: code[k] for k in ("provider", "channel", "code")}
+            by_dimension(current, parent)
+            if st.button("Show these messages", key="failures_to_messages", type="primary"):
+                st.switch_page(
+                    "views/messages.py",
+                    query_params=ui.link_params(
+                        code=code["code"], provider=code["provider"], outcome="failed"
+                    ),
+                )
+
+    st.subheader("Failure rate: code × carrier")
+    cells = data.failure_heatmap(current, rows="code", columns="carrier", top=15)
+    if cells.is_empty():
+        st.caption("No carrier is known for the failed messages.")
+    else:
+        event = st.plotly_chart(
+            charts.heatmap(cells),
+            key="failures_heatmap",
+            on_select="rerun",
+            selection_mode="points",
+            width="stretch",
+        )
+        points = ui.clicked_points(event)
+        if points:
+            row, column = points[0].get("customdata") or [None, None]
+            st.switch_page(
+                "views/messages.py",
+                query_params=ui.link_params(code=row, carrier=column, outcome="failed"),
+            )

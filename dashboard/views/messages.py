@@ -1,0 +1,56 @@
+"""Messages: the individual messages behind any selection, each with its event history."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, filters, ui
+from dashboard.safe import md
+from queries.messages import MESSAGE_LIMIT
+
+st.title("Messages")
+
+if ui.require_data():
+    drill = filters.drill()
+    selection = filters.with_drill(filters.current())
+    reveal = filters.reveal_numbers()
+    narrowed = [
+        f"{name} {md(drill[key])}"
+        for name, key in (
+            ("code", "code"),
+            ("category", "category"),
+            ("outcome", "outcome"),
+            ("provider", "code_provider"),
+        )
+        if drill[key]
+    ]
+    if narrowed:
+        left, right = st.columns([4, 1])
+        left.caption("Narrowed to " + ", ".join(narrowed) + " (on top of the sidebar filters)")
+        if right.button("Clear", key="messages_clear_drill"):
+            filters.set_drill(code=None, category=None, outcome=None, code_provider=None)
+            st.rerun()
+
+    frame = data.messages_in_selection(selection, outcome=drill["outcome"], reveal=reveal)
+    if frame.is_empty():
+        ui.no_match()
+        st.stop()
+    shown = f"the newest {MESSAGE_LIMIT:,}" if frame.height >= MESSAGE_LIMIT else "all"
+    st.caption(
+        f"Showing {shown} {frame.height:,} matching messages, newest first. "
+        + ("Phone numbers are revealed." if reveal else "Phone numbers are masked.")
+    )
+    event = ui.table(frame, key="messages_table", select=True, height=420)
+    ui.download_csv(frame, "messages.csv", key="messages_download")
+
+    picked = ui.selected_row(event, frame)
+    if picked is None:
+        st.caption("Select a message to see every report it got.")
+    else:
+        st.subheader(f"Events of {md(picked['provider'])} message")
+        st.text(picked["message_id"])
+        history = data.message_events(picked["provider"], picked["message_id"])
+        if history.is_empty():
+            st.info("No delivery report was received for this message.")
+        else:
+            ui.table(history, key="messages_events")

@@ -1,0 +1,87 @@
+"""Spikes: codes whose rate jumped above their own baseline, and who is behind each jump."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, data, filters, ui
+from dashboard.safe import md
+from queries.spikes import SpikeSettings
+
+st.title("Spikes")
+
+if ui.require_data():
+    current = filters.current()
+    defaults = SpikeSettings()
+    left, middle, right = st.columns(3)
+    grain = (
+        left.segmented_control("Grain", ["hour", "day"], default=defaults.grain, key="spikes_grain")
+        or defaults.grain
+    )
+    min_count = middle.number_input(
+        "Minimum count",
+        min_value=1,
+        value=defaults.min_count,
+        key="spikes_min_count",
+        help="A bucket needs at least this many messages ending on the code to alert.",
+    )
+    min_ratio = right.number_input(
+        "Minimum ratio to baseline",
+        min_value=1.0,
+        value=float(defaults.min_ratio),
+        step=0.5,
+        key="spikes_min_ratio",
+    )
+    settings = SpikeSettings(grain=grain, min_count=int(min_count), min_ratio=float(min_ratio))
+    found = data.find_spikes(current, settings)
+    st.caption(
+        f"Each bucket's count of a code is tested against the previous "
+        f"{settings.baseline_days} days of the same provider and channel, with messages as "
+        "exposure; the false discovery rate is controlled across every bucket tested."
+    )
+    if found.is_empty():
+        st.success("No spikes in this selection.")
+        st.stop()
+
+    listing = found.drop("top_contributors")
+    event = ui.table(
+        listing, key="spikes_table", select=True, percent=("rate", "baseline_rate"), height=320
+    )
+    picked = ui.selected_row(event, listing)
+    if picked is None:
+        picked = listing.row(0, named=True)
+        st.caption("Showing the most significant spike; select a row to see another.")
+
+    title = f"{picked['provider']} · {picked['channel']} · {picked['code']}"
+    st.subheader(md(title))
+    if picked.get("name"):
+        st.text(picked["name"])
+    series = data.code_series(
+        current, picked["provider"], picked["channel"], picked["code"], settings
+    )
+    st.plotly_chart(charts.code_series(series, title), key="spikes_series", width="stretch")
+
+    contributors = found.filter(
+        (pl.col("provider") == picked["provider"])
+        & (pl.col("channel") == picked["channel"])
+        & (pl.col("code") == picked["code"])
+        & (pl.col("period_start") == picked["period_start"])
+    )["top_contributors"]
+    st.subheader("Top contributors to the excess")
+    if contributors.is_empty() or contributors[0] is None or len(contributors[0]) == 0:
+        st.caption("No single carrier, country, campaign or sender stands out.")
+    else:
+        ui.table(pl.DataFrame(contributors[0].to_list()), key="spikes_contributors")
+    if st.button("Show these messages", key="spikes_to_messages", type="primary"):
+        st.switch_page(
+            "views/messages.py",
+            query_params=ui.link_params(
+                code=picked["code"],
+                provider=picked["provider"],
+                since=picked["period_start"].date().isoformat(),
+                until=(picked["period_start"].date() + timedelta(days=1)).isoformat(),
+            ),
+        )

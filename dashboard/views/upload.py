@@ -1,0 +1,138 @@
+"""Upload: ingest several files at once, in any supported format, and see what became of
+every row (loaded, duplicate, rejected with a reason)."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data, ui
+from dashboard.safe import md
+from dashboard.state import get_store
+from deliverability.ingest import ingest_file
+from deliverability.mappings import load_mapping, mapping_names, save_mapping
+from deliverability.readers import reader_names
+from deliverability.readers.base import EVENT_COLUMNS, SEND_COLUMNS, ReadOptions
+
+st.title("Upload logs")
+st.caption(
+    "Send logs and delivery reports: canonical CSV/JSON/Parquet or a provider's native export "
+    "(Azure, Salesforce, Sinch, Webex Connect, Telnyx, Chirp, Twilio). The format is "
+    "recognised from the content; gzip is fine."
+)
+store = get_store()
+
+
+def mapping_form() -> dict[str, str]:
+    """Column mapping for a CSV of unknown layout (the same as `ingest --map`)."""
+    with st.expander("Map the columns of a CSV with an unknown layout"):
+        saved = mapping_names(store)
+        chosen = st.selectbox("Saved mapping", [None, *saved], key="upload_saved_mapping")
+        preset = load_mapping(store, chosen) if chosen else {}
+        st.caption("For each canonical column, the file's column that holds it (blank: none).")
+        mapping: dict[str, str] = {}
+        columns = st.columns(3)
+        for index, name in enumerate(dict.fromkeys((*SEND_COLUMNS, *EVENT_COLUMNS))):
+            value = columns[index % 3].text_input(
+                name, value=preset.get(name, ""), key=f"upload_map_{name}"
+            )
+            if value.strip():
+                mapping[name] = value.strip()
+        save_as = st.text_input("Save this mapping as", key="upload_mapping_name")
+        if st.button("Save mapping", key="upload_save_mapping", disabled=not mapping):
+            if re.fullmatch(r"[\w.-]{1,64}", save_as or ""):
+                save_mapping(store, save_as, mapping)
+                st.success("Mapping saved.")
+            else:
+                st.error("Name the mapping with letters, digits, '.', '_' or '-'.")
+        return mapping
+
+
+uploads = st.file_uploader(
+    "Log files",
+    accept_multiple_files=True,
+    key="upload_files",
+    help="Up to the configured upload limit per file (DELIVERABILITY_MAX_UPLOAD_MB).",
+)
+with st.expander("Options"):
+    cols = st.columns(4)
+    kind = cols[0].selectbox("Kind", ["auto", "sends", "events"], key="upload_kind")
+    provider = cols[1].text_input("Provider (if the file lacks it)", key="upload_provider")
+    channel = cols[2].text_input("Channel (if the file lacks it)", key="upload_channel")
+    timezone = cols[3].text_input("Time zone of naive times", value="UTC", key="upload_tz")
+    hint = st.selectbox(
+        "Format",
+        [None, *reader_names()],
+        key="upload_hint",
+        format_func=lambda v: "recognise from content" if v is None else v,
+    )
+mapping = mapping_form()
+
+if st.button("Ingest", type="primary", disabled=not uploads, key="upload_go"):
+    options = ReadOptions(
+        kind=kind,
+        provider=provider.strip() or None,
+        channel=channel.strip() or None,
+        timezone=timezone.strip() or "UTC",
+        format_hint=hint,
+        mapping=mapping,
+    )
+    results = []
+    progress = st.progress(0.0, text="Ingesting…")
+    with tempfile.TemporaryDirectory(prefix="deliverability-upload-") as tmp:
+        for index, upload in enumerate(uploads):
+            # Only the name's last part, and only safe characters, reaches the disk.
+            safe_name = re.sub(r"[^\w.-]", "_", Path(upload.name).name)[:120] or "upload"
+            target = Path(tmp) / f"{index}-{safe_name}"
+            target.write_bytes(upload.getbuffer())
+            progress.progress(index / len(uploads), text=f"Ingesting {upload.name}…")
+            results.append(ingest_file(store, target, options, display_name=upload.name))
+    progress.progress(1.0, text="Done")
+    st.session_state["upload_results"] = [r.as_dict() for r in results]
+
+if st.session_state.get("upload_results"):
+    results = st.session_state["upload_results"]
+    st.subheader("Result per file")
+    frame = pl.DataFrame(
+        [
+            {
+                "file": r["path"],
+                "reader": r["reader"],
+                "kind": r["kind"],
+                "provider": r["provider"],
+                "rows_read": r["rows_read"],
+                "loaded": r["loaded"],
+                "duplicates": r["duplicates"],
+                "rejected": r["rejected"],
+                "already_ingested": r["already_ingested"],
+                "error": "; ".join(r["errors"]),
+            }
+            for r in results
+        ],
+        schema_overrides={
+            "error": pl.String,
+            "reader": pl.String,
+            "kind": pl.String,
+            "provider": pl.String,
+        },
+    )
+    ui.table(frame, key="upload_results_table")
+    for r in results:
+        for error in r["errors"]:
+            st.error(md(error), icon=":material/error:")
+
+st.subheader("Rejected rows")
+quarantined = data.quarantined_rows()
+if quarantined.is_empty():
+    st.caption("No row has been rejected.")
+else:
+    files = quarantined["file_name"].unique(maintain_order=True).to_list()
+    picked = st.selectbox("File", files, key="upload_quarantine_file")
+    ui.table(quarantined.filter(pl.col("file_name") == picked), key="upload_quarantine")
+
+st.subheader("Files ingested")
+ui.table(data.ingest_ledger(), key="upload_ledger")

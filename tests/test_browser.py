@@ -1,0 +1,157 @@
+"""The real dashboard server driven by headless Chromium (Debian's chromium, via Playwright).
+
+Upload a file, see the overview change, click into a code, download the messages CSV, and
+keep a screenshot of every page in test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests import dashboard_store
+from tests.dashboard_store import HOSTILE_CAMPAIGN, N
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+CLI = Path(sys.executable).parent / "deliverability"
+PAGES = ("overview", "failures", "spikes", "messages", "catalog", "review", "upload")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `python3 dev.py test` installs Debian's chromium")
+    tmp = tmp_path_factory.mktemp("browser")
+    db = dashboard_store.build(tmp / "store.duckdb", tmp / "first", 0, N // 2)
+    later = dashboard_store.write_logs(tmp / "later", N // 2, N)
+    port = free_port()
+    log = open(tmp / "server.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [str(CLI), "dashboard", "--db", str(db), "--port", str(port), "--headless"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "CI": "1"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the dashboard did not start:\n" + (tmp / "server.log").read_text())
+    yield base, later
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        yield chromium
+        chromium.close()
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
+    page.wait_for_timeout(300)
+
+
+def messages_tile(page) -> str:
+    tile = page.locator('[data-testid="stMetric"]').filter(has_text="Messages").first
+    return tile.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def test_upload_changes_the_overview_then_drill_into_a_code_and_download(server, browser):
+    base, later = server
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.set_default_timeout(60_000)
+
+    page.goto(f"{base}/overview")
+    settle(page)
+    assert messages_tile(page) == f"{N // 2:,}"
+
+    page.goto(f"{base}/upload")
+    settle(page)
+    page.locator('input[type="file"]').set_input_files([str(p) for p in later])
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Ingest").click()
+    page.get_by_text("Result per file").wait_for()
+    settle(page)
+    page.screenshot(path=ARTIFACTS / "upload-result.png", full_page=True)
+
+    page.goto(f"{base}/overview")
+    settle(page)
+    assert messages_tile(page) == f"{N:,}"
+
+    # Click the bar of a failure category, then the first code row: the code's details and
+    # its carriers appear; then go to the messages behind it.
+    page.goto(f"{base}/failures")
+    settle(page)
+    page.locator(".js-plotly-plot .bars .point path").first.click()
+    settle(page)
+    assert "category=" in page.url
+    grid = page.locator('[data-testid="stDataFrame"]').nth(1)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # first data row's selection cell
+    settle(page)
+    assert "code=4000" in page.url
+    page.get_by_text("fraud detection").first.wait_for()
+    page.screenshot(path=ARTIFACTS / "failures-code.png", full_page=True)
+    page.get_by_role("button", name="Show these messages").click()
+    settle(page)
+    assert "/messages" in page.url and "outcome=failed" in page.url
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download CSV").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download_info.value.path()).read_text())))
+    assert len(rows) == sum(1 for m in dashboard_store.MESSAGES if m["outcome"] == "failed")
+    assert {r["code"] for r in rows} == {"4000"}
+    assert all(r["recipient"].startswith("••••") for r in rows)
+    assert HOSTILE_CAMPAIGN in {r["campaign"] for r in rows}
+
+    for name in PAGES:
+        page.goto(f"{base}/{name}")
+        settle(page)
+        assert not page.locator('[data-testid="stException"]').count(), name
+        # A log value with markup must arrive as text, never as an element.
+        assert page.locator("img[src='x']").count() == 0, name
+        page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    page.close()

@@ -1,0 +1,155 @@
+"""Every dashboard page through Streamlit's AppTest, on real DuckDB stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests import dashboard_store
+from tests.dashboard_store import BOLD_CAMPAIGN, HOSTILE_CAMPAIGN, expected
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+PAGES = (
+    "views/overview.py",
+    "views/failures.py",
+    "views/spikes.py",
+    "views/messages.py",
+    "views/catalog.py",
+    "views/review.py",
+    "views/upload.py",
+)
+
+
+@pytest.fixture(scope="module")
+def known_store(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("dashboard")
+    return dashboard_store.build(tmp / "known.duckdb", tmp / "logs")
+
+
+@pytest.fixture
+def app(known_store, monkeypatch):
+    monkeypatch.setenv("DELIVERABILITY_DB", str(known_store))
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+def page(at: AppTest, path: str, **params: str) -> AppTest:
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(path)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def all_text(at: AppTest) -> str:
+    """Everything a page wrote through Markdown-reading elements."""
+    parts = [
+        e.value
+        for kind in ("markdown", "caption", "info", "success", "error")
+        for e in getattr(at, kind)
+    ]
+    parts += [e.value for e in at.title] + [e.value for e in at.subheader]
+    return "\n".join(str(p) for p in parts)
+
+
+def frames(at: AppTest) -> list:
+    return [d.value for d in at.dataframe]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_renders_on_an_empty_store(tmp_path, monkeypatch, path):
+    monkeypatch.setenv("DELIVERABILITY_DB", str(tmp_path / "empty.duckdb"))
+    at = page(AppTest.from_file(APP, default_timeout=60), path)
+    if path not in ("views/catalog.py", "views/upload.py"):
+        assert any("store is empty" in i.value for i in at.info), path
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_renders_with_data(app, path):
+    page(app, path)
+
+
+def test_overview_tiles_show_the_stores_numbers(app):
+    at = page(app, "views/overview.py")
+    want = expected()
+    assert metric(at, "Messages") == f"{want['messages']:,}"
+    assert metric(at, "Delivery rate") == f"{want['delivered'] / want['messages'] * 100:.2f}%"
+    assert metric(at, "Failure rate") == f"{want['failed'] / want['messages'] * 100:.2f}%"
+
+
+def test_filters_come_from_the_url_and_apply(app):
+    at = page(app, "views/overview.py", carrier="Verizon")
+    assert metric(at, "Messages") == f"{expected('Verizon')['messages']:,}"
+    assert at.sidebar.multiselect(key="filter_carrier").value == ["Verizon"]
+
+
+def test_changing_a_filter_updates_the_url(app):
+    at = page(app, "views/overview.py")
+    at.sidebar.multiselect(key="filter_carrier").select("T-Mobile").run()
+    assert metric(at, "Messages") == f"{expected('T-Mobile')['messages']:,}"
+    assert at.query_params["carrier"] in ("T-Mobile", ["T-Mobile"])
+
+
+def test_sql_looking_filter_values_match_nothing_and_break_nothing(app):
+    at = page(
+        app, "views/messages.py", code="2000' OR '1'='1", category="x'; DROP TABLE messages;--"
+    )
+    assert any("No messages match" in i.value for i in at.info)
+    at = page(app, "views/overview.py")
+    assert metric(at, "Messages") == f"{expected()['messages']:,}"
+
+
+def test_failures_drill_down_from_category_to_code(app):
+    at = page(app, "views/failures.py", category="carrier_filtered")
+    codes = frames(at)[1]
+    assert set(codes["category"]) == {"carrier_filtered"}
+    at = page(app, "views/failures.py", code="4000", code_provider="azure_acs")
+    text = all_text(at)
+    assert "code 4000" in text
+    carriers = next(f for f in frames(at) if "carrier" in f.columns and "failed" in f.columns)
+    assert int(carriers["failed"].sum()) == expected()["failed"]
+
+
+def test_messages_are_masked_unless_revealed(app):
+    at = page(app, "views/messages.py")
+    table = frames(at)[0]
+    assert len(table) == expected()["messages"]
+    assert all(r.startswith("••••") and len(r) == 8 for r in table["recipient"])
+    at.sidebar.toggle(key="reveal_numbers").set_value(True).run()
+    table = frames(at)[0]
+    assert all(r.startswith("+1415555") for r in table["recipient"])
+
+
+def test_messages_drill_by_outcome(app):
+    at = page(app, "views/messages.py", outcome="failed")
+    assert len(frames(at)[0]) == expected()["failed"]
+
+
+def test_uncatalogued_codes_are_listed_with_counts(app):
+    at = page(app, "views/catalog.py")
+    unknown = frames(at)[-1]
+    row = unknown[unknown["code"] == "9999"]
+    assert int(row["messages"].iloc[0]) == expected()["unknown"]
+
+
+def test_catalog_search_finds_a_code_across_providers(app):
+    at = page(app, "views/catalog.py")
+    at.text_input(key="catalog_text").input("2000").run()
+    found = frames(at)[0]
+    assert {"azure_acs", "sfmc"} <= set(found[found["code"] == "2000"]["provider"])
+
+
+def test_hostile_log_values_stay_text(app):
+    for path in PAGES:
+        at = page(app, path, campaign=HOSTILE_CAMPAIGN)
+        text = all_text(at)
+        assert "<img" not in text, path
+        assert BOLD_CAMPAIGN not in text, path
+    at = page(app, "views/messages.py")
+    assert HOSTILE_CAMPAIGN in set(frames(at)[0]["campaign"])
