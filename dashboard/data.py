@@ -15,8 +15,7 @@ import streamlit as st
 
 import queries
 from dashboard.state import cursor, store_version
-from queries import Filters
-from queries import compare, failures, spikes, timeseries
+from queries import Filters, compare, failures, spikes, timeseries
 from queries import messages as message_queries
 from queries import status as status_queries
 
