@@ -1,0 +1,277 @@
+"""Period over period: what got worse, where, and is the change more than noise?
+
+Two windows (any two Filters, typically this week and last week) are counted with the same
+cube query; polars computes rates, the change in percentage points and a pooled
+two-proportion z-test, so a review can sort by "what got worse" without being fooled by
+small volumes.
+
+Rates of a code or a category are out of all messages of the rest of the row's key: the
+failure rate of code 4000 at carrier X is (messages ending on 4000 at X) / (messages of that
+provider and channel at X). Rates of anything else (carrier, campaign, ...) are out of that
+value's own messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import duckdb
+import polars as pl
+from scipy import stats
+
+from queries.cube import message_cube
+from queries.filters import Filters
+from queries.report import attach_code_names
+
+COMPARE_DIMENSIONS = (
+    "provider",
+    "channel",
+    "code",
+    "category",
+    "carrier",
+    "country",
+    "campaign",
+    "sender",
+)
+# Dimensions that describe what happened to a message rather than where it went: their
+# rates are out of the messages of the other dimensions (see the module docstring).
+OUTCOME_DIMENSIONS = ("code", "category")
+# metric -> (numerator counts, True when a higher rate is worse)
+METRICS = {
+    "failure_rate": (("failed",), True),
+    "delivery_rate": (("delivered",), False),
+    "pending_rate": (("pending", "unconfirmed", "no_report", "unknown"), True),
+}
+# Two-sided significance level of the z-test. 5% is the usual review threshold; the test
+# already accounts for volume, and min_messages hides rows too small to matter.
+ALPHA = 0.05
+PERIOD_COLUMNS = (
+    "messages_current",
+    "messages_previous",
+    "failed_current",
+    "failed_previous",
+    "delivered_current",
+    "delivered_previous",
+    "rate_current",
+    "rate_previous",
+    "delta_pp",
+    "z",
+    "p_value",
+    "significant",
+    "direction",
+)
+
+
+def previous_period(filters: Filters) -> Filters:
+    """The same-length window right before FILTERS' [since, until), other filters kept."""
+    if filters.since is None or filters.until is None:
+        raise ValueError("a previous period needs both since and until")
+    length = filters.until - filters.since
+    return filters.with_(since=filters.since - length, until=filters.since)
+
+
+def _expand(by: Sequence[str]) -> list[str]:
+    unknown = [d for d in by if d not in COMPARE_DIMENSIONS]
+    if unknown:
+        raise ValueError(
+            f"unknown dimension(s) {', '.join(unknown)}; one of {', '.join(COMPARE_DIMENSIONS)}"
+        )
+    wanted = set(by) | ({"provider", "channel", "category"} if "code" in by else set())
+    return [d for d in COMPARE_DIMENSIONS if d in wanted]
+
+
+def _period_counts(
+    con: duckdb.DuckDBPyConnection, filters: Filters, keys: list[str], metric: str
+) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """(numerators by KEYS, exposure by the non-outcome keys, those exposure keys).
+
+    Both carry a constant `_all` key so that an empty grouping still joins.
+    """
+    numerator_cols, _ = METRICS[metric]
+    cube = message_cube(con, filters, grain=None, dims=keys).with_columns(pl.lit(0).alias("_all"))
+    keys = [*keys, "_all"]
+    exposure_keys = [k for k in keys if k not in OUTCOME_DIMENSIONS]
+    numerators = cube.group_by(keys).agg(
+        pl.col("failed").sum(),
+        pl.col("delivered").sum(),
+        pl.sum_horizontal(numerator_cols).sum().alias("hits"),
+    )
+    exposure = cube.group_by(exposure_keys).agg(pl.col("messages").sum())
+    return numerators, exposure, exposure_keys
+
+
+def _attach(
+    keys_frame: pl.DataFrame,
+    numerators: pl.DataFrame,
+    exposure: pl.DataFrame,
+    keys: list[str],
+    exposure_keys: list[str],
+    suffix: str,
+) -> pl.DataFrame:
+    joined = keys_frame.join(numerators, on=keys, how="left", nulls_equal=True).join(
+        exposure, on=exposure_keys, how="left", nulls_equal=True
+    )
+    return joined.select(
+        *keys,
+        *[
+            pl.col(c).fill_null(0).cast(pl.Int64).alias(f"{c}_{suffix}")
+            for c in ("messages", "failed", "delivered", "hits")
+        ],
+    )
+
+
+def two_proportion_test(
+    x1: pl.Expr, n1: pl.Expr, x2: pl.Expr, n2: pl.Expr
+) -> tuple[pl.Expr, pl.Expr]:
+    """Pooled two-proportion z statistic of x1/n1 vs x2/n2 (null when a side has no trials)."""
+    pooled = (x1 + x2) / (n1 + n2)
+    se = (pooled * (1 - pooled) * (1 / n1 + 1 / n2)).sqrt()
+    testable = (n1 > 0) & (n2 > 0)
+    z = pl.when(~testable).then(None).when(se > 0).then((x1 / n1 - x2 / n2) / se).otherwise(0.0)
+    p_value = z.abs().map_batches(
+        lambda s: pl.Series(2 * stats.norm.sf(s.to_numpy()), dtype=pl.Float64),
+        return_dtype=pl.Float64,
+    )
+    return z, p_value
+
+
+def compare_periods(
+    con: duckdb.DuckDBPyConnection,
+    by: Sequence[str],
+    current: Filters,
+    previous: Filters,
+    metric: str = "failure_rate",
+    min_messages: int = 0,
+    *,
+    alpha: float = ALPHA,
+) -> pl.DataFrame:
+    """Each value of BY in two periods, with the change of METRIC and its significance.
+
+    by: any of provider, channel, code, category, carrier, country, campaign, sender (empty:
+    one row for everything). `code` brings provider, channel, category and name.
+    metric: failure_rate (failed / messages), delivery_rate (delivered / messages) or
+    pending_rate ((pending + unconfirmed + no_report + unknown) / messages).
+    min_messages: drop rows where neither period has that many messages.
+
+    Columns: the dimension columns, then messages_current, messages_previous (int: the rate's
+    denominator, see the module docstring), failed_current, failed_previous,
+    delivered_current, delivered_previous (int), rate_current, rate_previous (float, METRIC;
+    null without messages), delta_pp (float, (rate_current - rate_previous) * 100),
+    z (float, pooled two-proportion z, positive when the rate rose; null when a period has
+    no messages), p_value (float, two-sided; null likewise), significant (bool,
+    p_value < alpha), direction ('worse' | 'better' when significant, else 'same').
+    Sorted worst first: by z in the worsening direction (most significant deterioration
+    first, most significant improvement last), then messages_current.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; one of {', '.join(METRICS)}")
+    dims = _expand(by)
+    keys = [*dims, "_all"]
+    higher_is_worse = METRICS[metric][1]
+    cur_num, cur_exp, exposure_keys = _period_counts(con, current, dims, metric)
+    prev_num, prev_exp, _ = _period_counts(con, previous, dims, metric)
+    all_keys = pl.concat([cur_num.select(keys), prev_num.select(keys)]).unique()
+    cur = _attach(all_keys, cur_num, cur_exp, keys, exposure_keys, "current")
+    prev = _attach(all_keys, prev_num, prev_exp, keys, exposure_keys, "previous")
+    frame = cur.join(prev, on=keys, how="left", nulls_equal=True)
+    n1, n2 = pl.col("messages_current"), pl.col("messages_previous")
+    x1, x2 = pl.col("hits_current"), pl.col("hits_previous")
+    z, p_value = two_proportion_test(x1, n1, x2, n2)
+    sign = 1.0 if higher_is_worse else -1.0
+    frame = frame.with_columns(
+        pl.when(n1 > 0).then(x1 / n1).alias("rate_current"),
+        pl.when(n2 > 0).then(x2 / n2).alias("rate_previous"),
+        z.alias("z"),
+    ).with_columns(
+        ((pl.col("rate_current") - pl.col("rate_previous")) * 100).alias("delta_pp"),
+        p_value.alias("p_value"),
+    )
+    significant = pl.col("p_value").fill_null(1.0) < alpha
+    frame = frame.with_columns(
+        significant.alias("significant"),
+        pl.when(significant & (pl.col("z") * sign > 0))
+        .then(pl.lit("worse"))
+        .when(significant & (pl.col("z") * sign < 0))
+        .then(pl.lit("better"))
+        .otherwise(pl.lit("same"))
+        .alias("direction"),
+        (pl.col("z") * sign).alias("_worse_z"),
+    ).filter(pl.max_horizontal(n1, n2) >= min_messages)
+    if "code" in dims:
+        frame = attach_code_names(con, frame)
+        dims = [*dims, "name"]
+    frame = frame.sort(
+        ["_worse_z", "messages_current", *dims],
+        descending=[True, True] + [False] * len(dims),
+        nulls_last=True,
+    )
+    return frame.select(*dims, *PERIOD_COLUMNS)
+
+
+def _summary(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict:
+    cube = message_cube(con, filters, grain=None, dims=())
+    counts = {
+        c: int(cube[c].sum()) if cube.height else 0
+        for c in ("messages", "delivered", "failed", "pending", "unconfirmed", "no_report")
+    }
+    counts["unknown"] = int(cube["unknown"].sum()) if cube.height else 0
+    n = counts["messages"]
+    waiting = counts["pending"] + counts["unconfirmed"] + counts["no_report"] + counts["unknown"]
+    return counts | {
+        "delivery_rate": counts["delivered"] / n if n else 0.0,
+        "failure_rate": counts["failed"] / n if n else 0.0,
+        "pending_rate": waiting / n if n else 0.0,
+    }
+
+
+def headline(
+    con: duckdb.DuckDBPyConnection, current: Filters, previous: Filters
+) -> dict[str, object]:
+    """The headline numbers of two periods and how they changed.
+
+    Keys: "current" and "previous" (dicts of messages, delivered, failed, pending,
+    unconfirmed, no_report, unknown, delivery_rate, failure_rate, pending_rate, where
+    pending_rate = (pending + unconfirmed + no_report + unknown) / messages and rates are 0
+    without messages), "delta" (messages: difference; messages_pct: relative change in %,
+    None when the previous period is empty; delivery_rate, failure_rate, pending_rate:
+    change in percentage points; failure_rate_p_value: two-sided pooled z-test, None when a
+    period is empty). The same numbers flat as messages_current, messages_previous,
+    messages_delta, delivery_rate_current, ..., failure_rate_delta_pp, pending_rate_delta_pp.
+    Also since/until of both periods (datetime or None).
+    """
+    cur, prev = _summary(con, current), _summary(con, previous)
+    delta: dict[str, object] = {
+        "messages": cur["messages"] - prev["messages"],
+        "messages_pct": (
+            (cur["messages"] - prev["messages"]) / prev["messages"] * 100
+            if prev["messages"]
+            else None
+        ),
+    }
+    for rate in ("delivery_rate", "failure_rate", "pending_rate"):
+        delta[rate] = (cur[rate] - prev[rate]) * 100
+    frame = pl.DataFrame(
+        {
+            "x1": [cur["failed"]],
+            "n1": [cur["messages"]],
+            "x2": [prev["failed"]],
+            "n2": [prev["messages"]],
+        }
+    )
+    _, p = two_proportion_test(pl.col("x1"), pl.col("n1"), pl.col("x2"), pl.col("n2"))
+    delta["failure_rate_p_value"] = frame.select(p.alias("p"))["p"][0]
+    flat: dict[str, object] = {}
+    for key in ("messages", "delivery_rate", "failure_rate", "pending_rate"):
+        flat[f"{key}_current"] = cur[key]
+        flat[f"{key}_previous"] = prev[key]
+    flat["messages_delta"] = delta["messages"]
+    for rate in ("delivery_rate", "failure_rate", "pending_rate"):
+        flat[f"{rate}_delta_pp"] = delta[rate]
+    window: dict[str, datetime | None] = {
+        "current_since": current.since,
+        "current_until": current.until,
+        "previous_since": previous.since,
+        "previous_until": previous.until,
+    }
+    return {"current": cur, "previous": prev, "delta": delta, **flat, **window}

@@ -1,0 +1,74 @@
+"""The message cube: counts by time bucket and any dimensions, the base of every analysis.
+
+SQL (queries/sql/message_cube.sql) only counts; comparisons, breakdowns and spike tests
+turn these counts into rates with polars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+import polars as pl
+
+from queries.filters import Filters
+from queries.runner import run
+
+GRAINS = ("hour", "day", "week")
+CUBE_DIMENSIONS = (
+    "provider",
+    "channel",
+    "code",
+    "category",
+    "outcome",
+    "carrier",
+    "country",
+    "campaign",
+    "sender",
+)
+COUNTS = ("messages", "delivered", "failed", "pending", "unconfirmed", "no_report", "unknown")
+DEFAULT_DIMS = ("provider", "channel", "code", "category", "carrier", "country", "campaign")
+# `code` alone is ambiguous (4000 means different things per provider): it always brings
+# the provider and channel, and its category and outcome (which depend on the code only).
+CODE_DIMS = ("provider", "channel", "code", "category", "outcome")
+
+
+def cube_columns(dims: Sequence[str]) -> list[str]:
+    """The dimension columns a cube by DIMS has, in a stable order (`code` expanded)."""
+    unknown = [d for d in dims if d not in CUBE_DIMENSIONS]
+    if unknown:
+        raise ValueError(
+            f"unknown dimension(s) {', '.join(unknown)}; one of {', '.join(CUBE_DIMENSIONS)}"
+        )
+    wanted = set(dims) | (set(CODE_DIMS) if "code" in dims else set())
+    return [d for d in CUBE_DIMENSIONS if d in wanted]
+
+
+def message_cube(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    grain: str | None = "day",
+    dims: Sequence[str] = DEFAULT_DIMS,
+) -> pl.DataFrame:
+    """Message counts per time bucket and per combination of DIMS, under FILTERS.
+
+    grain: 'hour', 'day' or 'week' (UTC buckets on the message's send time, weeks start on
+    Monday); None gives one row per combination for the whole window (period_start null).
+    dims: any of provider, channel, code, category, outcome, carrier, country, campaign,
+    sender; `code` also brings provider, channel, category and outcome.
+
+    Columns: period_start (datetime), the dimension columns (see cube_columns), then
+    messages, delivered, failed, pending, unconfirmed, no_report, unknown (int counts; the
+    six outcomes add up to messages). Only combinations with messages appear.
+    """
+    if grain is not None and grain not in GRAINS:
+        raise ValueError(f"unknown grain {grain!r}; one of {', '.join(GRAINS)}")
+    columns = cube_columns(dims)
+    flags = {f"by_{d}": d in dims for d in CUBE_DIMENSIONS}
+    frame = run(con, "message_cube", filters or Filters(), grain=grain, **flags)
+    frame = frame.select(
+        pl.col("period_start").cast(pl.Datetime("us")),
+        *columns,
+        *[pl.col(c).cast(pl.Int64) for c in COUNTS],
+    )
+    return frame.sort(["period_start", *columns], nulls_last=True)
