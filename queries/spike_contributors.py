@@ -1,0 +1,110 @@
+"""Who carries a spike: the carrier, country, campaign and sender values behind its excess.
+
+One query (queries/sql/spike_contributors.sql) counts, for all spikes at once, each value's
+messages and code count in the spike's bucket and in its trailing baseline window; polars
+turns them into excess over baseline and keeps the largest.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import duckdb
+import polars as pl
+
+from queries.filters import Filters
+from queries.runner import run
+
+if TYPE_CHECKING:
+    from queries.spikes import SpikeSettings
+
+CONTRIBUTOR = pl.Struct(
+    {"dimension": pl.String, "value": pl.String, "count": pl.Int64, "excess": pl.Float64}
+)
+KEY = ["period_start", "provider", "channel", "code"]
+# Ties in excess (a campaign sent only through one carrier) list the carrier first.
+DIMENSION_ORDER = {"carrier": 0, "country": 1, "campaign": 2, "sender": 3}
+
+
+def top_contributors(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    spikes: pl.DataFrame,
+    settings: SpikeSettings,
+) -> pl.DataFrame:
+    """top_contributors per spike (one query for all spikes).
+
+    A value's excess = its count of the code in the bucket minus what its own baseline
+    rate predicts for its messages in the bucket. Its baseline rate is shrunk toward the
+    spike's baseline rate with a prior of `contributor_prior_messages` messages, so a value
+    without history (a new campaign) is judged by the code's usual rate, not by zero.
+    Kept: values whose excess is positive and at least `contributor_min_share` of the
+    spike's own excess, the top `contributors_per_dimension` per dimension; sorted by
+    excess, largest first (ties: carrier, country, campaign, sender).
+
+    Columns: period_start, provider, channel, code (the spike's key, one row per row of
+    SPIKES) and top_contributors (list of struct dimension, value, count, excess).
+    """
+    scope = filters.with_(code=(), category=())
+    found = run(
+        con,
+        "spike_contributors",
+        scope,
+        grain=settings.grain,
+        baseline_days=settings.baseline_days,
+        spike_periods=spikes["period_start"].to_list(),
+        spike_providers=spikes["provider"].to_list(),
+        spike_channels=spikes["channel"].to_list(),
+        spike_codes=spikes["code"].to_list(),
+    )
+    key = KEY
+    empty = spikes.select(key).with_columns(
+        pl.lit([], dtype=pl.List(CONTRIBUTOR)).alias("top_contributors")
+    )
+    if found.is_empty():
+        return empty
+    prior = float(settings.contributor_prior_messages)
+    spike_rate = pl.col("baseline_rate").fill_null(0.0)
+    found = found.with_columns(pl.col("period_start").cast(pl.Datetime("us"))).join(
+        spikes.select(
+            *key,
+            spike_rate.alias("spike_rate"),
+            (pl.col("count") - pl.col("messages") * spike_rate).alias("spike_excess"),
+        ),
+        on=key,
+        how="inner",
+        nulls_equal=True,
+    )
+    expected_rate = (pl.col("baseline_count") + prior * pl.col("spike_rate")) / (
+        pl.col("baseline_messages") + prior
+    )
+    ranked = (
+        found.with_columns(
+            (pl.col("count") - pl.col("messages") * expected_rate).alias("excess"),
+            pl.col("value").cast(pl.String),
+        )
+        .filter(
+            (pl.col("excess") > 0)
+            & (pl.col("excess") >= settings.contributor_min_share * pl.col("spike_excess"))
+        )
+        .with_columns(
+            pl.col("dimension").replace_strict(DIMENSION_ORDER, return_dtype=pl.Int32).alias("_d")
+        )
+        .sort([*key, "_d", "excess"], descending=[False] * 4 + [False, True])
+        .with_columns(pl.int_range(pl.len()).over([*key, "dimension"]).alias("_rank"))
+        .filter(pl.col("_rank") < settings.contributors_per_dimension)
+        .sort(["excess", "_d"], descending=[True, False], maintain_order=True)
+    )
+    lists = ranked.group_by(key, maintain_order=True).agg(
+        pl.struct(
+            "dimension",
+            "value",
+            pl.col("count").cast(pl.Int64),
+            pl.col("excess").round(2),
+        ).alias("top_contributors")
+    )
+    return (
+        empty.drop("top_contributors")
+        .join(lists, on=key, how="left", nulls_equal=True)
+        .with_columns(pl.col("top_contributors").fill_null(pl.lit([], dtype=pl.List(CONTRIBUTOR))))
+    )

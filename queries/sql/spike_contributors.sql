@@ -1,0 +1,57 @@
+-- Which carrier, country, campaign and sender values carry each spike? For every spike
+-- (bucket, provider, channel, code) and every value of those four dimensions: the messages
+-- and the spiking code's count in the spike's bucket, and the same in the trailing
+-- baseline window [bucket - $baseline_days days, bucket). One query for all spikes: the
+-- spikes come in as four parallel lists. Only values with the code in the bucket.
+WITH spikes AS (
+    SELECT unnest($spike_periods) AS period_start,
+           unnest($spike_providers) AS provider,
+           unnest($spike_channels) AS channel,
+           unnest($spike_codes) AS code
+),
+scope AS (
+    SELECT date_trunc($grain, m.message_at) AS period_start, m.provider, m.channel,
+           -- only the spiking codes matter; every other code is just exposure
+           CASE WHEN EXISTS (
+               SELECT 1 FROM spikes s
+               WHERE s.provider = m.provider AND s.channel IS NOT DISTINCT FROM m.channel
+                 AND s.code = m.code
+           ) THEN m.code END AS code,
+           unnest(['carrier', 'country', 'campaign', 'sender']) AS dimension,
+           unnest([m.carrier, m.country, m.campaign, m.sender]) AS value
+    FROM filtered_messages(
+        $since, $until, $providers, $channels, $carriers, $countries, $campaigns, $categories,
+        $codes
+    ) m
+    WHERE m.message_at >= (SELECT min(period_start) FROM spikes)
+                          - to_days(CAST($baseline_days AS INTEGER))
+      AND m.message_at < (SELECT max(period_start) FROM spikes) + INTERVAL 1 DAY
+      AND EXISTS (
+          SELECT 1 FROM spikes s
+          WHERE s.provider = m.provider AND s.channel IS NOT DISTINCT FROM m.channel
+      )
+),
+cells AS (
+    SELECT period_start, provider, channel, code, dimension, value, count(*) AS messages
+    FROM scope
+    GROUP BY ALL
+),
+per_spike AS (
+    SELECT s.period_start, s.provider, s.channel, s.code, c.dimension, c.value,
+        coalesce(sum(c.messages) FILTER (WHERE c.period_start = s.period_start), 0)
+            AS messages,
+        coalesce(sum(c.messages) FILTER (
+            WHERE c.period_start = s.period_start AND c.code = s.code), 0) AS count,
+        coalesce(sum(c.messages) FILTER (WHERE c.period_start < s.period_start), 0)
+            AS baseline_messages,
+        coalesce(sum(c.messages) FILTER (
+            WHERE c.period_start < s.period_start AND c.code = s.code), 0) AS baseline_count
+    FROM spikes s
+    JOIN cells c
+      ON c.provider = s.provider AND c.channel IS NOT DISTINCT FROM s.channel
+     AND c.period_start >= s.period_start - to_days(CAST($baseline_days AS INTEGER))
+     AND c.period_start <= s.period_start
+    GROUP BY ALL
+)
+SELECT * FROM per_spike WHERE count > 0
+ORDER BY period_start, provider, channel, code, dimension, value
