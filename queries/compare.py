@@ -200,7 +200,8 @@ def compare_periods(
     ).filter(pl.max_horizontal(n1, n2) >= min_messages)
     if "code" in dims:
         frame = attach_code_names(con, frame)
-        dims = [*dims, "name"]
+        at = dims.index("category") + 1
+        dims = [*dims[:at], "name", *dims[at:]]
     frame = frame.sort(
         ["_worse_z", "messages_current", *dims],
         descending=[True, True] + [False] * len(dims),

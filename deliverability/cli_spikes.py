@@ -1,0 +1,175 @@
+"""`deliverability spikes` and `deliverability compare`: the analytics layer in a terminal.
+
+spikes exits 3 with --fail-on-spike when any spike is found (for cron and CI alerts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import polars as pl
+
+from deliverability import output
+from deliverability.cli import command, filters_from, open_store
+
+
+def add_analytics_commands(sub, store_options, fmt, filters) -> None:
+    from queries.compare import COMPARE_DIMENSIONS, METRICS
+    from queries.spikes import SpikeSettings
+
+    defaults = SpikeSettings()
+    spikes = sub.add_parser(
+        "spikes",
+        help="codes whose rate jumped above their baseline, and the carriers behind them",
+        description="Test every (provider, channel, code) and time bucket in the window "
+        "against its trailing baseline; print the spikes, most significant first.",
+    )
+    store_options(spikes)
+    spikes.add_argument("--grain", choices=("hour", "day"), default=defaults.grain)
+    filters(spikes)
+    spikes.add_argument(
+        "--min-count",
+        type=int,
+        default=defaults.min_count,
+        help=f"fewest messages on the code in a bucket to alert (default {defaults.min_count})",
+    )
+    spikes.add_argument(
+        "--min-ratio",
+        type=float,
+        default=defaults.min_ratio,
+        help=f"rate / baseline rate floor (default {defaults.min_ratio})",
+    )
+    spikes.add_argument(
+        "--fdr",
+        type=float,
+        default=defaults.fdr,
+        help=f"Benjamini-Hochberg false discovery rate (default {defaults.fdr})",
+    )
+    spikes.add_argument(
+        "--baseline-days",
+        type=int,
+        default=defaults.baseline_days,
+        help=f"trailing baseline window in days (default {defaults.baseline_days})",
+    )
+    fmt(spikes)
+    spikes.add_argument(
+        "--fail-on-spike", action="store_true", help="exit with status 3 when any spike is found"
+    )
+    spikes.set_defaults(handler="spikes")
+
+    compare = sub.add_parser(
+        "compare",
+        help="period over period: what got worse, where, and is it significant",
+        description="Compare [--since, --until) with the previous period (by default the "
+        "same length right before it), by any dimensions, with a two-proportion z-test.",
+    )
+    store_options(compare)
+    compare.add_argument("--by", help=f"DIM[,DIM...]: {', '.join(COMPARE_DIMENSIONS)}")
+    filters(compare)
+    compare.add_argument("--previous-since", help="start of the previous period (inclusive)")
+    compare.add_argument("--previous-until", help="end of the previous period (exclusive)")
+    compare.add_argument("--metric", choices=tuple(METRICS), default="failure_rate")
+    compare.add_argument("--min-messages", type=int, default=0)
+    fmt(compare, ("table", "json", "csv"))
+    compare.set_defaults(handler="compare")
+
+
+def _contributors_text(limit: int = 3) -> pl.Expr:
+    """top_contributors as one line: 'carrier=Verizon +30, country=US +27'."""
+    return (
+        pl.col("top_contributors")
+        .list.head(limit)
+        .list.eval(
+            pl.concat_str(
+                [
+                    pl.element().struct.field("dimension"),
+                    pl.lit("="),
+                    pl.element().struct.field("value").fill_null("(none)"),
+                    pl.lit(" +"),
+                    pl.element().struct.field("excess").round(0).cast(pl.Int64).cast(pl.String),
+                ]
+            )
+        )
+        .list.join(", ")
+        .alias("top_contributors")
+    )
+
+
+@command("spikes")
+def cmd_spikes(args: argparse.Namespace) -> int:
+    from queries.spikes import SpikeSettings, find_spikes
+
+    settings = SpikeSettings(
+        grain=args.grain,
+        min_count=args.min_count,
+        min_ratio=args.min_ratio,
+        fdr=args.fdr,
+        baseline_days=args.baseline_days,
+    )
+    store = open_store(args)
+    frame = find_spikes(store.con, filters_from(args), settings)
+    if args.format == "json":
+        print(output.to_json({"spikes": frame}))
+    elif frame.is_empty():
+        print(f"no spikes ({args.grain} grain)")
+    else:
+        print(
+            output.to_table(
+                frame.select(
+                    "period_start",
+                    "provider",
+                    "channel",
+                    "code",
+                    "name",
+                    "count",
+                    "messages",
+                    "rate",
+                    "baseline_rate",
+                    "ratio",
+                    "q_value",
+                    _contributors_text(),
+                )
+            )
+        )
+    if frame.height:
+        print(f"{frame.height} spike(s) at {args.grain} grain", file=sys.stderr)
+    return 3 if args.fail_on_spike and frame.height else 0
+
+
+@command("compare")
+def cmd_compare(args: argparse.Namespace) -> int:
+    from queries.compare import compare_periods, headline, previous_period
+    from queries.filters import to_datetime
+
+    by = [d.strip() for d in (args.by or "").split(",") if d.strip()]
+    current = filters_from(args)
+    if args.previous_since or args.previous_until:
+        previous = current.with_(
+            since=to_datetime(args.previous_since), until=to_datetime(args.previous_until)
+        )
+    else:
+        previous = previous_period(current)
+    store = open_store(args)
+    frame = compare_periods(
+        store.con, by, current, previous, metric=args.metric, min_messages=args.min_messages
+    )
+    if args.format == "json":
+        head = headline(store.con, current, previous)
+        print(
+            output.to_json(
+                {
+                    "current": {"since": current.since, "until": current.until},
+                    "previous": {"since": previous.since, "until": previous.until},
+                    "metric": args.metric,
+                    "headline": {k: head[k] for k in ("current", "previous", "delta")},
+                    "rows": frame,
+                }
+            )
+        )
+    elif args.format == "csv":
+        sys.stdout.write(output.to_csv(frame))
+    else:
+        print(f"{current.since} .. {current.until}  vs  {previous.since} .. {previous.until}")
+        print(output.to_table(frame))
+    return 0
