@@ -235,6 +235,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     import deliverability.cli_more  # noqa: F401 - registers its commands
+    import deliverability.cli_review  # noqa: F401 - registers review and note
     import deliverability.cli_spikes  # noqa: F401 - registers spikes and compare
     from deliverability.cli_parser import build_parser
 

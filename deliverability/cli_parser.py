@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     from deliverability.cli_more import add_more_commands
 
     add_more_commands(sub, _store_options, _format, _filters)
+    from deliverability.cli_review import add_review_commands
+
+    add_review_commands(sub, _store_options, _format)
     from deliverability.cli_spikes import add_analytics_commands
 
     add_analytics_commands(sub, _store_options, _format, _filters)

@@ -1,0 +1,128 @@
+"""`deliverability review` and `deliverability note add|list`: the weekly review as a file,
+and reviewers' notes stored in the database (they show in every review that covers them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from deliverability import output
+from deliverability.cli import command, open_store
+
+
+def add_review_commands(sub, store_options, fmt) -> None:
+    review = sub.add_parser(
+        "review",
+        help="the weekly deliverability review as HTML or Markdown",
+        description="Write the review of one ISO week: headline vs the previous week and the "
+        "4-week baseline, what got worse or better, spikes, new and uncatalogued codes, data "
+        "quality and notes. FILE ending in .html gives a self-contained page (opens offline), "
+        ".md gives Markdown for chat or email; without --out the Markdown is printed.",
+    )
+    store_options(review)
+    review.add_argument(
+        "--week", help="ISO week YYYY-Www (default: the last complete week in the store)"
+    )
+    review.add_argument("--out", metavar="FILE", help="write to FILE (.html or .md)")
+    review.add_argument(
+        "--spike-grain", choices=("day", "hour"), default="day", help="spike buckets (day)"
+    )
+    review.set_defaults(handler="review")
+
+    note = sub.add_parser("note", help="reviewers' notes on a week, code, carrier or campaign")
+    note_sub = note.add_subparsers(dest="note_command", metavar="SUBCOMMAND")
+    add = note_sub.add_parser(
+        "add",
+        help="attach a note",
+        description="A week note shows in that week's review. A code, carrier or campaign "
+        "note shows in every review whose week has messages with that code, carrier or "
+        "campaign; with --for-week, only from that week on.",
+    )
+    store_options(add)
+    about = add.add_mutually_exclusive_group(required=True)
+    about.add_argument("--week", help="the ISO week YYYY-Www the note is about")
+    about.add_argument("--code", help="a status code (with --provider / --channel to narrow)")
+    about.add_argument("--carrier", help="a carrier name")
+    about.add_argument("--campaign", help="a campaign name")
+    add.add_argument("--provider", help="the code's provider (default: any)")
+    add.add_argument("--channel", help="the code's channel (default: any)")
+    add.add_argument("--text", required=True, help="the note")
+    add.add_argument("--author", help="who wrote it")
+    add.add_argument(
+        "--for-week", help="a code/carrier/campaign note applies from this ISO week on"
+    )
+    fmt(add)
+    add.set_defaults(handler="note add")
+    listing = note_sub.add_parser("list", help="every note, newest first")
+    store_options(listing)
+    listing.add_argument("--scope", choices=("week", "code", "carrier", "campaign"))
+    fmt(listing)
+    listing.set_defaults(handler="note list")
+
+
+@command("review")
+def cmd_review(args: argparse.Namespace) -> int:
+    from deliverability.review_render import to_html, to_markdown
+    from queries.review import weekly_review
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
+        print("deliverability: --out must end in .html or .md", file=sys.stderr)
+        return 2
+    store = open_store(args)
+    review = weekly_review(store.con, args.week, spike_grain=args.spike_grain)
+    if out is None:
+        sys.stdout.write(to_markdown(review))
+        return 0
+    html = out.suffix.lower() in (".html", ".htm")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(to_html(review) if html else to_markdown(review), encoding="utf-8")
+    print(f"wrote the {review.week} review to {out}", file=sys.stderr)
+    return 0
+
+
+@command("note add")
+def cmd_note_add(args: argparse.Namespace) -> int:
+    from queries import notes
+
+    if (args.provider or args.channel) and not args.code:
+        print("deliverability: --provider and --channel go with --code", file=sys.stderr)
+        return 2
+    if args.week and args.for_week:
+        print("deliverability: a week note takes --week only, not --for-week", file=sys.stderr)
+        return 2
+    if args.week:
+        scope, subject = "week", args.week
+    elif args.code:
+        scope, subject = "code", notes.code_subject(args.code, args.provider, args.channel)
+    elif args.carrier:
+        scope, subject = "carrier", args.carrier
+    else:
+        scope, subject = "campaign", args.campaign
+    store = open_store(args)
+    note_id = notes.add_note(
+        store, scope, subject, args.text, author=args.author, week=args.week or args.for_week
+    )
+    added = notes.list_notes(store.con).filter(pl.col("note_id") == note_id)
+    if args.format == "json":
+        print(output.to_json({"note": added.to_dicts()[0]}))
+    else:
+        print(output.to_table(added))
+    return 0
+
+
+@command("note list")
+def cmd_note_list(args: argparse.Namespace) -> int:
+    from queries import notes
+
+    store = open_store(args)
+    frame = notes.list_notes(store.con, args.scope)
+    if args.format == "json":
+        print(output.to_json({"notes": frame}))
+    else:
+        print(output.to_table(frame))
+    return 0

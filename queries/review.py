@@ -1,0 +1,403 @@
+"""The weekly deliverability review: how did we do, what got worse, what spiked, what is new,
+and can we trust the data. One `Review` per ISO week, rendered as HTML and Markdown by
+deliverability/review_render.py and as a dashboard page.
+
+The week is Monday 00:00 UTC to the next Monday. Comparisons:
+
+* headline: this week vs the previous week, and vs the 4-week baseline (the 4 weeks before
+  this one; its counts are averaged per week that has data, its rates are rates over the
+  whole 4 weeks);
+* worse / better: codes, carriers, countries and campaigns whose failure rate changed
+  significantly vs the previous week (compare_periods' two-proportion test; rows with fewer
+  than `min_messages` messages in both weeks are left out), most significant first, with
+  the 4-week baseline rate for context;
+* spikes: queries.spikes at day grain (or hour) inside the week, with their contributors;
+* new codes: reported this week by a provider and channel that never reported them in the
+  4 weeks before (providers without reports in those weeks are left out);
+* data quality: per provider the share of sent messages with no delivery report, rejected
+  rows (files ingested during the week, and overall), and gaps: days of the week without
+  any message (overall, or of a provider that had messages in the 4 weeks before), and days
+  with messages but no delivery report of a provider that usually has them;
+* notes: every reviewer's note covering the week (see queries/notes.py).
+
+Phone numbers never appear in a review: every text value passes `scrub_phones`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import duckdb
+import polars as pl
+
+from queries.compare import compare_periods, headline
+from queries.filters import Filters
+from queries.notes import normalise_week, notes_covering, week_bounds, week_label
+from queries.report import attach_code_names
+from queries.runner import run
+from queries.spikes import SpikeSettings, find_spikes
+from queries.status import ingest_ledger
+from queries.timeseries import outcomes_over_time
+
+BASELINE_WEEKS = 4
+REVIEW_DIMENSIONS = ("code", "carrier", "country", "campaign")
+# A change in a row with fewer messages than this in both weeks is not worth a reviewer's
+# time, however significant the test calls it.
+MIN_MESSAGES = 30
+# Rows kept per dimension in worse / better.
+TOP = 15
+HEADLINE_KEYS = ("messages", "delivered", "failed", "no_report")
+HEADLINE_RATES = ("delivery_rate", "failure_rate", "pending_rate")
+
+# Phone numbers: '+' and 7-15 digits, or 10-15 digits, optionally with spaces, dots,
+# hyphens or brackets between them. Dates (2024-05-06) are left alone.
+_PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d\s().\-]{5,22}\d(?!\w)")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+PHONE_MASK = "[phone number]"
+
+
+def _mask(match: re.Match) -> str:
+    text = match.group(0)
+    digits = sum(ch.isdigit() for ch in text)
+    plus = text.startswith("+")
+    if _DATE.search(text) or digits > 15 or digits < (7 if plus else 10):
+        return text
+    return PHONE_MASK
+
+
+def scrub_phones(value: object) -> object:
+    """VALUE with anything that looks like a phone number replaced by [phone number]."""
+    return _PHONE.sub(_mask, value) if isinstance(value, str) else value
+
+
+def scrub_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    if not text or frame.is_empty():
+        return frame
+    return frame.with_columns(
+        pl.col(c).map_elements(scrub_phones, return_dtype=pl.String) for c in text
+    )
+
+
+@dataclass
+class Review:
+    """Everything one weekly review shows. Frames are polars; times are naive UTC."""
+
+    week: str  # ISO week, 'YYYY-Www'
+    start: datetime  # Monday 00:00 UTC
+    end: datetime  # the next Monday 00:00 UTC (exclusive)
+    complete: bool  # the store's data reaches the end of the week
+    data_until: datetime | None  # the store's latest message time
+    # {"current", "previous", "baseline": counts and rates (baseline counts per week),
+    #  "vs_previous", "vs_baseline": {messages: change, messages_pct, *_rate: change in pp,
+    #  failure_rate_p_value}, "baseline_weeks": weeks of the baseline with data}
+    headline: dict
+    daily: pl.DataFrame  # outcomes_over_time by day over the baseline and the week
+    worse: dict[str, pl.DataFrame]  # dimension -> rows (see module docstring)
+    better: dict[str, pl.DataFrame]
+    spikes: pl.DataFrame  # SPIKE columns without top_contributors, plus `spike` (its id)
+    spike_contributors: pl.DataFrame  # spike, dimension, value, count, excess
+    new_codes: pl.DataFrame  # provider, channel, code, name, category, events, messages, ...
+    uncatalogued: pl.DataFrame  # provider, channel, code, example_text, events, messages, ...
+    report_coverage: pl.DataFrame  # provider, messages, with_send, no_report, no_report_share
+    ingests: dict  # files/rows_read/rejected this week and overall
+    rejections: pl.DataFrame  # period ('this week' | 'overall'), reason, rows, files
+    gaps: pl.DataFrame  # day, provider (null: every provider), kind, usual_per_day
+    notes: pl.DataFrame  # note_id, scope, subject, week, body, author, created_at
+    spike_grain: str = "day"
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        last = (self.end - timedelta(days=1)).date()
+        return f"Deliverability review {self.week} ({self.start.date()} to {last})"
+
+    def worse_count(self) -> int:
+        return sum(f.height for f in self.worse.values())
+
+
+# -- which week -------------------------------------------------------------------------------
+
+
+def available_weeks(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """week ('YYYY-Www'), start, end, messages, complete (the data reaches the week's end);
+    newest first."""
+    frame = run(con, "weeks_in_store")
+    if frame.is_empty():
+        return pl.DataFrame(
+            schema={
+                "week": pl.String,
+                "start": pl.Datetime("us"),
+                "end": pl.Datetime("us"),
+                "messages": pl.Int64,
+                "complete": pl.Boolean,
+            }
+        )
+    frame = frame.with_columns(pl.col("week_start").cast(pl.Datetime("us")).alias("start"))
+    frame = frame.with_columns((pl.col("start") + pl.duration(days=7)).alias("end"))
+    return (
+        frame.with_columns(
+            pl.col("start").map_elements(week_label, return_dtype=pl.String).alias("week"),
+            (pl.col("end") <= pl.col("store_last_at").cast(pl.Datetime("us"))).alias("complete"),
+            pl.col("messages").cast(pl.Int64),
+        )
+        .select("week", "start", "end", "messages", "complete")
+        .sort("start", descending=True)
+    )
+
+
+def default_week(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The last complete ISO week in the store: the latest week with messages whose end is at
+    or before the latest message time; if none is complete, the latest week; None when the
+    store is empty."""
+    weeks = available_weeks(con)
+    if weeks.is_empty():
+        return None
+    complete = weeks.filter(pl.col("complete"))
+    return (complete if complete.height else weeks)["week"][0]
+
+
+# -- the parts --------------------------------------------------------------------------------
+
+
+def _headline(con, current: Filters, previous: Filters, baseline: Filters, weeks: int) -> dict:
+    vs_previous = headline(con, current, previous)
+    vs_baseline = headline(con, current, baseline)
+    base = dict(vs_baseline["previous"])
+    per_week = max(weeks, 1)
+    for key in ("messages", "delivered", "failed", "pending", "unconfirmed", "no_report"):
+        base[key] = base.get(key, 0) / per_week
+    base["unknown"] = base.get("unknown", 0) / per_week
+    cur = vs_previous["current"]
+    return {
+        "current": cur,
+        "previous": vs_previous["previous"],
+        "baseline": base,
+        "baseline_weeks": weeks,
+        "vs_previous": vs_previous["delta"],
+        "vs_baseline": {
+            "messages": cur["messages"] - base["messages"],
+            "messages_pct": (
+                (cur["messages"] - base["messages"]) / base["messages"] * 100
+                if base["messages"]
+                else None
+            ),
+            **{rate: vs_baseline["delta"][rate] for rate in HEADLINE_RATES},
+            "failure_rate_p_value": vs_baseline["delta"]["failure_rate_p_value"],
+        },
+    }
+
+
+def _changes(
+    con, current: Filters, previous: Filters, baseline: Filters, min_messages: int, top: int
+) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
+    worse: dict[str, pl.DataFrame] = {}
+    better: dict[str, pl.DataFrame] = {}
+    for dim in REVIEW_DIMENSIONS:
+        frame = compare_periods(con, [dim], current, previous, min_messages=min_messages)
+        dims = frame.columns[: frame.columns.index("messages_current")]
+        keys = [d for d in dims if d != "name"]
+        against = compare_periods(con, [dim], current, baseline).select(
+            *keys, pl.col("rate_previous").alias("rate_baseline")
+        )
+        frame = frame.join(against, on=keys, how="left", nulls_equal=True)
+        # compare_periods sorts most significant deterioration first, improvement last.
+        worse[dim] = scrub_frame(frame.filter(pl.col("direction") == "worse").head(top))
+        better[dim] = scrub_frame(frame.filter(pl.col("direction") == "better").reverse().head(top))
+    return worse, better
+
+
+def _spikes(con, current: Filters, grain: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    found = find_spikes(con, current, SpikeSettings(grain=grain))
+    found = found.with_row_index("spike", offset=1).with_columns(pl.col("spike").cast(pl.Int64))
+    contributors = (
+        found.select("spike", "top_contributors")
+        .explode("top_contributors")
+        .drop_nulls("top_contributors")
+        .unnest("top_contributors")
+    )
+    if contributors.is_empty():
+        contributors = pl.DataFrame(
+            schema={
+                "spike": pl.Int64,
+                "dimension": pl.String,
+                "value": pl.String,
+                "count": pl.Int64,
+                "excess": pl.Float64,
+            }
+        )
+    return scrub_frame(found.drop("top_contributors")), scrub_frame(contributors)
+
+
+def _new_codes(con, start: datetime, end: datetime, baseline_start: datetime) -> pl.DataFrame:
+    frame = run(con, "codes_new_in_period", since=start, until=end, baseline_since=baseline_start)
+    named = attach_code_names(con, frame)
+    names = run(con, "code_names").select("provider", "channel", "code", "category")
+    star = names.filter(pl.col("channel") == "*").select(
+        "provider", "code", pl.col("category").alias("star_category")
+    )
+    named = (
+        named.join(names, on=["provider", "channel", "code"], how="left")
+        .join(star, on=["provider", "code"], how="left")
+        .with_columns(pl.coalesce("category", "star_category", pl.lit("uncatalogued")))
+    )
+    return scrub_frame(
+        named.select(
+            "provider", "channel", "code", "name", "category", "events", "messages", "first_seen"
+        )
+    )
+
+
+def _report_coverage(con, start: datetime, end: datetime) -> pl.DataFrame:
+    frame = run(con, "report_coverage_by_provider", since=start, until=end)
+    return frame.with_columns(
+        pl.col(c).cast(pl.Int64) for c in ("messages", "with_send", "no_report")
+    ).with_columns(
+        pl.when(pl.col("with_send") > 0)
+        .then(pl.col("no_report") / pl.col("with_send"))
+        .alias("no_report_share")
+    )
+
+
+def _ingests(con, start: datetime, end: datetime) -> tuple[dict, pl.DataFrame]:
+    ledger = ingest_ledger(con)
+    week = ledger.filter((pl.col("started_at") >= start) & (pl.col("started_at") < end))
+
+    def summary(frame: pl.DataFrame) -> dict:
+        return {
+            "files": frame.height,
+            "rows_read": int(frame["rows_read"].sum()) if frame.height else 0,
+            "rejected": int(frame["rejected"].sum()) if frame.height else 0,
+        }
+
+    reasons = pl.concat(
+        [
+            run(con, "rejections_by_reason", since=start, until=end).with_columns(
+                pl.lit("this week").alias("period")
+            ),
+            run(con, "rejections_by_reason", since=None, until=None).with_columns(
+                pl.lit("overall").alias("period")
+            ),
+        ]
+    ).select("period", "reason", pl.col("rows").cast(pl.Int64), pl.col("files").cast(pl.Int64))
+    return {"this_week": summary(week), "overall": summary(ledger)}, scrub_frame(reasons)
+
+
+def _gaps(
+    con, start: datetime, end: datetime, baseline_start: datetime, data_until: datetime | None
+) -> pl.DataFrame:
+    """Days of the week (up to the store's last data) with nothing, overall or per provider."""
+    daily = run(con, "ingest_gaps", since=start, until=end, baseline_since=baseline_start)
+    schema = {
+        "day": pl.Date,
+        "provider": pl.String,
+        "kind": pl.String,
+        "usual_per_day": pl.Float64,
+    }
+    if daily.is_empty():
+        days = [(start + timedelta(days=i)).date() for i in range(7)]
+        cutoff = data_until.date() if data_until else None
+        rows = [
+            {"day": d, "provider": None, "kind": "no data", "usual_per_day": None}
+            for d in days
+            if cutoff is not None and d <= cutoff
+        ]
+        return pl.DataFrame(rows, schema=schema)
+    daily = daily.with_columns(
+        pl.col("day").cast(pl.Datetime("us")).dt.date(),
+        pl.col("messages").cast(pl.Int64),
+        pl.col("events").cast(pl.Int64),
+    )
+    last_day = data_until.date() if data_until else start.date()
+    in_week = (pl.col("day") >= start.date()) & (pl.col("day") <= last_day)
+    before = daily.filter(pl.col("day") < start.date())
+    usual = before.group_by("provider").agg(
+        pl.col("messages").mean().alias("usual_per_day"),
+        (pl.col("messages") > 0).sum().alias("days_with_messages"),
+        (pl.col("events") > 0).sum().alias("days_with_events"),
+    )
+    week = daily.filter(in_week)
+    total = week.group_by("day").agg(pl.col("messages").sum()).filter(pl.col("messages") == 0)
+    overall = total.select(
+        "day",
+        pl.lit(None, dtype=pl.String).alias("provider"),
+        pl.lit("no data").alias("kind"),
+        pl.lit(
+            float(before["messages"].sum()) / before["day"].n_unique() if before.height else None,
+            dtype=pl.Float64,
+        ).alias("usual_per_day"),
+    )
+    per_provider = week.join(usual, on="provider", how="inner").filter(
+        ~pl.col("day").is_in(total["day"].implode())
+    )
+    silent = per_provider.filter(
+        (pl.col("messages") == 0) & (pl.col("days_with_messages") > 0)
+    ).with_columns(pl.lit("no messages from this provider").alias("kind"))
+    unreported = per_provider.filter(
+        (pl.col("messages") > 0) & (pl.col("events") == 0) & (pl.col("days_with_events") > 0)
+    ).with_columns(pl.lit("no delivery reports from this provider").alias("kind"))
+    parts = [overall] + [
+        f.select("day", "provider", "kind", pl.col("usual_per_day").cast(pl.Float64))
+        for f in (silent, unreported)
+    ]
+    return pl.concat(parts).sort("day", "provider", nulls_last=False)
+
+
+# -- the review -------------------------------------------------------------------------------
+
+
+def weekly_review(
+    con: duckdb.DuckDBPyConnection,
+    week: str | None = None,
+    *,
+    spike_grain: str = "day",
+    min_messages: int = MIN_MESSAGES,
+    top: int = TOP,
+) -> Review:
+    """The review of WEEK ('YYYY-Www'; default: the last complete week, see default_week)."""
+    if week is None:
+        week = default_week(con)
+        if week is None:
+            raise ValueError("the store holds no messages yet: ingest send logs or reports first")
+    week = normalise_week(week)
+    start, end = week_bounds(week)
+    previous_start = start - timedelta(days=7)
+    baseline_start = start - timedelta(days=7 * BASELINE_WEEKS)
+    current = Filters(since=start, until=end)
+    previous = Filters(since=previous_start, until=start)
+    baseline = Filters(since=baseline_start, until=start)
+
+    weeks = available_weeks(con)
+    data_until = None
+    if weeks.height:
+        data_until = run(con, "time_range")["last_at"][0]
+    baseline_weeks = weeks.filter(
+        (pl.col("start") >= baseline_start) & (pl.col("start") < start)
+    ).height
+    worse, better = _changes(con, current, previous, baseline, min_messages, top)
+    spikes, contributors = _spikes(con, current, spike_grain)
+    rejected, reasons = _ingests(con, start, end)
+    return Review(
+        week=week,
+        start=start,
+        end=end,
+        complete=data_until is not None and data_until >= end,
+        data_until=data_until,
+        headline=_headline(con, current, previous, baseline, baseline_weeks),
+        daily=outcomes_over_time(con, Filters(since=baseline_start, until=end), grain="day"),
+        worse=worse,
+        better=better,
+        spikes=spikes,
+        spike_contributors=contributors,
+        new_codes=_new_codes(con, start, end, baseline_start),
+        uncatalogued=scrub_frame(run(con, "uncatalogued_in_period", since=start, until=end)),
+        report_coverage=_report_coverage(con, start, end),
+        ingests=rejected,
+        rejections=reasons,
+        gaps=_gaps(con, start, end, baseline_start, data_until),
+        notes=scrub_frame(notes_covering(con, week)),
+        spike_grain=spike_grain,
+        settings={"min_messages": min_messages, "top": top, "baseline_weeks": BASELINE_WEEKS},
+    )

@@ -1,0 +1,5 @@
+-- Every reviewer's note, newest first (optionally only one scope).
+SELECT note_id, scope, subject, week, body, author, created_at
+FROM notes
+WHERE ($scope IS NULL OR scope = $scope)
+ORDER BY created_at DESC, note_id DESC

@@ -1,0 +1,437 @@
+"""The weekly review on a generated store with known week-over-week changes.
+
+The generator writes canonical send and delivery logs (one pair of CSV files per ISO week)
+and ingests them through the real ingest path. Every day from Monday 2024-04-01 (W14) to
+Tuesday 2024-05-14 (W20) has 100 messages at each of three carriers (azure_acs sms, codes
+from the shipped catalog), except the planted gap day, Thursday 2024-05-09. Normally, per
+carrier and day: 4 fail with 4006 (unreachable), the rest are delivered (2000), and at AT&T
+6 sent messages never get a report. In the review week 2024-W19 (2024-05-06 to 05-12):
+
+* Verizon: 16 more messages a day fail with 4005 (blocked by carrier): the worse code and
+  the worse carrier;
+* T-Mobile: 3 a day end on 4007 (opted out), a code never reported before: new this week;
+* AT&T: only 1 a day fails with 4006 (better), and 2 a day end on 4444, a code the catalog
+  does not know, with hostile status text.
+
+Half the messages carry a hostile campaign name. Week W19 has 6 days of data, so:
+1800 messages, 168 failed (120 Verizon, 42 T-Mobile, 6 AT&T), 36 without a report,
+12 unknown, 1584 delivered. The previous week W18: 2100 messages, 84 failed (4%).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from datetime import date, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from deliverability.review_render import md, to_html, to_markdown
+from deliverability.store import Store
+from queries import notes
+from queries.review import available_weeks, default_week, scrub_phones, weekly_review
+from tests.conftest import cli_json, ingest, run_cli
+
+FIRST_DAY = date(2024, 4, 1)
+LAST_DAY = date(2024, 5, 14)
+WEEK = "2024-W19"
+WEEK_START = date(2024, 5, 6)
+GAP_DAY = date(2024, 5, 9)
+CARRIERS = ("Verizon", "T-Mobile", "AT&T")
+HOSTILE = "<img src=x onerror=alert(1)>"
+HOSTILE_TEXT = "**bold** <img src=x onerror=alert(1)> call +14155550123"
+SENDER = "+18005550100"
+SEND_COLUMNS = [
+    "message_id",
+    "provider",
+    "channel",
+    "sent_at",
+    "sender",
+    "recipient",
+    "country",
+    "carrier",
+    "campaign",
+    "segments",
+]
+EVENT_COLUMNS = [
+    "message_id",
+    "provider",
+    "channel",
+    "event_at",
+    "status_code",
+    "status_text",
+    "carrier",
+]
+
+
+def final_code(day: date, carrier: str, i: int) -> str | None:
+    """The planted final status of message I of CARRIER on DAY (None: no report)."""
+    review_week = WEEK_START <= day < WEEK_START + timedelta(days=7)
+    if carrier == "AT&T":
+        if 4 <= i < 10:
+            return None
+        if review_week:
+            if i in (10, 11):
+                return "4444"
+            return "4006" if i < 1 else "2000"
+    if i < 4:
+        return "4006"
+    if review_week and carrier == "Verizon" and i < 20:
+        return "4005"
+    if review_week and carrier == "T-Mobile" and i < 7:
+        return "4007"
+    return "2000"
+
+
+def generate(directory: Path) -> list[Path]:
+    """One sends and one events CSV per ISO week; the last events file has one bad row."""
+    weeks: dict[str, tuple[list[dict], list[dict]]] = {}
+    day, n = FIRST_DAY, 0
+    while day <= LAST_DAY:
+        if day != GAP_DAY:
+            label = f"{day.isocalendar().year}-W{day.isocalendar().week:02d}"
+            sends, events = weeks.setdefault(label, ([], []))
+            for c, carrier in enumerate(CARRIERS):
+                for i in range(100):
+                    n += 1
+                    sent = datetime.combine(day, datetime.min.time()) + timedelta(
+                        minutes=5 + (c * 100 + i) * 4
+                    )
+                    mid = f"m{day:%Y%m%d}-{c}-{i:03d}"
+                    sends.append(
+                        {
+                            "message_id": mid,
+                            "provider": "azure_acs",
+                            "channel": "sms",
+                            "sent_at": sent.isoformat() + "Z",
+                            "sender": SENDER,
+                            "recipient": f"+1415555{n % 10000:04d}",
+                            "country": "US",
+                            "carrier": carrier,
+                            "campaign": "spring-sale" if i % 2 == 0 else HOSTILE,
+                            "segments": "1",
+                        }
+                    )
+                    code = final_code(day, carrier, i)
+                    if code is None:
+                        continue
+                    events.append(
+                        {
+                            "message_id": mid,
+                            "provider": "azure_acs",
+                            "channel": "sms",
+                            "event_at": (sent + timedelta(seconds=30)).isoformat() + "Z",
+                            "status_code": code,
+                            "status_text": HOSTILE_TEXT if code == "4444" else f"status {code}",
+                            "carrier": carrier,
+                        }
+                    )
+        day += timedelta(days=1)
+    paths = []
+    for label, (sends, events) in sorted(weeks.items()):
+        for kind, rows, columns in (
+            ("sends", sends, SEND_COLUMNS),
+            ("events", events, EVENT_COLUMNS),
+        ):
+            path = directory / f"{kind}_{label}.csv"
+            with path.open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=columns)
+                writer.writeheader()
+                writer.writerows(rows)
+                if kind == "events" and label == "2024-W20":
+                    writer.writerow(
+                        {
+                            "message_id": "bad",
+                            "provider": "azure_acs",
+                            "channel": "sms",
+                            "event_at": "not-a-time",
+                            "status_code": "2000",
+                            "status_text": "x",
+                            "carrier": "Verizon",
+                        }
+                    )
+            paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def review_db(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("review")
+    path = directory / "store.duckdb"
+    store = Store.open(path)
+    try:
+        for log in generate(directory):
+            result = ingest(store, log)
+            assert not result.errors, result.errors
+    finally:
+        store.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def review(review_db):
+    store = Store.open(review_db)
+    try:
+        yield weekly_review(store.con)
+    finally:
+        store.close()
+
+
+def test_default_week_is_the_last_complete_week(review_db, review):
+    store = Store.open(review_db)
+    try:
+        assert default_week(store.con) == WEEK
+        weeks = available_weeks(store.con)
+        assert weeks["week"].to_list()[:2] == ["2024-W20", WEEK]
+        assert weeks["complete"].to_list()[:2] == [False, True]
+    finally:
+        store.close()
+    assert review.week == WEEK
+    assert review.start == datetime(2024, 5, 6) and review.end == datetime(2024, 5, 13)
+    assert review.complete
+
+
+def test_headline_numbers_are_the_planted_ones(review):
+    h = review.headline
+    cur, prev, base = h["current"], h["previous"], h["baseline"]
+    assert (cur["messages"], cur["failed"], cur["delivered"]) == (1800, 168, 1584)
+    assert (cur["no_report"], cur["unknown"]) == (36, 12)
+    assert cur["failure_rate"] == pytest.approx(168 / 1800)
+    assert (prev["messages"], prev["failed"]) == (2100, 84)
+    assert prev["failure_rate"] == pytest.approx(0.04)
+    assert h["baseline_weeks"] == 4
+    assert base["messages"] == pytest.approx(2100)
+    assert base["failure_rate"] == pytest.approx(0.04)
+    assert h["vs_previous"]["failure_rate"] == pytest.approx((168 / 1800 - 0.04) * 100)
+    assert h["vs_baseline"]["messages"] == pytest.approx(-300)
+
+
+def test_worse_and_better_put_the_planted_changes_on_top(review):
+    code = review.worse["code"].row(0, named=True)
+    assert (code["provider"], code["channel"], code["code"]) == ("azure_acs", "sms", "4005")
+    assert (code["failed_current"], code["failed_previous"]) == (96, 0)
+    assert code["rate_current"] == pytest.approx(96 / 1800)
+    carrier = review.worse["carrier"].row(0, named=True)
+    assert carrier["carrier"] == "Verizon"
+    assert carrier["rate_current"] == pytest.approx(120 / 600)
+    assert carrier["rate_previous"] == pytest.approx(28 / 700)
+    assert carrier["rate_baseline"] == pytest.approx(0.04)
+    assert "AT&T" in review.better["carrier"]["carrier"].to_list()
+    assert "T-Mobile" not in review.better["carrier"]["carrier"].to_list()
+    p_values = review.worse["code"]["p_value"].to_list()
+    assert all(p < 0.05 for p in p_values)
+
+
+def test_new_codes_uncatalogued_spikes(review):
+    new = review.new_codes.filter(pl.col("code") == "4007").row(0, named=True)
+    assert new["messages"] == 18 and new["category"] == "opted_out"
+    assert "2000" not in review.new_codes["code"].to_list()
+    assert "4006" not in review.new_codes["code"].to_list()
+    unknown = review.uncatalogued.row(0, named=True)
+    assert (unknown["code"], unknown["messages"]) == ("4444", 12)
+    assert "+14155550123" not in unknown["example_text"]
+    spikes = review.spikes.filter(pl.col("code") == "4005")
+    assert spikes.height >= 1
+    first = spikes.row(0, named=True)
+    assert first["period_start"].date() >= WEEK_START
+    top = review.spike_contributors.filter(
+        (pl.col("spike") == first["spike"]) & (pl.col("dimension") == "carrier")
+    ).row(0, named=True)
+    assert top["value"] == "Verizon"
+
+
+def test_data_quality(review):
+    gaps = review.gaps.filter(pl.col("provider").is_null())
+    assert gaps["day"].to_list() == [GAP_DAY]
+    assert gaps["kind"].to_list() == ["no data"]
+    coverage = review.report_coverage.row(0, named=True)
+    assert (coverage["provider"], coverage["messages"], coverage["no_report"]) == (
+        "azure_acs",
+        1800,
+        36,
+    )
+    assert coverage["no_report_share"] == pytest.approx(0.02)
+    assert review.ingests["overall"]["rejected"] == 1
+    assert review.ingests["overall"]["files"] == 14
+    assert review.ingests["this_week"]["files"] == 0  # the files went in today, not in 2024
+    overall = review.rejections.filter(pl.col("period") == "overall")
+    assert overall["rows"].to_list() == [1]
+
+
+class StrictParser(HTMLParser):
+    """Collects tags and attributes; fails on markup the parser has to guess about."""
+
+    VOID = {
+        "meta",
+        "br",
+        "img",
+        "input",
+        "link",
+        "hr",
+        "rect",
+        "line",
+        "circle",
+        "polyline",
+        "path",
+    }
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes {self.stack[-1:]}"
+        self.stack.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_html_is_valid_self_contained_and_escaped(review):
+    page = to_html(review)
+    parser = StrictParser()
+    parser.feed(page)
+    parser.close()
+    assert parser.stack == [], parser.stack
+    names = [t for t, _ in parser.tags]
+    assert names.count("svg") >= 3  # outcomes, failure rate, change bars
+    assert "script" not in names and "img" not in names and "link" not in names
+    for _, attrs in parser.tags:
+        for key, value in attrs.items():
+            assert not key.startswith("on"), key
+            if key in ("src", "href", "xlink:href", "action"):
+                raise AssertionError(f"external reference {key}={value}")
+    assert not re.search(r"(src|href)\s*=\s*[\"']?\s*(https?:)?//", page)
+    assert "url(" not in page and "@import" not in page
+    text = " ".join(parser.text)
+    assert HOSTILE in text  # shown as text, not markup
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "**bold**" in text
+    assert "1,800" in text and "9.33%" in text and "Verizon" in text
+    assert GAP_DAY.isoformat() in text
+
+
+def test_markdown_has_the_headline_and_escapes_log_values(review):
+    text = to_markdown(review)
+    assert text.startswith(f"# Deliverability review {WEEK}")
+    assert "| Messages | 1,800 | 2,100 | -300 (-14.3%) |" in text
+    assert "| Failure rate | 9.33% | 4.00% | +5.33 pp |" in text
+    assert HOSTILE not in text and "**bold**" not in text
+    assert md(HOSTILE) in text and r"\*\*bold\*\*" in text
+    assert "Verizon" in text and "4007" in text and GAP_DAY.isoformat() in text
+
+
+def test_no_phone_numbers_in_the_review(review):
+    for rendered in (to_html(review), to_markdown(review)):
+        digits = re.sub(r"[^\d+]", "", rendered.replace("\\", ""))
+        assert "+1415555" not in digits
+        assert SENDER not in digits and "14155550123" not in digits
+    assert scrub_phones("call +1 (415) 555-0123 on 2024-05-06") == (
+        "call [phone number] on 2024-05-06"
+    )
+    assert scrub_phones("code 30007, 1,800 messages") == "code 30007, 1,800 messages"
+
+
+def test_notes_round_trip_through_the_cli(review_db, tmp_path):
+    db = ["--db", str(review_db)]
+    added = cli_json(
+        "note", "add", *db, "--week", WEEK, "--text", "Verizon <b>blocked</b> us", "--author", "ops"
+    )
+    assert added["note"]["scope"] == "week" and added["note"]["subject"] == WEEK
+    cli_json(
+        "note",
+        "add",
+        *db,
+        "--code",
+        "4005",
+        "--provider",
+        "azure_acs",
+        "--text",
+        "carrier filtering, **see ticket**",
+    )
+    cli_json(
+        "note",
+        "add",
+        *db,
+        "--carrier",
+        "verizon",
+        "--for-week",
+        WEEK,
+        "--text",
+        "10DLC registration pending",
+    )
+    cli_json("note", "add", *db, "--campaign", "spring-sale", "--text", "spring campaign note")
+    listed = cli_json("note", "list", *db)["notes"]
+    assert {n["scope"] for n in listed} == {"week", "code", "carrier", "campaign"}
+    code_note = next(n for n in listed if n["scope"] == "code")
+    assert code_note["subject"] == "azure_acs:*:4005"
+
+    bad = run_cli("note", "add", *db, "--week", "2024-19", "--text", "x", check=False)
+    assert bad.returncode == 2 and "ISO week" in bad.stderr
+
+    out = tmp_path / "w19.md"
+    run_cli("review", *db, "--out", str(out))  # default week: W19
+    covered = out.read_text(encoding="utf-8")
+    for body in (
+        "Verizon \\<b\\>blocked\\</b\\> us",
+        "carrier filtering, \\*\\*see ticket\\*\\*",
+        "10DLC registration pending",
+        "spring campaign note",
+    ):
+        assert body in covered
+    earlier = run_cli("review", *db, "--week", "2024-W18").stdout
+    assert "blocked" not in earlier and "see ticket" not in earlier
+    assert "10DLC" not in earlier  # carrier note applies from W19 on
+    assert "spring campaign note" in earlier  # no week: every week with the campaign
+    page = tmp_path / "w19.html"
+    run_cli("review", *db, "--week", WEEK, "--out", str(page))
+    html_text = page.read_text(encoding="utf-8")
+    assert "Verizon &lt;b&gt;blocked&lt;/b&gt; us" in html_text
+    bad_out = run_cli("review", *db, "--out", str(tmp_path / "x.pdf"), check=False)
+    assert bad_out.returncode == 2
+
+
+def test_note_add_bumps_the_store_version(tmp_path):
+    store = Store.open(tmp_path / "s.duckdb")
+    try:
+        before = store.version()
+        note_id = notes.add_note(store, "carrier", "Verizon", "hello")
+        assert store.version() == before + 1
+        assert notes.list_notes(store.con)["note_id"].to_list() == [note_id]
+        with pytest.raises(ValueError):
+            notes.add_note(store, "sender", "x", "y")
+        with pytest.raises(ValueError):
+            notes.add_note(store, "week", "2024-W99", "y")
+        with pytest.raises(ValueError):
+            notes.add_note(store, "code", "4005", "   ")
+    finally:
+        store.close()
+
+
+def test_review_of_an_empty_store(tmp_path):
+    proc = run_cli("review", "--db", str(tmp_path / "e.duckdb"), check=False)
+    assert proc.returncode == 2 and "no messages" in proc.stderr
+    store = Store.open(tmp_path / "e.duckdb")
+    try:
+        empty = weekly_review(store.con, "2024-W19")
+        assert empty.headline["current"]["messages"] == 0
+        assert to_markdown(empty).startswith("# Deliverability review 2024-W19")
+        json.dumps(empty.headline, default=str)
+    finally:
+        store.close()
