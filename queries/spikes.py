@@ -33,9 +33,9 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from queries.cube import message_cube
 from queries.filters import Filters
 from queries.report import attach_code_names
+from queries.spike_cells import KEY, evaluate
 from queries.spike_contributors import CONTRIBUTOR, top_contributors
 
 SPIKE_COLUMNS = (
@@ -55,7 +55,6 @@ SPIKE_COLUMNS = (
     "q_value",
     "top_contributors",
 )
-KEY = ["provider", "channel", "code"]
 
 
 @dataclass(frozen=True)
@@ -113,200 +112,20 @@ class SpikeSettings:
     def step(self) -> timedelta:
         return timedelta(hours=1) if self.grain == "hour" else timedelta(days=1)
 
+    @property
+    def window_buckets(self) -> int:
+        """Buckets in the whole baseline window."""
+        return self.baseline_days * (24 if self.grain == "hour" else 1)
 
-def _trailing(column: str, window: int, over: list[str]) -> pl.Expr:
-    """Sum of COLUMN over the WINDOW rows before this one within OVER (rows sorted, dense)."""
-    cum = pl.col(column).cum_sum().over(over)
-    return cum.shift(1).over(over).fill_null(0) - cum.shift(window + 1).over(over).fill_null(0)
+    @property
+    def seasonal_buckets(self) -> int:
+        """Matching buckets in the baseline window: one per day (hour grain) or per week."""
+        return self.baseline_days if self.grain == "hour" else self.baseline_days // 7
 
-
-def _exposure(cube: pl.DataFrame, periods: pl.Series, settings: SpikeSettings) -> pl.DataFrame:
-    """Messages per provider/channel on the dense bucket grid, with baseline sums."""
-    pc = ["provider", "channel"]
-    observed = cube.group_by("period_start", *pc).agg(pl.col("messages").sum())
-    grid = observed.select(pc).unique().join(periods.to_frame(), how="cross")
-    per_day = 24 if settings.grain == "hour" else 1
-    season = (
-        pl.col("period_start").dt.hour()
-        if settings.grain == "hour"
-        else (pl.col("period_start").dt.weekday())
-    )
-    seasonal_window = (
-        settings.baseline_days if settings.grain == "hour" else (settings.baseline_days // 7)
-    )
-    grid = (
-        grid.join(observed, on=["period_start", *pc], how="left", nulls_equal=True)
-        .with_columns(pl.col("messages").fill_null(0), season.alias("season"))
-        .sort([*pc, "period_start"], nulls_last=True)
-        .with_columns((pl.col("messages") > 0).cast(pl.Int64).alias("_traffic"))
-    )
-    first = (
-        grid.filter(pl.col("messages") > 0)
-        .group_by(pc)
-        .agg(pl.col("period_start").min().alias("first_period"))
-    )
-    return (
-        grid.with_columns(
-            _trailing("messages", settings.baseline_days * per_day, pc).alias("all_messages"),
-            _trailing("messages", seasonal_window, [*pc, "season"]).alias("season_messages"),
-            _trailing("_traffic", seasonal_window, [*pc, "season"]).alias("season_buckets"),
-        )
-        .join(first, on=pc, how="left", nulls_equal=True)
-        .drop("_traffic")
-    )
-
-
-def _evaluate(
-    con: duckdb.DuckDBPyConnection,
-    filters: Filters,
-    settings: SpikeSettings,
-    include: tuple[str, str | None, str] | None = None,
-) -> pl.DataFrame:
-    """Every (bucket, provider, channel, code) cell on the dense grid, with its baseline,
-    p_value, q_value, and whether it was tested and is a spike. INCLUDE adds one key even
-    when its outcome is not tested (for code_series), without testing it."""
-    filters = filters or Filters()
-    window = timedelta(days=settings.baseline_days)
-    fetch = filters.with_(
-        code=(), category=(), since=filters.since - window if filters.since else None
-    )
-    cube = message_cube(con, fetch, grain=settings.grain, dims=("code",))
-    if cube.is_empty():
-        return pl.DataFrame()
-    periods = pl.datetime_range(
-        cube["period_start"].min(),
-        cube["period_start"].max(),
-        settings.step,
-        eager=True,
-        time_unit="us",
-    ).alias("period_start")
-    exposure = _exposure(cube, periods, settings)
-
-    chosen = pl.col("outcome").is_in(list(settings.outcomes))
-    if filters.code:
-        chosen &= pl.col("code").str.to_lowercase().is_in([c.lower() for c in filters.code])
-    if filters.category:
-        chosen &= pl.col("category").is_in(list(filters.category))
-    wanted = chosen
-    if include is not None:
-        provider, channel, code = include
-        wanted = chosen | (
-            (pl.col("provider") == provider)
-            & pl.col("channel").eq_missing(channel)
-            & (pl.col("code") == code)
-        )
-    codes = cube.filter(pl.col("code").is_not_null() & wanted).with_columns(
-        chosen.alias("testable")
-    )
-    counts = codes.group_by("period_start", *KEY).agg(pl.col("messages").sum().alias("count"))
-    keys = codes.group_by(KEY).agg(pl.col("category").first(), pl.col("testable").any())
-    if (
-        include is not None
-        and keys.filter(
-            (pl.col("provider") == include[0])
-            & pl.col("channel").eq_missing(include[1])
-            & (pl.col("code") == include[2])
-        ).is_empty()
-    ):
-        keys = pl.concat(
-            [
-                keys,
-                pl.DataFrame(
-                    {"provider": [include[0]], "channel": [include[1]], "code": [include[2]]},
-                    schema={k: pl.String for k in KEY},
-                ).with_columns(
-                    pl.lit(None, pl.String).alias("category"), pl.lit(False).alias("testable")
-                ),
-            ]
-        )
-    if keys.is_empty():
-        return pl.DataFrame()
-    per_day = 24 if settings.grain == "hour" else 1
-    seasonal_window = (
-        settings.baseline_days if settings.grain == "hour" else (settings.baseline_days // 7)
-    )
-    cells = (
-        keys.join(periods.to_frame(), how="cross")
-        .join(counts, on=["period_start", *KEY], how="left", nulls_equal=True)
-        .join(exposure, on=["period_start", "provider", "channel"], how="inner", nulls_equal=True)
-        .with_columns(pl.col("count").fill_null(0))
-        .sort([*KEY, "period_start"], nulls_last=True)
-        .with_columns(
-            _trailing("count", settings.baseline_days * per_day, KEY).alias("all_count"),
-            _trailing("count", seasonal_window, [*KEY, "season"]).alias("season_count"),
-        )
-    )
-    use_season = (
-        pl.lit(settings.seasonal)
-        & (pl.col("season_buckets") >= settings.min_seasonal_buckets)
-        & (pl.col("season_messages") >= settings.min_baseline_messages)
-    )
-    in_window = pl.lit(True)
-    if filters.since is not None:
-        in_window &= pl.col("period_start") >= filters.since
-    if filters.until is not None:
-        in_window &= pl.col("period_start") < filters.until
-    history = pl.col("period_start") - pl.col("first_period")
-    cells = (
-        cells.with_columns(
-            pl.when(use_season).then("season_count").otherwise("all_count").alias("base_count"),
-            pl.when(use_season)
-            .then("season_messages")
-            .otherwise("all_messages")
-            .alias("base_messages"),
-            (
-                in_window
-                & (pl.col("messages") > 0)
-                & (pl.col("all_messages") >= settings.min_baseline_messages)
-                & (history >= timedelta(days=settings.min_baseline_days))
-            ).alias("has_baseline"),
-        )
-        .with_columns(
-            pl.when(pl.col("messages") > 0)
-            .then(pl.col("count") / pl.col("messages"))
-            .alias("rate"),
-            pl.when(pl.col("base_messages") > 0)
-            .then(pl.col("base_count") / pl.col("base_messages"))
-            .alias("baseline_rate"),
-            (pl.col("has_baseline") & pl.col("testable") & (pl.col("count") > 0)).alias("tested"),
-        )
-        .with_columns(
-            pl.when(pl.col("baseline_rate") > 0)
-            .then(pl.col("rate") / pl.col("baseline_rate"))
-            .alias("ratio"),
-        )
-    )
-    return _test(cells, settings)
-
-
-def _test(cells: pl.DataFrame, settings: SpikeSettings) -> pl.DataFrame:
-    """p_value (exact conditional test), q_value (BH over tested cells), is_spike."""
-    tested = cells["tested"].to_numpy()
-    k = cells["count"].to_numpy().astype(np.int64)
-    n = cells["messages"].to_numpy().astype(np.int64)
-    k0 = cells["base_count"].to_numpy().astype(np.int64)
-    n0 = cells["base_messages"].to_numpy().astype(np.int64)
-    p = np.ones(len(cells))
-    q = np.full(len(cells), np.nan)
-    if tested.any():
-        p[tested] = stats.hypergeom.sf(
-            k[tested] - 1, n[tested] + n0[tested], k[tested] + k0[tested], n[tested]
-        )
-        p = np.clip(p, 0.0, 1.0)
-        q[tested] = stats.false_discovery_control(p[tested], method="bh")
-    never_seen = pl.col("all_count") == 0
-    ratio_ok = (pl.col("baseline_rate").fill_null(0) == 0) | (pl.col("ratio") >= settings.min_ratio)
-    return cells.with_columns(
-        pl.Series("p_value", p).fill_nan(None),
-        pl.Series("q_value", q).fill_nan(None),
-    ).with_columns(
-        pl.when(~pl.col("tested")).then(None).otherwise(pl.col("p_value")).alias("p_value"),
-        (
-            pl.col("tested")
-            & (pl.col("count") >= settings.min_count)
-            & (((pl.col("q_value") <= settings.fdr) & ratio_ok) | never_seen)
-        ).alias("is_spike"),
-    )
+    def season(self) -> pl.Expr:
+        """The season of a bucket: its hour of day (hour grain) or day of week (day grain)."""
+        start = pl.col("period_start")
+        return start.dt.hour() if self.grain == "hour" else start.dt.weekday()
 
 
 def _empty_spikes() -> pl.DataFrame:
@@ -351,7 +170,7 @@ def find_spikes(
     """
     settings = settings or SpikeSettings()
     filters = filters or Filters()
-    cells = _evaluate(con, filters, settings)
+    cells = evaluate(con, filters, settings)
     if cells.is_empty() or not cells["is_spike"].any():
         return _empty_spikes()
     spikes = cells.filter(pl.col("is_spike")).with_columns(
@@ -365,6 +184,47 @@ def find_spikes(
         spikes.with_columns(pl.col("count").cast(pl.Int64), pl.col("messages").cast(pl.Int64))
         .sort(["p_value", "period_start", *KEY], nulls_last=True)
         .select(SPIKE_COLUMNS)
+    )
+
+
+def spike_tests(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters | None = None,
+    settings: SpikeSettings | None = None,
+) -> pl.DataFrame:
+    """Every cell the spike test looked at (tested: the code occurred, full baseline).
+
+    For diagnostics and calibration: how many cells were tested, and how their p-values
+    spread. Columns: period_start, provider, channel, code, category, count, messages,
+    rate, baseline_count, baseline_messages (int: the baseline actually used), baseline_rate,
+    ratio, seasonal (bool: the matching-bucket baseline was used), p_value, q_value,
+    is_spike. Sorted by p_value.
+    """
+    settings = settings or SpikeSettings()
+    cells = evaluate(con, filters or Filters(), settings)
+    schema = {
+        "period_start": pl.Datetime("us"),
+        **{k: pl.String for k in (*KEY, "category")},
+        "count": pl.Int64,
+        "messages": pl.Int64,
+        "rate": pl.Float64,
+        "baseline_count": pl.Int64,
+        "baseline_messages": pl.Int64,
+        "baseline_rate": pl.Float64,
+        "ratio": pl.Float64,
+        "seasonal": pl.Boolean,
+        "p_value": pl.Float64,
+        "q_value": pl.Float64,
+        "is_spike": pl.Boolean,
+    }
+    if cells.is_empty():
+        return pl.DataFrame(schema=schema)
+    return (
+        cells.filter(pl.col("tested"))
+        .rename({"base_count": "baseline_count", "base_messages": "baseline_messages"})
+        .with_columns(pl.col(c).cast(t) for c, t in schema.items() if t == pl.Int64)
+        .sort(["p_value", "period_start", *KEY], nulls_last=True)
+        .select(list(schema))
     )
 
 
@@ -397,7 +257,7 @@ def code_series(
         "baseline_high": pl.Float64,
         "is_spike": pl.Boolean,
     }
-    cells = _evaluate(con, filters, settings, include=(provider, channel, code))
+    cells = evaluate(con, filters, settings, include=(provider, channel, code))
     if cells.is_empty():
         return pl.DataFrame(schema=schema)
     series = cells.filter(
