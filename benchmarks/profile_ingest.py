@@ -1,0 +1,65 @@
+"""Time every SQL statement of an ingest: which step costs what.
+
+    .venv/bin/python benchmarks/profile_ingest.py STORE.duckdb FILE [FILE...]
+
+Wraps the cursor ingest uses so each execute/executemany is timed; prints the statements
+sorted by time (first line of the SQL, seconds, share of the file's total).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from deliverability.ingest import ingest_file  # noqa: E402
+from deliverability.store import Store  # noqa: E402
+
+
+class TimedCursor:
+    def __init__(self, cur, log: list):
+        self._cur = cur
+        self._log = log
+
+    def _timed(self, name, sql, *args, **kwargs):
+        started = time.perf_counter()
+        out = getattr(self._cur, name)(sql, *args, **kwargs)
+        label = " ".join(str(sql).split())[:110]
+        self._log.append((time.perf_counter() - started, name, label))
+        return self if out is self._cur else out
+
+    def execute(self, sql, *args, **kwargs):
+        return self._timed("execute", sql, *args, **kwargs)
+
+    def executemany(self, sql, *args, **kwargs):
+        return self._timed("executemany", sql, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._cur, name)
+
+
+def main() -> None:
+    db, *files = sys.argv[1:]
+    store = Store.open(Path(db))
+    log: list = []
+    real_cursor = store.cursor
+    store.cursor = lambda: TimedCursor(real_cursor(), log)  # type: ignore[method-assign]
+    for f in files:
+        log.clear()
+        started = time.perf_counter()
+        result = ingest_file(store, Path(f))
+        total = time.perf_counter() - started
+        print(
+            f"\n{f}: {total:.2f}s  read={result.rows_read} loaded={result.loaded} "
+            f"dups={result.duplicates} rejected={result.rejected} {result.errors}"
+        )
+        for seconds, name, label in sorted(log, reverse=True)[:15]:
+            print(f"  {seconds:7.3f}s {seconds / total:5.1%}  {name:11s} {label}")
+        print(f"  untimed (hashing, Python): {total - sum(x[0] for x in log):.3f}s")
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
