@@ -159,10 +159,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if not salt:
             print("--hash-recipients needs DELIVERABILITY_RECIPIENT_SALT set", file=sys.stderr)
             return 2
-    results = [
-        ingest_file(store, Path(p), opts, quiet=args.format == "json", hash_salt=salt)
-        for p in args.paths
-    ]
+    # Progress lines are for a person watching a terminal, not for pipes and cron mail.
+    quiet = args.format == "json" or not sys.stderr.isatty()
+    results = [ingest_file(store, Path(p), opts, quiet=quiet, hash_salt=salt) for p in args.paths]
     for r in results:
         for error in r.errors:
             print(error, file=sys.stderr)

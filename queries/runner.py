@@ -38,4 +38,8 @@ def run(
     if "filtered_messages(" in text:
         prepare(con)
     bound = {**(filters.params() if filters else {}), **params}
-    return con.execute(text, _used_params(text, bound)).pl()
+    # A relation, not execute(): DuckDB 2.0 hands polars the result without an extra copy.
+    # It refuses to start while an earlier execute() result is half-read (a fetchone()
+    # elsewhere on this connection), so finish that one first.
+    con.complete()
+    return con.sql(text, params=_used_params(text, bound)).pl()

@@ -37,7 +37,7 @@ def loaded(store, tmp_path):
 
 
 def messages(store: Store) -> dict[tuple[str, str], dict]:
-    frame = store.con.execute("SELECT * FROM messages").pl()
+    frame = store.con.sql("SELECT * FROM messages").pl()
     return {(r["provider"], r["message_id"]): r for r in frame.to_dicts()}
 
 
@@ -129,7 +129,7 @@ def test_failed_ingest_leaves_store_untouched(loaded, tmp_path):
     store, _, _ = loaded
     tables = ("sends", "events", "messages", "quarantine", "ingests", "meta")
     before = {t: store.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
-    broken = write(tmp_path / "broken.csv", "message_id,provider\nq,azure_acs\n")
+    broken = write(tmp_path / "broken.csv", "message_id,provider,status_code\nq,azure_acs,2000\n")
     result = ingest(store, broken)
     assert result.errors and "missing required column" in result.errors[0]
     assert "broken.csv" in result.errors[0]
@@ -158,7 +158,7 @@ def test_cli_ingest_status_report(tmp_path):
     assert out["totals"] == {"rows_read": 14, "loaded": 10, "duplicates": 1, "rejected": 3}
     assert [f["reader"] for f in out["files"]] == ["canonical", "canonical"]
     report = cli_json("report", "--db", db, "--by", "provider")
-    assert report["totals"]["messages"] == 6
+    assert report["totals"]["messages"] == 5  # a1, a2, s1 (sends) + x9, z1 (events only)
     rows = {r["provider"]: r for r in report["rows"]}
     assert rows["azure_acs"]["messages"] == 3
     assert rows["azure_acs"]["delivered"] == 1 and rows["azure_acs"]["failed"] == 1
@@ -174,4 +174,4 @@ def test_cli_unreadable_file_exits_nonzero_but_others_load(tmp_path):
     proc = run_cli("ingest", str(tmp_path / "nope.csv"), str(good), "--db", db, check=False)
     assert proc.returncode == 1
     assert "nope.csv" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
-    assert cli_json("status", "--db", db)["messages"] == 6
+    assert cli_json("status", "--db", db)["messages"] == 5
