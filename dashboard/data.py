@@ -71,3 +71,22 @@ def has_send_log() -> bool:
 
 def empty_frame(frame: pl.DataFrame) -> bool:
     return frame.is_empty() or ("messages" in frame.columns and int(frame["messages"].sum()) == 0)
+
+
+# -- the weekly review (queries/review.py, queries/notes.py) --------------------------------
+from queries import notes as _notes  # noqa: E402
+from queries import review as _review  # noqa: E402
+
+weekly_review = cached(_review.weekly_review)
+available_weeks = cached(_review.available_weeks)
+default_week = cached(_review.default_week)
+list_notes = cached(_notes.list_notes)
+
+
+def add_note(scope: str, subject: str, body: str, author: str | None, week: str | None) -> int:
+    """Store a reviewer's note; it bumps the store version, so every cached result refreshes."""
+    from dashboard.state import get_store
+
+    return _notes.add_note(
+        get_store(), scope, subject, body, author=author, week=week, con=cursor()
+    )

@@ -7,11 +7,41 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from deliverability.readers import canonical
+from deliverability.readers import (
+    azure_event_grid,
+    azure_monitor,
+    canonical,
+    chirp,
+    sfmc,
+    sinch_mm7,
+    sinch_sms,
+    telnyx_mdr,
+    telnyx_webhook,
+    twilio_bulk,
+    twilio_callbacks,
+    twilio_console,
+    webex_export,
+    webex_webhook,
+)
 from deliverability.readers.base import Sniff, UnreadableFile
 
 # Most specific first: the canonical reader accepts anything with canonical column names.
-READERS: list[ModuleType] = [canonical]
+READERS: list[ModuleType] = [
+    azure_event_grid,
+    azure_monitor,
+    sfmc,
+    sinch_sms,
+    sinch_mm7,
+    webex_webhook,
+    webex_export,
+    telnyx_webhook,
+    telnyx_mdr,
+    chirp,
+    twilio_callbacks,
+    twilio_bulk,
+    twilio_console,
+    canonical,
+]
 
 
 def reader_names() -> list[str]:
