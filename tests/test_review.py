@@ -436,3 +436,37 @@ def test_review_of_an_empty_store(tmp_path):
         json.dumps(empty.headline, default=str)
     finally:
         store.close()
+
+
+def test_dashboard_page_shows_the_review_and_adds_notes(review_db, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(review_db.read_bytes())
+    monkeypatch.setenv("DELIVERABILITY_DB", str(copy))
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=120)
+    at.switch_page("views/review.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="review_week").value == WEEK
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Messages"] == "1,800" and tiles["Failure rate"] == "9.33%"
+    downloads = at.get("download_button")
+    assert len(downloads) == 2
+    shown = [str(e.value) for kind in ("markdown", "caption", "header", "subheader") for e in
+             getattr(at, kind)]  # fmt: skip
+    assert not any("<img" in s for s in shown)
+
+    at.text_area[0].input("Week note from the dashboard")
+    next(b for b in at.button if b.label == "Add note").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    bodies = [list(d.value["body"]) for d in at.dataframe if "body" in d.value.columns]
+    assert len(bodies) == 1 and "Week note from the dashboard" in bodies[0]
+    store = Store.open(copy)
+    try:
+        newest = notes.list_notes(store.con).row(0, named=True)
+        assert (newest["scope"], newest["subject"]) == ("week", WEEK)
+    finally:
+        store.close()
