@@ -145,7 +145,7 @@ def evaluate(
     use_season = (
         pl.lit(settings.seasonal)
         & (pl.col("season_buckets") >= settings.min_seasonal_buckets)
-        & (pl.col("season_messages") >= settings.min_baseline_messages)
+        & (pl.col("season_messages") > 0)
     )
     in_window = pl.lit(True)
     if filters.since is not None:

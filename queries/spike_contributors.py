@@ -39,8 +39,13 @@ def top_contributors(
     spike's baseline rate with a prior of `contributor_prior_messages` messages, so a value
     without history (a new campaign) is judged by the code's usual rate, not by zero.
     Kept: values whose excess is positive and at least `contributor_min_share` of the
-    spike's own excess, the top `contributors_per_dimension` per dimension; sorted by
-    excess, largest first (ties: carrier, country, campaign, sender).
+    spike's own excess, the top `contributors_per_dimension` per dimension.
+
+    Order: by how much more of the spike's excess a value carries than its share of the
+    bucket's messages would give it (excess - message share * spike excess). A country
+    with 90% of the traffic carries 90% of any excess and says nothing; the carrier with
+    35% of the traffic and all of the excess is the finding, and comes first. Ties: carrier,
+    country, campaign, sender.
 
     Columns: period_start, provider, channel, code (the spike's key, one row per row of
     SPIKES) and top_contributors (list of struct dimension, value, count, excess).
@@ -65,11 +70,16 @@ def top_contributors(
         return empty
     prior = float(settings.contributor_prior_messages)
     spike_rate = pl.col("baseline_rate").fill_null(0.0)
-    found = found.with_columns(pl.col("period_start").cast(pl.Datetime("us"))).join(
+    counts = ("messages", "count", "baseline_messages", "baseline_count")
+    found = found.with_columns(
+        pl.col("period_start").cast(pl.Datetime("us")),
+        *[pl.col(c).cast(pl.Int64) for c in counts],  # sums arrive as DECIMAL
+    ).join(
         spikes.select(
             *key,
             spike_rate.alias("spike_rate"),
             (pl.col("count") - pl.col("messages") * spike_rate).alias("spike_excess"),
+            pl.col("messages").alias("spike_messages"),
         ),
         on=key,
         how="inner",
@@ -83,6 +93,12 @@ def top_contributors(
             (pl.col("count") - pl.col("messages") * expected_rate).alias("excess"),
             pl.col("value").cast(pl.String),
         )
+        .with_columns(
+            (
+                pl.col("excess")
+                - pl.col("messages") / pl.col("spike_messages") * pl.col("spike_excess")
+            ).alias("_concentration")
+        )
         .filter(
             (pl.col("excess") > 0)
             & (pl.col("excess") >= settings.contributor_min_share * pl.col("spike_excess"))
@@ -90,10 +106,10 @@ def top_contributors(
         .with_columns(
             pl.col("dimension").replace_strict(DIMENSION_ORDER, return_dtype=pl.Int32).alias("_d")
         )
-        .sort([*key, "_d", "excess"], descending=[False] * 4 + [False, True])
+        .sort([*key, "_d", "_concentration"], descending=[False] * 4 + [False, True])
         .with_columns(pl.int_range(pl.len()).over([*key, "dimension"]).alias("_rank"))
         .filter(pl.col("_rank") < settings.contributors_per_dimension)
-        .sort(["excess", "_d"], descending=[True, False], maintain_order=True)
+        .sort(["_concentration", "_d"], descending=[True, False], maintain_order=True)
     )
     lists = ranked.group_by(key, maintain_order=True).agg(
         pl.struct(

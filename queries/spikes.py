@@ -5,9 +5,11 @@ all messages of that provider and channel (the exposure) is compared with a trai
 baseline of the same code at the same provider and channel:
 
 - Baseline: the `baseline_days` before the bucket. Where the data allows (at least
-  `min_seasonal_buckets` matching buckets with traffic and `min_baseline_messages`
-  messages in them), only the matching buckets count: the same hour of the day for the hour
-  grain, the same day of the week for the day grain. Otherwise the whole window.
+  `min_seasonal_buckets` matching buckets with traffic), only the matching buckets count:
+  the same hour of the day for the hour grain, the same day of the week for the day grain.
+  Otherwise (a short history) the whole window. The seasonal baseline is used even when it
+  is small (quiet night hours): the exact test accounts for its size, whereas the whole
+  window would compare a night with the day's different rates.
 - Test: one-sided exact conditional test of "the bucket's rate is higher than the
   baseline's": given the code's total count over bucket + baseline, the bucket's share is
   hypergeometric under equal rates (Fisher's exact test, the binomial counterpart of the
@@ -77,14 +79,15 @@ class SpikeSettings:
     fdr: float = 0.01
     # Match hour of day / day of week where the data allows (rates follow daily cycles).
     seasonal: bool = True
-    # The smallest baseline worth comparing with: with 1000 messages a code at 0.3% or
-    # more would have shown up (P(unseen) ~ 5%), so "never seen" means something.
+    # The smallest whole-window baseline worth testing against: with 1000 messages a code
+    # at 0.3% or more would have shown up (P(unseen) ~ 5%), so "never seen" means something.
     min_baseline_messages: int = 1000
     # A provider/channel needs a week of history before its buckets are tested: the first
     # days of a new integration are not a baseline.
     min_baseline_days: int = 7
-    # Seasonal matching needs at least 3 matching buckets with traffic (3 same weekdays,
-    # i.e. 3 weeks, for the day grain); fewer is noisier than the whole window.
+    # Seasonal matching needs at least 3 matching buckets with traffic: 3 days for the
+    # hour grain (always there once min_baseline_days is), 3 same weekdays (3 weeks) for
+    # the day grain; one or two is too noisy to stand for "the usual Tuesday".
     min_seasonal_buckets: int = 3
     # Outcomes whose codes are tested. Delivered codes cannot meaningfully double; pending
     # codes are messages still in flight, so their rate in the newest buckets measures

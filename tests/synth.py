@@ -25,6 +25,7 @@ azure_acs,sms,7102,0,Synthetic invalid number,failed,invalid_number,true,false
 azure_acs,sms,7103,0,Synthetic unreachable,failed,unreachable,true,true
 azure_acs,sms,7104,0,Synthetic opted out,failed,opted_out,true,false
 azure_acs,sms,7105,0,Synthetic rate limited,failed,rate_limited,true,true
+azure_acs,sms,7106,0,Synthetic provider error,failed,provider_error,true,true
 azure_acs,sms,7201,0,Synthetic in flight,pending,in_progress,false,false
 telnyx,sms,7000,0,Synthetic delivered,delivered,delivered,true,false
 telnyx,sms,7101,0,Synthetic carrier filter,failed,carrier_filtered,true,false
@@ -54,6 +55,9 @@ class Stream:
     # When given, the carrier stops receiving traffic at this time (its share goes to the
     # others): a carrier that disappears mid-baseline.
     carrier_gone: tuple[str, datetime] | None = None
+    # Extra rates of codes between 00:00 and 06:00 UTC every night: a daily cycle in the
+    # rate itself, which only a same-hour-of-day baseline reads as normal.
+    night: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,9 @@ def messages(
         codes = np.array([*stream.rates, DELIVERED])
         p = np.array([*stream.rates.values(), 1 - sum(stream.rates.values())])
         code = codes[rng.choice(len(codes), size=n, p=p)].astype(object)
+        night = (hour_of % 24) < 6
+        for night_code, rate in stream.night.items():
+            code[night & (rng.random(n) < rate)] = night_code
         for plant in plants:
             if (plant.provider, plant.channel) != (stream.provider, stream.channel):
                 continue
