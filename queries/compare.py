@@ -129,10 +129,14 @@ def two_proportion_test(
     se = (pooled * (1 - pooled) * (1 / n1 + 1 / n2)).sqrt()
     testable = (n1 > 0) & (n2 > 0)
     z = pl.when(~testable).then(None).when(se > 0).then((x1 / n1 - x2 / n2) / se).otherwise(0.0)
-    p_value = z.abs().map_batches(
-        lambda s: pl.Series(2 * stats.norm.sf(s.to_numpy()), dtype=pl.Float64),
-        return_dtype=pl.Float64,
-    )
+    p_value = (
+        z.abs()
+        .map_batches(
+            lambda s: pl.Series(2 * stats.norm.sf(s.to_numpy()), dtype=pl.Float64),
+            return_dtype=pl.Float64,
+        )
+        .fill_nan(None)
+    )  # untestable (null z) stays null, not NaN
     return z, p_value
 
 

@@ -153,7 +153,8 @@ def test_compare_delivery_rate_and_disjoint_values(con):
     # Campaigns that exist in one period only cannot be tested: null z, never significant.
     camp = rows_by(compare_periods(con, ["campaign"], CURRENT, PREVIOUS), "campaign")
     assert camp["spring"]["messages_current"] == 0 and camp["spring"]["rate_current"] is None
-    assert camp["summer"]["z"] is None and camp["summer"]["direction"] == "same"
+    assert camp["summer"]["z"] is None and camp["summer"]["p_value"] is None
+    assert camp["summer"]["direction"] == "same" and not camp["summer"]["significant"]
     assert compare_periods(con, ["carrier"], CURRENT, PREVIOUS, min_messages=101).height == 1
 
 
@@ -263,3 +264,14 @@ def test_outcomes_over_time_shares(con):
     totals = frame.group_by("outcome").agg(pl.col("messages").sum())
     assert rows_by(totals, "outcome")["no_report"]["messages"] == 10
     assert frame.filter(pl.col("period_start") == frame["period_start"][0]).height == 6
+
+
+def test_empty_selection(con):
+    nothing = Filters.build(since="2030-01-01", until="2030-01-08")
+    before = previous_period(nothing)
+    assert compare_periods(con, ["code"], nothing, before).is_empty()
+    head = headline(con, nothing, before)
+    assert head["current"]["messages"] == 0 and head["delta"]["failure_rate_p_value"] is None
+    assert failure_breakdown(con, nothing, "code").is_empty()
+    assert failure_heatmap(con, nothing).is_empty()
+    assert outcomes_over_time(con, nothing).is_empty()
