@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from deliverability.ingest import ingest_file  # noqa: E402
@@ -31,6 +33,12 @@ class TimedCursor:
         return self if out is self._cur else out
 
     def execute(self, sql, *args, **kwargs):
+        # A script of several statements (refresh_messages.sql): time each one.
+        statements = duckdb.extract_statements(sql) if not args and not kwargs else []
+        if len(statements) > 1:
+            for statement in statements:
+                self._timed("execute", statement.query)
+            return self
         return self._timed("execute", sql, *args, **kwargs)
 
     def executemany(self, sql, *args, **kwargs):

@@ -83,7 +83,12 @@ def _fill_country_prefixes(con: duckdb.DuckDBPyConnection) -> None:
             region = None
         rows.append((prefix, region if region and region not in ("ZZ", "001") else None))
     if rows:
-        con.executemany("INSERT OR IGNORE INTO country_prefixes VALUES (?, ?)", rows)
+        # One statement for all prefixes: executemany costs milliseconds per row in DuckDB.
+        con.execute(
+            "INSERT OR IGNORE INTO country_prefixes "
+            "SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+            [[r[0] for r in rows], [r[1] for r in rows]],
+        )
 
 
 LOAD_SQL = """

@@ -141,12 +141,15 @@ class Store:
         with self.write_lock, self.transaction(self.con) as con:
             con.execute("DELETE FROM codes")
             columns = [c for c in PUBLIC_FIELDS]
-            rows = [[getattr(e, c) for c in columns] for e in self.catalog.entries]
-            con.executemany(
-                f"INSERT INTO codes ({', '.join(columns)}) "  # noqa: S608 - fixed column names
-                f"VALUES ({', '.join('?' for _ in columns)})",
-                rows,
-            )
+            # One statement, a list per column zipped by unnest: executemany costs
+            # milliseconds per row in DuckDB (seconds for the whole catalog).
+            values = [[getattr(e, c) for e in self.catalog.entries] for c in columns]
+            if self.catalog.entries:
+                con.execute(
+                    f"INSERT INTO codes ({', '.join(columns)}) "  # noqa: S608 - fixed column names
+                    f"SELECT {', '.join(f'unnest(${i + 1})' for i in range(len(columns)))}",
+                    values,
+                )
             self.set_meta("catalog_fingerprint", fingerprint, con)
             self.refresh_all_messages(con)
             self.bump_version(con)

@@ -1,0 +1,282 @@
+"""benchmarks/results/*.json -> the generated part of benchmarks/RESULTS.md.
+
+    .venv/bin/python benchmarks/report.py
+
+Only the text between the `generated` markers is rewritten; the notes around it are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+OUT = HERE / "RESULTS.md"
+START, END = "<!-- generated:start -->", "<!-- generated:end -->"
+
+# Targets of issue 8 (seconds, MB).
+VIEW_WARM_MAX = 0.5
+VIEW_FLOOR_RATIO = 3.0
+SPIKES_MAX = 2.0
+INGEST_RATIO = 1.3
+REINGEST_SHARE = 0.10
+INGEST_RSS_MB = 3 * 1024
+DASHBOARD_RSS_MB = 1024
+LATER_VIEW_SPEEDUP = 50
+
+
+def size_key(label: str) -> float:
+    return float(label.rstrip("KM")) * (1e6 if label.endswith("M") else 1e3)
+
+
+def load() -> list[dict]:
+    found = [json.loads(p.read_text()) for p in RESULTS.glob("*.json")]
+    return sorted(found, key=lambda r: size_key(r["size"]))
+
+
+def s(x: float | None) -> str:
+    if x is None:
+        return "–"
+    return f"{x:.3f}" if x < 1 else f"{x:.2f}" if x < 10 else f"{x:.1f}"
+
+
+def mb(x: float | None) -> str:
+    return "–" if x is None else f"{x:,.0f}"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return "–" if not a or not b else f"{a / b:.2f}×"
+
+
+def ok(flag: bool | None) -> str:
+    return "–" if flag is None else ("met" if flag else "**missed**")
+
+
+def view_floor_key(name: str) -> str:
+    return name
+
+
+def size_section(r: dict) -> list[str]:
+    m = r["manifest"]
+    ing, floor = r["ingest"], r["floor_ingest"]
+    lines = [
+        f"### {r['size']} messages",
+        "",
+        f"{m['messages']:,} messages: {m['sends']:,} sends ({m['files']['sends.csv'] / 1e6:,.0f} MB) "
+        f"and {m['events']:,} events ({m['files']['events.csv'] / 1e6:,.0f} MB), "
+        f"{m['late_interim_events']:,} of them interim events stamped after the final one.",
+        "",
+        "| step | median s (in process) | wall s | peak RSS MB | vs reference |",
+        "| --- | ---: | ---: | ---: | --- |",
+        f"| ingest, fresh store | {s(ing['seconds'])} | {s(ing['wall'])} | {mb(ing['peak_rss_mb'])} | "
+        f"{ratio(ing['seconds'], floor['seconds'])} DuckDB's load |",
+        f"| DuckDB `CREATE TABLE AS read_csv` (floor) | {s(floor['seconds'])} | {s(floor['wall'])} | "
+        f"{mb(floor['peak_rss_mb'])} | 1× |",
+        f"| re-ingest, same files | {s(r['reingest']['seconds'])} | {s(r['reingest']['wall'])} | "
+        f"{mb(r['reingest']['peak_rss_mb'])} | {r['reingest']['seconds'] / ing['seconds']:.1%} of ingest |",
+        f"| re-ingest, new fingerprint (full dedupe) | {s(r['overlap_reingest']['seconds'])} | "
+        f"{s(r['overlap_reingest']['wall'])} | {mb(r['overlap_reingest']['peak_rss_mb'])} | "
+        f"{r['overlap_reingest']['seconds'] / ing['seconds']:.1%} of ingest |",
+    ]
+    if r.get("pandas"):
+        p = r["pandas"]
+        lines.append(
+            f"| pandas notebook pipeline (to the by-code answer) | {s(p['seconds'])} | {s(p['wall'])} | "
+            f"{mb(p['peak_rss_mb'])} | read_csv alone {s(p['read_seconds'])} s |"
+        )
+    nat = r.get("native") or {}
+    if nat.get("reader"):
+        lines.append(
+            f"| native: {nat['file']} ({nat['reader']}) | {s(nat['ingest']['seconds'])} | "
+            f"{s(nat['ingest']['wall'])} | {mb(nat['ingest']['peak_rss_mb'])} | "
+            f"{ratio(nat['ingest']['seconds'], nat['floor']['seconds'])} DuckDB's read_json load |"
+        )
+    lines += [
+        "",
+        f"Store on disk: {r['ingest']['store_bytes'] / 1e6:,.0f} MB after ingest, "
+        f"{r['store_bytes_after_reingest'] / 1e6:,.0f} MB after the re-ingests "
+        f"(DuckDB's plain load: {r['floor_ingest']['size_bytes'] / 1e6:,.0f} MB; "
+        f"CSV files: {(m['files']['sends.csv'] + m['files']['events.csv']) / 1e6:,.0f} MB).",
+        "",
+        "| view | query warm s | query cold s | CLI cold (process) s | floor warm s | warm / floor |"
+        + (" pandas / warm |" if r.get("pandas") else ""),
+        "| --- | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if r.get("pandas") else ""),
+    ]
+    for name, q in r["query"].items():
+        cli = r["cli"][name]
+        fl = r["floor_views"].get(name, {})
+        row = (
+            f"| `{name}` | {s(q['warm'])} | {s(q['cold'])} | {s(cli['wall'])} | {s(fl.get('warm'))} | "
+            f"{ratio(q['warm'], fl.get('warm'))} |"
+        )
+        if r.get("pandas"):
+            row += f" {r['pandas']['seconds'] / q['warm']:,.0f}× |"
+        lines.append(row)
+    for name, p in r["pages"].items():
+        fl = r["floor_views"].get(name, {})
+        row = (
+            f"| page {name} (all its queries) | {s(p['warm'])} | {s(p['cold'])} | "
+            f"store open {s(p['open_seconds'])} | {s(fl.get('warm'))} | {ratio(p['warm'], fl.get('warm'))} |"
+        )
+        if r.get("pandas"):
+            row += f" {r['pandas']['seconds'] / p['warm']:,.0f}× |"
+        lines.append(row)
+    lines += [
+        "",
+        f"Dashboard process serving every page: peak RSS {mb(r['dashboard_process']['peak_rss_mb'])} MB.",
+        "",
+        "<details><summary>Per query function (warm / cold s)</summary>",
+        "",
+    ]
+    for page, p in r["pages"].items():
+        calls = ", ".join(f"{k} {s(v['warm'])}/{s(v['cold'])}" for k, v in p["calls"].items())
+        lines.append(f"- {page}: {calls}")
+    lines += ["", "</details>", ""]
+    return lines
+
+
+def slope(t1: float, t2: float, n1: float, n2: float) -> float:
+    """Exponent k of t ~ n^k between two sizes (1 = linear)."""
+    return math.log(t2 / t1) / math.log(n2 / n1)
+
+
+def growth(results: list[dict]) -> list[str]:
+    if len(results) < 2:
+        return []
+    a, b = results[0], results[-1]
+    n1, n2 = a["n"], b["n"]
+    rows = [("ingest", a["ingest"]["seconds"], b["ingest"]["seconds"])]
+    rows.append(("DuckDB floor load", a["floor_ingest"]["seconds"], b["floor_ingest"]["seconds"]))
+    rows.append(("re-ingest (same files)", a["reingest"]["seconds"], b["reingest"]["seconds"]))
+    rows.append(
+        (
+            "re-ingest (full dedupe)",
+            a["overlap_reingest"]["seconds"],
+            b["overlap_reingest"]["seconds"],
+        )
+    )
+    for name in b["query"]:
+        rows.append((f"`{name}` warm", a["query"][name]["warm"], b["query"][name]["warm"]))
+    for name in b["pages"]:
+        rows.append((f"page {name} warm", a["pages"][name]["warm"], b["pages"][name]["warm"]))
+    rows.append(("ingest peak RSS", a["ingest"]["peak_rss_mb"], b["ingest"]["peak_rss_mb"]))
+    rows.append(("store size", a["ingest"]["store_bytes"], b["ingest"]["store_bytes"]))
+    lines = [
+        f"### Growth from {a['size']} to {b['size']}",
+        "",
+        f"Slope k of t ∝ n^k between {a['size']} and {b['size']} (1 = linear, below 1 = better than linear).",
+        "",
+        f"| measure | {a['size']} | {b['size']} | ×{n2 / n1:.0f} messages gives | slope k |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, x, y in rows:
+        lines.append(
+            f"| {name} | {s(x) if x < 1e5 else f'{x / 1e6:,.0f} MB'} | "
+            f"{s(y) if y < 1e5 else f'{y / 1e6:,.0f} MB'} | ×{y / x:.1f} | {slope(x, y, n1, n2):.2f} |"
+        )
+    return [*lines, ""]
+
+
+def targets(results: list[dict]) -> list[str]:
+    r = results[-1]
+    ing = r["ingest"]
+    views = {
+        **{k: v["warm"] for k, v in r["query"].items()},
+        **{f"page {k}": v["warm"] for k, v in r["pages"].items()},
+    }
+    non_spike = {k: v for k, v in views.items() if "spikes" not in k}
+    spike = {k: v for k, v in views.items() if "spikes" in k}
+    floors = r["floor_views"]
+    ratios = {}
+    for name, q in r["query"].items():
+        if name in floors:
+            ratios[name] = q["warm"] / floors[name]["warm"]
+    for name, p in r["pages"].items():
+        if name in floors:
+            ratios[f"page {name}"] = p["warm"] / floors[name]["warm"]
+    worst_view = max(non_spike, key=non_spike.get)
+    worst_spike = max(spike, key=spike.get)
+    worst_ratio = max(ratios, key=ratios.get)
+    first_answer = ing["wall"] + r["cli"]["report --by code"]["wall"]
+    lines = [
+        f"### Targets at {r['size']} (issue 8)",
+        "",
+        "| target | measured | status |",
+        "| --- | --- | --- |",
+        f"| ingest within {INGEST_RATIO}× of DuckDB's plain load | {ing['seconds'] / r['floor_ingest']['seconds']:.2f}× "
+        f"({s(ing['seconds'])} s vs {s(r['floor_ingest']['seconds'])} s) | "
+        f"{ok(ing['seconds'] <= INGEST_RATIO * r['floor_ingest']['seconds'])} |",
+        f"| re-ingest under {REINGEST_SHARE:.0%} of the first | {r['reingest']['seconds'] / ing['seconds']:.1%} | "
+        f"{ok(r['reingest']['seconds'] <= REINGEST_SHARE * ing['seconds'])} |",
+        f"| each report / page under {VIEW_WARM_MAX} s warm | slowest: {worst_view} {s(non_spike[worst_view])} s | "
+        f"{ok(max(non_spike.values()) <= VIEW_WARM_MAX)} |",
+        f"| within {VIEW_FLOOR_RATIO}× of the hand-written floor | worst: {worst_ratio} {ratios[worst_ratio]:.1f}× | "
+        f"{ok(max(ratios.values()) <= VIEW_FLOOR_RATIO)} |",
+        f"| spikes under {SPIKES_MAX} s | slowest: {worst_spike} {s(spike[worst_spike])} s | "
+        f"{ok(max(spike.values()) <= SPIKES_MAX)} |",
+        f"| ingest peak memory under {INGEST_RSS_MB / 1024:.0f} GB | {mb(ing['peak_rss_mb'])} MB | "
+        f"{ok(ing['peak_rss_mb'] <= INGEST_RSS_MB)} |",
+        f"| dashboard process under {DASHBOARD_RSS_MB / 1024:.0f} GB | {mb(r['dashboard_process']['peak_rss_mb'])} MB | "
+        f"{ok(r['dashboard_process']['peak_rss_mb'] <= DASHBOARD_RSS_MB)} |",
+    ]
+    if r.get("pandas"):
+        p = r["pandas"]["wall"]
+        slowest_later = max(views.values())
+        lines += [
+            f"| files to first answer faster than pandas | ingest + `report --by code` = {s(first_answer)} s "
+            f"vs pandas {s(p)} s (process wall) | {ok(first_answer < p)} |",
+            f"| every later view ≥{LATER_VIEW_SPEEDUP}× faster than repeating pandas | slowest view "
+            f"{s(slowest_later)} s = {r['pandas']['seconds'] / slowest_later:,.0f}× | "
+            f"{ok(r['pandas']['seconds'] / slowest_later >= LATER_VIEW_SPEEDUP)} |",
+        ]
+    if len(results) > 1:
+        a = results[0]
+        k = slope(a["ingest"]["seconds"], ing["seconds"], a["n"], r["n"])
+        kv = max(
+            slope(a["query"][q]["warm"], r["query"][q]["warm"], a["n"], r["n"]) for q in r["query"]
+        )
+        lines.append(
+            f"| growth {a['size']}→{r['size']} no worse than linear | ingest k={k:.2f}, worst report k={kv:.2f} | "
+            f"{ok(k <= 1.05 and kv <= 1.05)} |"
+        )
+    return [*lines, ""]
+
+
+def machine(results: list[dict]) -> list[str]:
+    m = results[-1]["machine"]
+    return [
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM, {m['os']}; "
+        f"Python {m['python']}, DuckDB {m['duckdb']}, polars {m['polars']}"
+        + (
+            f", pandas {results[-1]['pandas']['check']['pandas']}"
+            if results[-1].get("pandas")
+            else ""
+        )
+        + ".",
+        "",
+    ]
+
+
+def generated() -> str:
+    results = load()
+    if not results:
+        return "(no results yet)"
+    lines = machine(results) + targets(results) + growth(results)
+    for r in results:
+        lines += size_section(r)
+    return "\n".join(lines)
+
+
+def write_results() -> None:
+    text = OUT.read_text() if OUT.exists() else f"# Benchmark results\n\n{START}\n{END}\n"
+    if START not in text:
+        text += f"\n{START}\n{END}\n"
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    OUT.write_text(f"{head}{START}\n{generated()}\n{END}{tail}")
+
+
+if __name__ == "__main__":
+    write_results()

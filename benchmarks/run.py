@@ -1,0 +1,275 @@
+"""The benchmark: ingest and every view at several sizes, against DuckDB's floor and pandas.
+
+    .venv/bin/python benchmarks/run.py --sizes 1M,3M,10M [--runs 3]
+
+For each size: generate the files (benchmarks/data/SIZE, reused when present), then run
+each step in a fresh subprocess, RUNS times, and keep the median. Each subprocess reports
+its own timings (imports excluded) and run.py adds its wall time; the worker reports its own peak RSS (getrusage).
+Results go to benchmarks/results/SIZE.json; benchmarks/report.py turns them into
+benchmarks/RESULTS.md (run.py calls it at the end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.generate import generate, parse_size  # noqa: E402
+
+PYTHON = sys.executable
+DATA = HERE / "data"
+RESULTS = HERE / "results"
+CLI_COMMANDS = (
+    "report --by code",
+    "report --by carrier,day",
+    "spikes --grain day",
+    "spikes --grain hour",
+)
+PAGES = ("overview", "failures", "spikes", "messages", "catalog", "upload")
+# Re-ingest with another (equivalent) time zone: a new fingerprint, so the rows go through
+# the full dedupe path instead of the ledger's short cut. The files carry 'Z' offsets, so
+# the zone changes nothing in what is read.
+OVERLAP_ZONES = ("Etc/UTC", "Etc/Universal", "Etc/Zulu", "Etc/GMT", "GMT", "Zulu", "UCT")
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def worker(step: str, args: dict, env: dict | None = None) -> dict:
+    """Run benchmarks/worker.py STEP in a fresh process: its result + wall + peak RSS."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [PYTHON, str(HERE / "worker.py"), step, json.dumps(args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )
+    out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{step} failed ({proc.returncode}): {err.decode()[-3000:]}")
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    result["wall"] = wall
+    return result
+
+
+def med(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def summarize(runs: list[dict], keys=("seconds", "wall", "peak_rss_mb")) -> dict:
+    out = {k: med(runs, k) for k in keys if all(k in r for r in runs)}
+    out["runs"] = [{k: r[k] for k in keys if k in r} for r in runs]
+    return out
+
+
+def store_size(db: Path) -> int:
+    return sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file())
+
+
+def native_reader_available() -> str | None:
+    from deliverability.readers import reader_names
+
+    for name in reader_names():
+        if "twilio" in name:
+            return name
+    return None
+
+
+def bench_size(label: str, runs: int, warm: int, skip: set[str]) -> dict:
+    n = parse_size(label)
+    folder = DATA / label
+    log(f"{label}: generating into {folder}")
+    manifest = generate(n, folder)
+    sends, events = str(folder / "sends.csv"), str(folder / "events.csv")
+    native = str(folder / "twilio_bulk.ndjson.gz")
+    work = DATA / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    db = work / "store.duckdb"
+    result: dict = {"size": label, "n": n, "manifest": manifest}
+
+    def fresh(path: Path) -> str:
+        for p in path.parent.glob(path.name + "*"):
+            p.unlink()
+        return str(path)
+
+    log(f"{label}: DuckDB floor load (CREATE TABLE AS read_csv)")
+    floor = [
+        worker("floor_ingest", {"db": fresh(work / "floor.duckdb"), "files": [sends, events]})
+        for _ in range(runs)
+    ]
+    result["floor_ingest"] = summarize(floor) | {"size_bytes": store_size(work / "floor.duckdb")}
+    fresh(work / "floor.duckdb")
+
+    log(f"{label}: ingest into a fresh store x{runs}")
+    ingests = []
+    for _ in range(runs):
+        ingests.append(worker("ingest", {"db": fresh(db), "files": [sends, events]}))
+        log(f"  ingest {ingests[-1]['seconds']:.1f}s, {ingests[-1]['peak_rss_mb']:.0f} MB")
+    totals = ingests[-1]["totals"]
+    assert totals["rows_read"] == manifest["sends"] + manifest["events"], totals
+    assert totals["rows_read"] == totals["loaded"] + totals["duplicates"] + totals["rejected"]
+    result["ingest"] = summarize(ingests) | {
+        "totals": totals,
+        "store_bytes": store_size(db),
+    }
+
+    log(f"{label}: re-ingest of the same files x{runs}")
+    again = [worker("ingest", {"db": str(db), "files": [sends, events]}) for _ in range(runs)]
+    for r in again:
+        assert r["totals"]["loaded"] == 0, f"re-ingest added rows: {r['totals']}"
+    result["reingest"] = summarize(again) | {"totals": again[-1]["totals"]}
+
+    log(f"{label}: overlapping re-ingest (new fingerprint, full dedupe path) x{runs}")
+    overlap = []
+    for i in range(runs):
+        extra = ["--timezone", OVERLAP_ZONES[i % len(OVERLAP_ZONES)]]
+        overlap.append(worker("ingest", {"db": str(db), "files": [sends, events], "extra": extra}))
+        assert overlap[-1]["totals"]["loaded"] == 0, f"overlap added rows: {overlap[-1]['totals']}"
+    result["overlap_reingest"] = summarize(overlap) | {"totals": overlap[-1]["totals"]}
+    result["store_bytes_after_reingest"] = store_size(db)
+
+    log(f"{label}: CLI commands, cold (fresh process) and warm")
+    result["cli"] = {}
+    result["query"] = {}
+    for command in CLI_COMMANDS:
+        cli = [
+            worker("cli", {"db": str(db), "command": command, "warm": warm}) for _ in range(runs)
+        ]
+        result["cli"][command] = summarize(cli, ("cold", "warm", "wall", "peak_rss_mb"))
+        query = [
+            worker("query", {"db": str(db), "command": command, "warm": warm}) for _ in range(runs)
+        ]
+        result["query"][command] = summarize(query, ("cold", "warm", "peak_rss_mb"))
+        log(f"  {command}: query warm {result['query'][command]['warm']:.3f}s")
+
+    log(f"{label}: dashboard pages, cold (fresh process) and warm")
+    result["pages"] = {}
+    for page in PAGES:
+        got = [worker("page", {"db": str(db), "page": page, "warm": warm}) for _ in range(runs)]
+        calls = {
+            name: {
+                "cold": statistics.median(g["cold_calls"][name] for g in got),
+                "warm": statistics.median(g["warm_calls"][name] for g in got),
+            }
+            for name in got[0]["cold_calls"]
+        }
+        result["pages"][page] = summarize(got, ("cold", "warm", "open_seconds", "peak_rss_mb")) | {
+            "calls": calls
+        }
+        log(
+            f"  {page}: warm {result['pages'][page]['warm']:.3f}s cold {result['pages'][page]['cold']:.3f}s"
+        )
+    result["dashboard_process"] = worker("all_pages", {"db": str(db), "passes": 3})
+
+    log(f"{label}: hand-written DuckDB floors for the views")
+    floors = [worker("floor_views", {"db": str(db), "warm": warm}) for _ in range(runs)]
+    result["floor_views"] = {
+        name: {
+            "cold": statistics.median(f[name]["cold"] for f in floors),
+            "warm": statistics.median(f[name]["warm"] for f in floors),
+        }
+        for name in floors[0]
+        if name not in ("wall", "peak_rss_mb")
+    }
+
+    if "pandas" not in skip:
+        log(f"{label}: the pandas notebook pipeline x{runs}")
+        pandas_runs = [worker("pandas", {"sends": sends, "events": events}) for _ in range(runs)]
+        result["pandas"] = summarize(
+            pandas_runs, ("seconds", "read_seconds", "wall", "peak_rss_mb")
+        )
+        result["pandas"]["check"] = {
+            k: pandas_runs[-1][k] for k in ("messages", "delivered", "pandas")
+        }
+
+    reader = native_reader_available()
+    if reader and "native" not in skip:
+        log(f"{label}: native format ({reader}) ingest x{runs}")
+        nat = [
+            worker("ingest", {"db": fresh(work / "native.duckdb"), "files": [native]})
+            for _ in range(runs)
+        ]
+        nfloor = [
+            worker("floor_ingest", {"db": fresh(work / "native_floor.duckdb"), "files": [native]})
+            for _ in range(runs)
+        ]
+        result["native"] = {
+            "reader": reader,
+            "file": Path(native).name,
+            "ingest": summarize(nat) | {"totals": nat[-1]["totals"]},
+            "floor": summarize(nfloor),
+        }
+    else:
+        result["native"] = {
+            "reader": None,
+            "note": "no Twilio Bulk Export reader in deliverability/readers/",
+        }
+
+    result["machine"] = machine()
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def machine() -> dict:
+    import duckdb
+    import polars
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "polars": polars.__version__,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10M", help="comma-separated, e.g. 1M,3M,10M")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--warm", type=int, default=5, help="warm repetitions per process")
+    parser.add_argument("--skip", default="", help="comma-separated: pandas, native")
+    parser.add_argument("--keep-data", action="store_true", help="keep the generated files")
+    args = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    for label in [s.strip() for s in args.sizes.split(",") if s.strip()]:
+        result = bench_size(label, args.runs, args.warm, skip)
+        (RESULTS / f"{label}.json").write_text(json.dumps(result, indent=1, default=str))
+        log(f"{label}: results in {RESULTS / f'{label}.json'}")
+        if not args.keep_data:
+            shutil.rmtree(DATA / label, ignore_errors=True)
+    from benchmarks.report import write_results
+
+    write_results()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,407 @@
+"""One benchmark step, run in its own process by benchmarks/run.py.
+
+    .venv/bin/python benchmarks/worker.py STEP JSON-ARGS
+
+Prints one JSON object on the last line of stdout: the timings measured inside the process
+(imports and interpreter start-up excluded). and this process's peak RSS (getrusage);
+run.py adds the wall time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import resource
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CLI_COMMANDS = {
+    "report --by code": ["report", "--by", "code"],
+    "report --by carrier,day": ["report", "--by", "carrier,day"],
+    "spikes --grain day": ["spikes", "--grain", "day"],
+    "spikes --grain hour": ["spikes", "--grain", "hour"],
+}
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    started = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return time.perf_counter() - started, out
+
+
+def run_cli(argv: list[str]) -> tuple[int, str]:
+    from deliverability.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(argv)
+    return code, out.getvalue()
+
+
+# -- ingest ---------------------------------------------------------------------------------
+
+
+def step_ingest(args: dict) -> dict:
+    """`deliverability ingest FILES --db DB --format json`, in this process."""
+    argv = [
+        "ingest",
+        *args["files"],
+        "--db",
+        args["db"],
+        "--format",
+        "json",
+        *args.get("extra", []),
+    ]
+    seconds, (code, out) = timed(run_cli, argv)
+    report = json.loads(out)
+    if code != 0:
+        raise SystemExit(f"ingest failed ({code}): {report}")
+    return {"seconds": seconds, "totals": report["totals"], "files": report["files"]}
+
+
+def step_floor_ingest(args: dict) -> dict:
+    """DuckDB's own load of the same files into a fresh database file: the ingest floor."""
+    import duckdb
+
+    con = duckdb.connect(args["db"])
+    started = time.perf_counter()
+    per_file = {}
+    for i, path in enumerate(args["files"]):
+        t0 = time.perf_counter()
+        reader = "read_json" if ".ndjson" in path or ".json" in path else "read_csv"
+        con.execute(f"CREATE TABLE t{i} AS SELECT * FROM {reader}(?)", [path])  # noqa: S608
+        per_file[Path(path).name] = time.perf_counter() - t0
+    con.execute("CHECKPOINT")
+    seconds = time.perf_counter() - started
+    rows = sum(
+        con.execute(f"SELECT count(*) FROM t{i}").fetchone()[0]  # noqa: S608
+        for i in range(len(args["files"]))
+    )
+    con.close()
+    return {"seconds": seconds, "rows": rows, "per_file": per_file}
+
+
+# -- views ----------------------------------------------------------------------------------
+
+
+def dashboard_filters(con):
+    """What the sidebar starts with: the store's whole time range, nothing else."""
+    from queries import Filters
+    from queries.messages import time_range
+
+    span = time_range(con)
+    first, last = span["first_at"].date(), span["last_at"].date()
+    return Filters.build(since=first, until=last + timedelta(days=1))
+
+
+def page_calls(con) -> dict[str, list]:
+    """The query functions each dashboard page calls (dashboard/data.py), with the
+    arguments the page passes by default. Every page also draws the sidebar."""
+    from importlib import import_module
+
+    from queries import compare, failures, spikes, timeseries
+    from queries.compare import previous_period
+
+    # `queries.status` the module (the package exports a function of the same name).
+    mq, sq = import_module("queries.messages"), import_module("queries.status")
+
+    current = dashboard_filters(con)
+    previous = previous_period(current)
+    sidebar = [("filter_options", mq.filter_options, ()), ("time_range", mq.time_range, ())]
+    spike_settings = spikes.SpikeSettings()
+
+    def top_spike_series(c):
+        found = spikes.find_spikes(c, current, spike_settings)
+        if found.is_empty():
+            return found
+        top = found.row(0, named=True)
+        return spikes.code_series(
+            c, current, top["provider"], top["channel"], top["code"], spike_settings
+        )
+
+    def first_message_events(c):
+        frame = mq.messages_in_selection(c, current)
+        top = frame.row(0, named=True)
+        return mq.message_events(c, top["provider"], top["message_id"])
+
+    return {
+        "overview": [
+            *sidebar,
+            ("headline", compare.headline, (current, previous)),
+            ("store_overview", sq.store_overview, ()),
+            ("outcomes_over_time", timeseries.outcomes_over_time, (current, "day")),
+            (
+                "failure_breakdown(category)",
+                failures.failure_breakdown,
+                (current,),
+                {"level": "category"},
+            ),
+            (
+                "compare_periods(code)",
+                compare.compare_periods,
+                (["code"], current, previous),
+                {"min_messages": 50},
+            ),
+        ],
+        "failures": [
+            *sidebar,
+            (
+                "failure_breakdown(category)",
+                failures.failure_breakdown,
+                (current,),
+                {"level": "category"},
+            ),
+            ("failure_breakdown(code)", failures.failure_breakdown, (current,), {"level": "code"}),
+            (
+                "failure_heatmap(code x carrier)",
+                failures.failure_heatmap,
+                (current,),
+                {"rows": "code", "columns": "carrier", "top": 15},
+            ),
+        ],
+        "spikes": [
+            *sidebar,
+            ("find_spikes + code_series", top_spike_series, ()),
+        ],
+        "messages": [
+            *sidebar,
+            ("messages_in_selection + message_events", first_message_events, ()),
+        ],
+        "catalog": [
+            *sidebar,
+            ("catalog_search", mq.catalog_search, ()),
+            ("uncatalogued_codes", sq.uncatalogued_codes, ()),
+        ],
+        "upload": [
+            *sidebar,
+            ("quarantined_rows", sq.quarantined_rows, ()),
+            ("ingest_ledger", sq.ingest_ledger, ()),
+        ],
+    }
+
+
+def run_page(con, calls: list) -> dict[str, float]:
+    times = {}
+    for call in calls:
+        name, fn, fargs = call[:3]
+        kwargs = call[3] if len(call) > 3 else {}
+        times[name] = timed(fn, con, *fargs, **kwargs)[0]
+    return times
+
+
+def step_page(args: dict) -> dict:
+    """One page's queries as the dashboard process runs them: the first pass in a fresh
+    process (cold), then `warm` more passes (median). Results are not cached here, unlike
+    the dashboard's st.cache_data: these are the costs behind a cache miss."""
+    from deliverability.store import Store
+
+    t_open, store = timed(Store.open, Path(args["db"]))
+    con = store.cursor()
+    calls = page_calls(con)[args["page"]]
+    cold = run_page(con, calls)
+    warm_runs = [run_page(con, calls) for _ in range(args.get("warm", 5))]
+    warm = {k: statistics.median(r[k] for r in warm_runs) for k in cold}
+    return {
+        "open_seconds": t_open,
+        "cold": sum(cold.values()),
+        "warm": statistics.median(sum(r.values()) for r in warm_runs),
+        "cold_calls": cold,
+        "warm_calls": warm,
+    }
+
+
+def step_all_pages(args: dict) -> dict:
+    """Every page in one process, as a dashboard serving all of them: its peak RSS."""
+    from deliverability.store import Store
+
+    store = Store.open(Path(args["db"]))
+    con = store.cursor()
+    pages = page_calls(con)
+    totals = {}
+    for _ in range(args.get("passes", 3)):
+        for page, calls in pages.items():
+            totals.setdefault(page, []).append(sum(run_page(con, calls).values()))
+    return {"pages": {p: statistics.median(v) for p, v in totals.items()}}
+
+
+def step_cli(args: dict) -> dict:
+    """A report/spikes command through the CLI's main(): first call (cold, fresh process),
+    then `warm` more calls in the same process (median). Each call opens the store."""
+    argv = [*CLI_COMMANDS[args["command"]], "--db", args["db"], "--format", "json"]
+    cold, (code, out) = timed(run_cli, argv)
+    if code not in (0, 3):  # spikes exits 3 with --fail-on-spike only
+        raise SystemExit(f"{argv} exited {code}")
+    warm = [timed(run_cli, argv)[0] for _ in range(args.get("warm", 5))]
+    return {"cold": cold, "warm": statistics.median(warm), "output_bytes": len(out)}
+
+
+def step_query(args: dict) -> dict:
+    """The query function behind a CLI command, on one open store (no store opening)."""
+    import queries
+    from deliverability.store import Store
+    from queries import Filters
+    from queries.spikes import SpikeSettings, find_spikes
+
+    store = Store.open(Path(args["db"]))
+    con = store.cursor()
+    command = args["command"]
+    if command.startswith("report"):
+        by = CLI_COMMANDS[command][2].split(",")
+
+        def fn():
+            queries.report(con, by, Filters())
+            queries.totals(con, Filters())
+    else:
+        grain = CLI_COMMANDS[command][2]
+
+        def fn():
+            find_spikes(con, Filters(), SpikeSettings(grain=grain))
+
+    cold = timed(fn)[0]
+    warm = [timed(fn)[0] for _ in range(args.get("warm", 5))]
+    return {"cold": cold, "warm": statistics.median(warm)}
+
+
+# -- hand-written floors -------------------------------------------------------------------
+
+COUNTS_SQL = """count(*) AS messages,
+    count(*) FILTER (WHERE outcome = 'delivered') AS delivered,
+    count(*) FILTER (WHERE outcome = 'failed') AS failed,
+    count(*) FILTER (WHERE outcome = 'pending') AS pending,
+    count(*) FILTER (WHERE outcome = 'unconfirmed') AS unconfirmed,
+    count(*) FILTER (WHERE outcome = 'no_report') AS no_report,
+    count(*) FILTER (WHERE outcome = 'unknown') AS unknown"""
+
+# The least SQL that gives each view's numbers from the stored tables: one GROUP BY over
+# `messages` at the grain the view needs (no filters macro, no catalog names, no polars).
+_FLOOR_SQL = {
+    "report --by code": """SELECT provider, channel, code, category, outcome, @COUNTS
+        FROM messages GROUP BY ALL ORDER BY messages DESC""",
+    "report --by carrier,day": """SELECT carrier, date_trunc('day', message_at) AS day,
+        @COUNTS FROM messages GROUP BY ALL ORDER BY messages DESC""",
+    "spikes --grain day": """SELECT date_trunc('day', message_at) AS t, provider, channel,
+        code, @COUNTS FROM messages GROUP BY ALL""",
+    "spikes --grain hour": """SELECT date_trunc('hour', message_at) AS t, provider, channel,
+        code, @COUNTS FROM messages GROUP BY ALL""",
+    "overview": """SELECT date_trunc('day', message_at) AS day, provider, channel, code,
+        category, @COUNTS FROM messages GROUP BY ALL""",
+    "failures": """SELECT provider, channel, code, category, carrier, count(*) AS failed
+        FROM messages WHERE outcome = 'failed' GROUP BY ALL""",
+    "spikes": """SELECT date_trunc('hour', message_at) AS t, provider, channel, code,
+        @COUNTS FROM messages GROUP BY ALL""",
+    "messages": """SELECT * FROM messages ORDER BY message_at DESC LIMIT 5000""",
+    "catalog": """SELECT provider, channel, status_code, count(*) FROM events e
+        WHERE NOT EXISTS (SELECT 1 FROM codes c WHERE c.provider = e.provider
+            AND c.code = e.status_code AND c.channel IN (e.channel, '*')) GROUP BY ALL""",
+    "upload": """SELECT * FROM ingests""",
+    "sidebar": """SELECT 'carrier', carrier, count(*) FROM messages GROUP BY ALL""",
+}
+FLOOR_SQL = {k: v.replace("@COUNTS", COUNTS_SQL) for k, v in _FLOOR_SQL.items()}
+
+
+def step_floor_views(args: dict) -> dict:
+    import duckdb
+
+    con = duckdb.connect(args["db"], read_only=True)
+    result = {}
+    for name, sql in FLOOR_SQL.items():
+        cold = timed(lambda s=sql: con.execute(s).fetchall())[0]
+        warm = [
+            timed(lambda s=sql: con.execute(s).fetchall())[0] for _ in range(args.get("warm", 5))
+        ]
+        result[name] = {"cold": cold, "warm": statistics.median(warm)}
+    return result
+
+
+# -- pandas --------------------------------------------------------------------------------
+
+
+def step_pandas(args: dict) -> dict:
+    """The notebook way: read both CSVs, the catalog, pick each message's final event
+    (sort + drop_duplicates), merge with the sends, group by code."""
+    import glob
+
+    import pandas as pd
+
+    started = time.perf_counter()
+    sends = pd.read_csv(args["sends"])
+    events = pd.read_csv(args["events"], dtype={"status_code": str})
+    t_read = time.perf_counter() - started
+    catalog = pd.concat(
+        [pd.read_csv(f, dtype={"code": str}) for f in glob.glob(str(ROOT / "catalog" / "*.csv"))]
+    )
+    catalog = catalog[catalog["variant"] == 0]
+    events["event_at"] = pd.to_datetime(events["event_at"], utc=True, format="ISO8601")
+    exact = catalog[catalog["channel"] != "*"][["provider", "channel", "code", "final", "outcome"]]
+    star = catalog[catalog["channel"] == "*"][["provider", "code", "final", "outcome"]]
+    events = events.merge(
+        exact.rename(columns={"code": "status_code"}),
+        on=["provider", "channel", "status_code"],
+        how="left",
+    ).merge(
+        star.rename(columns={"code": "status_code", "final": "final_s", "outcome": "outcome_s"}),
+        on=["provider", "status_code"],
+        how="left",
+    )
+    events["final"] = events["final"].fillna(events["final_s"]).fillna(False).astype(bool)
+    events["outcome"] = events["outcome"].fillna(events["outcome_s"]).fillna("unknown")
+    latest = events.sort_values(["final", "event_at"]).drop_duplicates(
+        ["provider", "message_id"], keep="last"
+    )
+    messages = sends.merge(
+        latest[["provider", "message_id", "status_code", "outcome"]],
+        on=["provider", "message_id"],
+        how="outer",
+    )
+    messages["outcome"] = messages["outcome"].fillna("no_report")
+    by_code = (
+        messages.groupby(["provider", "status_code", "outcome"], dropna=False)
+        .size()
+        .sort_values(ascending=False)
+    )
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "read_seconds": t_read,
+        "messages": int(len(messages)),
+        "delivered": int((messages["outcome"] == "delivered").sum()),
+        "rows": int(len(by_code)),
+        "pandas": pd.__version__,
+    }
+
+
+STEPS = {
+    "ingest": step_ingest,
+    "floor_ingest": step_floor_ingest,
+    "page": step_page,
+    "all_pages": step_all_pages,
+    "cli": step_cli,
+    "query": step_query,
+    "floor_views": step_floor_views,
+    "pandas": step_pandas,
+}
+
+
+def main() -> None:
+    step, raw = sys.argv[1], sys.argv[2]
+    if step not in ("floor_ingest", "floor_views", "pandas"):
+        # Imports are process start-up, not the step: load them before the clock starts.
+        import deliverability.cli  # noqa: F401
+        import deliverability.cli_more  # noqa: F401
+        import deliverability.ingest  # noqa: F401
+        import queries.spikes  # noqa: F401
+    result = STEPS[step](json.loads(raw))
+    # ru_maxrss: this process's peak resident set (KiB on Linux), DuckDB's threads included.
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    main()
