@@ -156,9 +156,13 @@ def _ratio(value: float | None) -> str:
     return "new" if value is None or value == float("inf") else f"×{value:.1f}"
 
 
+def _bucket(start: datetime, grain: str) -> str:
+    return start.strftime("%Y-%m-%d %H:00") if grain == "hour" else when(start)
+
+
 def _spikes(review: Review) -> Table:
     rows = [
-        [when(r["period_start"]), *(text(r.get(k)) for k in ("provider", "channel", "code",
+        [_bucket(r["period_start"], review.spike_grain), *(text(r.get(k)) for k in ("provider", "channel", "code",
          "name")), _contributors(review, r["spike"]), count(r["count"]), count(r["messages"]),
          pct(r["rate"]), pct(r["baseline_rate"]), _ratio(r["ratio"]), p_value(r["q_value"])]
         for r in review.spikes.iter_rows(named=True)
@@ -201,10 +205,6 @@ def _quality(review: Review) -> tuple[list[str], list[Table]]:
         f"{week['rejected']:,} rejected). Overall: {overall['files']:,} files, "
         f"{overall['rows_read']:,} rows read, {overall['rejected']:,} rejected.",
     ]
-    if not review.complete:
-        lines.append(
-            f"This week is not complete: the store's data ends at {when(review.data_until)}."
-        )
     coverage = Table(
         "Messages with no delivery report, by provider",
         columns("Provider", ("Messages", "In the send log", "No report",
@@ -276,7 +276,12 @@ def sections(review: Review) -> list[Section]:
                 f"{when(review.end - timedelta(days=1))} (UTC). Changes are vs the previous "
                 f"week and vs the average of the {review.headline['baseline_weeks']} week(s) "
                 "with data among the 4 before it."
-            ],
+            ]
+            + (
+                []
+                if review.complete
+                else [f"This week is not complete: the data ends at {when(review.data_until)}."]
+            ),
             [_headline(review)],
             review_charts.daily_outcomes(review.daily, chart_start, review.end, monday)
             + review_charts.daily_failure_rate(review.daily, chart_start, review.end, monday),
