@@ -17,7 +17,10 @@ import queries
 from dashboard.state import cursor, store_version
 from queries import Filters, compare, failures, spikes, timeseries
 from queries import messages as message_queries
-from queries import status as status_queries
+from queries.status import ingest_ledger as _ingest_ledger
+from queries.status import quarantined_rows as _quarantined_rows
+from queries.status import store_overview as _store_overview
+from queries.status import uncatalogued_codes as _uncatalogued_codes
 
 
 @st.cache_data(show_spinner=False, max_entries=512, hash_funcs={Filters: repr})
@@ -47,10 +50,10 @@ time_range = cached(message_queries.time_range)
 messages_in_selection = cached(message_queries.messages_in_selection)
 message_events = cached(message_queries.message_events)
 catalog_search = cached(message_queries.catalog_search)
-uncatalogued_codes = cached(status_queries.uncatalogued_codes)
-ingest_ledger = cached(status_queries.ingest_ledger)
-quarantined_rows = cached(status_queries.quarantined_rows)
-store_overview = cached(status_queries.store_overview)
+uncatalogued_codes = cached(_uncatalogued_codes)
+ingest_ledger = cached(_ingest_ledger)
+quarantined_rows = cached(_quarantined_rows)
+store_overview = cached(_store_overview)
 headline = cached(compare.headline)
 compare_periods = cached(compare.compare_periods)
 outcomes_over_time = cached(timeseries.outcomes_over_time)

@@ -34,14 +34,17 @@ def no_match() -> None:
 
 
 def headline_tiles(head: dict) -> None:
-    """Messages, delivery, failure and pending/no-report rates, each vs the previous period."""
+    """Messages, delivery, failure and pending/no-report rates, each vs the previous period
+    (HEAD is queries.compare.headline's dict)."""
+    current, previous, delta = head["current"], head["previous"], head["delta"]
+    had_previous = bool(previous["messages"])
     tiles = st.columns(4)
-    prev_messages = head.get("messages_previous") or 0
     tiles[0].metric(
         "Messages",
-        f"{head['messages']:,}",
-        delta=f"{head['messages'] - prev_messages:+,}" if prev_messages else None,
+        f"{current['messages']:,}",
+        delta=f"{delta['messages']:+,}" if had_previous else None,
         delta_color="off",
+        help="Change vs the previous period of the same length.",
     )
     for tile, (name, key, good_when_up) in zip(
         tiles[1:],
@@ -52,13 +55,12 @@ def headline_tiles(head: dict) -> None:
         ),
         strict=True,
     ):
-        delta = head.get(f"{key}_delta")
         tile.metric(
             name,
-            pct(head[key]),
-            delta=None if delta is None or not prev_messages else f"{delta * 100:+.2f} pp",
+            pct(current[key]),
+            delta=f"{delta[key]:+.2f} pp" if had_previous else None,
             delta_color="normal" if good_when_up else "inverse",
-            help="Change vs the previous period of the same length.",
+            help="Change vs the previous period of the same length, in percentage points.",
         )
 
 

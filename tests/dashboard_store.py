@@ -2,7 +2,7 @@
 
 400 Azure SMS messages over two weeks (2026-11-02 .. 2026-11-15), two carriers, three
 campaigns, two of them hostile text. Every 10th message fails with 4000, messages 7, 57, …
-end on a code no catalog knows (9999), messages 3, 28, … never get a report. The expected
+end on a code no catalog knows (7777), messages 3, 28, … never get a report. The expected
 counts are computed here from the same rules, independently of the code under test.
 """
 
@@ -27,7 +27,7 @@ def message(i: int) -> dict:
     if i % 25 == 3:
         outcome, code = "no_report", None
     elif i % 50 == 7:
-        outcome, code = "unknown", "9999"
+        outcome, code = "unknown", "7777"
     elif i % 10 == 0:
         outcome, code = "failed", "4000"
     else:

@@ -13,7 +13,7 @@ if ui.require_data():
     current = filters.current()
     previous = previous_period(current)
     head = data.headline(current, previous)
-    if head["messages"] == 0:
+    if head["current"]["messages"] == 0:
         ui.no_match()
         st.stop()
 
