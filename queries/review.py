@@ -57,6 +57,10 @@ _PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d\s().\-]{5,22}\d(?!\w)")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 PHONE_MASK = "[phone number]"
 
+# A week counts as complete once the data reaches its Sunday: an export taken on Sunday
+# night (or Monday morning, before Monday's traffic) should review the week it ends.
+LAST_DAY = timedelta(days=1)
+
 
 def _mask(match: re.Match) -> str:
     text = match.group(0)
@@ -88,7 +92,7 @@ class Review:
     week: str  # ISO week, 'YYYY-Www'
     start: datetime  # Monday 00:00 UTC
     end: datetime  # the next Monday 00:00 UTC (exclusive)
-    complete: bool  # the store's data reaches the end of the week
+    complete: bool  # the store's data reaches the week's last day
     data_until: datetime | None  # the store's latest message time
     # {"current", "previous", "baseline": counts and rates (baseline counts per week),
     #  "vs_previous", "vs_baseline": {messages: change, messages_pct, *_rate: change in pp,
@@ -122,7 +126,7 @@ class Review:
 
 
 def available_weeks(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """week ('YYYY-Www'), start, end, messages, complete (the data reaches the week's end);
+    """week ('YYYY-Www'), start, end, messages, complete (the data reaches the week's Sunday);
     newest first."""
     frame = run(con, "weeks_in_store")
     if frame.is_empty():
@@ -140,7 +144,9 @@ def available_weeks(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return (
         frame.with_columns(
             pl.col("start").map_elements(week_label, return_dtype=pl.String).alias("week"),
-            (pl.col("end") <= pl.col("store_last_at").cast(pl.Datetime("us"))).alias("complete"),
+            (pl.col("end") - LAST_DAY <= pl.col("store_last_at").cast(pl.Datetime("us"))).alias(
+                "complete"
+            ),
             pl.col("messages").cast(pl.Int64),
         )
         .select("week", "start", "end", "messages", "complete")
@@ -149,9 +155,8 @@ def available_weeks(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def default_week(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The last complete ISO week in the store: the latest week with messages whose end is at
-    or before the latest message time; if none is complete, the latest week; None when the
-    store is empty."""
+    """The last complete ISO week in the store: the latest week with messages whose last day
+    (Sunday) has data; if none is complete, the latest week; None when the store is empty."""
     weeks = available_weeks(con)
     if weeks.is_empty():
         return None
@@ -383,7 +388,7 @@ def weekly_review(
         week=week,
         start=start,
         end=end,
-        complete=data_until is not None and data_until >= end,
+        complete=data_until is not None and data_until >= end - LAST_DAY,
         data_until=data_until,
         headline=_headline(con, current, previous, baseline, baseline_weeks),
         daily=outcomes_over_time(con, Filters(since=baseline_start, until=end), grain="day"),
