@@ -153,3 +153,28 @@ def test_hostile_log_values_stay_text(app):
         assert BOLD_CAMPAIGN not in text, path
     at = page(app, "views/messages.py")
     assert HOSTILE_CAMPAIGN in set(frames(at)[0]["campaign"])
+
+
+def test_a_store_with_only_delivery_reports_says_so(tmp_path, monkeypatch):
+    _, events = dashboard_store.write_logs(tmp_path / "logs")
+    db = tmp_path / "events_only.duckdb"
+    from deliverability.ingest import ingest_file
+    from deliverability.store import Store
+
+    store = Store.open(db)
+    try:
+        assert ingest_file(store, events).ok
+    finally:
+        store.close()
+    monkeypatch.setenv("DELIVERABILITY_DB", str(db))
+    at = page(AppTest.from_file(APP, default_timeout=60), "views/overview.py")
+    with_report = expected()["messages"] - expected()["no_report"]
+    assert metric(at, "Messages") == f"{with_report:,}"
+    assert any("delivery reports only" in i.value for i in at.info)
+    for path in PAGES:
+        page(at, path)
+
+
+def test_filters_that_match_nothing_show_a_hint(app):
+    at = page(app, "views/overview.py", since="2030-01-01", until="2030-01-08")
+    assert any("No messages match" in i.value for i in at.info)
