@@ -643,6 +643,13 @@ def sinch(files: Files, scale: float, pools: dict, summary: dict) -> None:
     while i < len(batch_msgs):
         group = batch_msgs[i : i + rng.randint(2, 6)]
         i += len(group)
+        numbers = {m.phone.number: m for m in group}  # a batch lists a recipient once
+        for m in group:
+            if numbers[m.phone.number] is not m:
+                m.phone = rng.choice(pools[m.phone.country])
+                while m.phone.number in numbers:
+                    m.phone = rng.choice(pools[m.phone.country])
+                numbers[m.phone.number] = m
         batch_id = ulid(rng, group[0].sent_at)
         statuses: dict[tuple[str, str], list[str]] = {}
         last = group[0].sent_at
@@ -843,7 +850,8 @@ def sfmc(files: Files, scale: float, pools: dict, summary: dict) -> None:
         subscriber = f"SK{rng.randrange(10**7):07d}"
         created = m.sent_at + cst
         code, description = m.final
-        snapshot = rng.random() < 0.25  # the extract also holds an earlier, interim status
+        # The extract also holds an earlier, interim status for some messages.
+        snapshot = rng.random() < 0.25 and code != "2000"
         for part in range(m.segments):
             tracking += 1
             part_final = m.final_at + timedelta(seconds=part * 3 + rng.randint(0, 2) * (part > 0))

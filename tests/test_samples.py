@@ -94,7 +94,7 @@ def test_every_sample_ingests_cleanly(loaded):
 def test_store_totals_match_readme(loaded):
     store, _ = loaded
     assert scalar(store, "SELECT count(*) FROM messages") == 10750
-    assert scalar(store, "SELECT count(*) FROM events") == 13940
+    assert scalar(store, "SELECT count(*) FROM events") == 13937
     assert scalar(store, "SELECT count(*) FROM sends") == 10730
     assert scalar(store, "SELECT count(*) FROM quarantine") == 0
     providers = {
