@@ -428,7 +428,7 @@ def json_columns_src(
     keys = [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT unnest(json_keys(CAST(raw AS JSON))) FROM records WHERE reason IS NULL"
+            "SELECT DISTINCT unnest(CASE WHEN reason IS NULL THEN json_keys(raw) END) FROM records"
         ).fetchall()
     ]
     by_norm: dict[str, list[str]] = {}
@@ -438,8 +438,8 @@ def json_columns_src(
     for name, candidates in fields.items():
         found = [k for c in candidates for k in by_norm.get(norm_header(c), [])]
         picked[name] = found
-    # Keys found in the file are bound as JSON paths (parameters), never formatted into SQL.
-    params: dict[str, str] = {}
+    # Keys found in the file are bound as JSON paths (a parameter), never formatted into SQL.
+    paths: list[str] = []
     outputs = []
     for name, found in picked.items():
         if not found:
@@ -447,16 +447,19 @@ def json_columns_src(
             continue
         parts = []
         for key in found:
-            p = f"k{len(params)}"
-            params[p] = '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
-            parts.append(f"jtext(json_extract(j, ${p}))")
+            paths.append('$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"')
+            parts.append(f"nullif(trim(vals[{len(paths)}]), '')")
         outputs.append(f"coalesce({', '.join(parts)}) AS f_{name}")
+    values = (
+        "CASE WHEN reason IS NULL THEN json_extract_string(raw, CAST($paths AS VARCHAR[])) END"
+        if paths
+        else "CAST(NULL AS VARCHAR[])"
+    )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE src AS SELECT line, raw, reason, part, "  # noqa: S608
         + ", ".join(outputs)
-        + " FROM (SELECT *, CASE WHEN reason IS NULL THEN CAST(raw AS JSON) END AS j "
-        "FROM records) ORDER BY line, part",
-        params,
+        + f" FROM (SELECT *, {values} AS vals FROM records)",  # noqa: S608
+        {"paths": paths} if paths else {},
     )
     con.execute("DROP TABLE records")
 
