@@ -254,7 +254,7 @@ def machine(results: list[dict]) -> list[str]:
             if results[-1].get("pandas")
             else ""
         )
-        + ".",
+        + f". Code at commit {m.get('commit', '?')}.",
         "",
     ]
 

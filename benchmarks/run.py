@@ -239,7 +239,17 @@ def machine() -> dict:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "deliverability", "queries"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout.strip()
     return {
+        "commit": commit + (" (+ uncommitted changes)" if dirty else ""),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory_gib": round(mem, 1),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import resource
 import statistics
 import sys
@@ -399,7 +400,12 @@ def main() -> None:
         import queries.spikes  # noqa: F401
     result = STEPS[step](json.loads(raw))
     # ru_maxrss: this process's peak resident set (KiB on Linux), DuckDB's threads included.
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024
+    # CPU time of the whole process (start-up included): less sensitive than wall time to
+    # other work on the machine. And the 1-minute load average when the step ended.
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
+    result["loadavg"] = os.getloadavg()[0]
     print(json.dumps(result, default=str))
 
 

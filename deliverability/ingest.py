@@ -92,23 +92,24 @@ def _fill_country_prefixes(con: duckdb.DuckDBPyConnection) -> None:
 
 
 LOAD_SQL = """
--- Rows are told apart by typed.rowid (file order), since readers' line numbers may repeat.
+-- Rows are told apart by typed.row_key (file order), since readers' line numbers may repeat.
+-- Only keys are kept here; the wide rows go straight from typed into the store.
 -- Sends: the first row in the file for each message, unless the store has it already.
 CREATE OR REPLACE TEMP TABLE new_sends AS
-SELECT t.rowid AS row_key, t.* FROM typed t
-SEMI JOIN (
-    SELECT min(rowid) AS row_key FROM typed WHERE reason IS NULL AND has_send
+SELECT f.* FROM (
+    SELECT provider, message_id, min(row_key) AS row_key
+    FROM typed WHERE reason IS NULL AND has_send
     GROUP BY provider, message_id
-) first ON first.row_key = t.rowid
+) f
 ANTI JOIN sends s USING (provider, message_id);
 
 -- Events: the first row for each (provider, message_id, event_at, status_code), if new.
 CREATE OR REPLACE TEMP TABLE new_events AS
-SELECT t.rowid AS row_key, t.* FROM typed t
-SEMI JOIN (
-    SELECT min(rowid) AS row_key FROM typed WHERE reason IS NULL AND has_event
+SELECT f.* FROM (
+    SELECT provider, message_id, event_ts, status_code, min(row_key) AS row_key
+    FROM typed WHERE reason IS NULL AND has_event
     GROUP BY provider, message_id, event_ts, status_code
-) first ON first.row_key = t.rowid
+) f
 ANTI JOIN (SELECT provider, message_id, event_at AS event_ts, status_code FROM events) e
     USING (provider, message_id, event_ts, status_code);
 """
@@ -171,7 +172,8 @@ def _load_staged(
         """
         INSERT INTO sends
         SELECT provider, message_id, channel, sent_ts, sender, recipient, country, carrier,
-               campaign, segments, $id FROM new_sends
+               campaign, segments, $id
+        FROM typed t SEMI JOIN new_sends n ON n.row_key = t.row_key
         """,
         {"id": ingest_id},
     )
@@ -180,7 +182,8 @@ def _load_staged(
         INSERT INTO events
         SELECT provider, message_id, channel, event_ts, status_code, status_text,
                coalesce(event_carrier, carrier), upstream_provider, upstream_code, sender,
-               recipient, country, campaign, segments, $id FROM new_events
+               recipient, country, campaign, segments, $id
+        FROM typed t SEMI JOIN new_events n ON n.row_key = t.row_key
         """,
         {"id": ingest_id},
     )
@@ -280,11 +283,16 @@ def ingest_file(
                 reader.stage(con, sniffed, opts)
                 ingest_id = _count(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests")
                 _progress(f"{path}: validating, deduplicating and loading", quiet)
+                # From here on nothing depends on the order rows come out of a query (file
+                # order is in typed.row_key), so DuckDB may run every step in parallel.
+                con.execute("SET preserve_insertion_order = false")
                 _load_staged(store, con, result, ingest_id, opts, fingerprint, started, hash_salt)
                 con.execute("COMMIT")
             except BaseException:
                 _rollback(con)
                 raise
+            finally:
+                con.execute("RESET preserve_insertion_order")
         except UnreadableFile as exc:
             result.errors.append(str(exc))
         except duckdb.Error as exc:

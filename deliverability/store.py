@@ -5,6 +5,7 @@ Everything that writes lives here and in ingest.py; views read through queries/.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -19,6 +20,7 @@ from deliverability.catalog import PUBLIC_FIELDS, Catalog
 from deliverability.settings import catalog_extra as default_catalog_extra
 
 SCHEMA_VERSION = 1
+DEFAULT_MEMORY_LIMIT = "2GB"
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 
@@ -55,7 +57,22 @@ def connect(path: Path, read_only: bool = False, wait: float = 0.0) -> duckdb.Du
                 raise StoreBusy(_busy_message(path, exc)) from exc
             time.sleep(0.25)
     con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{memory_limit()}'")
     return con
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for the store ($DELIVERABILITY_MEMORY_LIMIT, default 2GB).
+
+    DuckDB's own default is 80% of RAM; a large ingest would take all of it. Within this
+    limit, big intermediate tables spill to a temporary directory next to the store.
+    """
+    raw = os.environ.get("DELIVERABILITY_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", raw, re.IGNORECASE):
+        raise ValueError(
+            f"DELIVERABILITY_MEMORY_LIMIT must be a size like 2GB or 1500MB, not {raw!r}"
+        )
+    return raw
 
 
 def prepare_connection(con: duckdb.DuckDBPyConnection) -> None:

@@ -4,7 +4,9 @@
 CREATE OR REPLACE TEMP TABLE typed AS
 WITH parsed AS (
     SELECT
-        line, raw, reject_reason, has_send, has_event,
+        -- stage's rowid is file order (the reader filled it in order); typed is built in
+        -- parallel without keeping order, so it carries the file position as row_key.
+        rowid AS row_key, line, raw, reject_reason, has_send, has_event,
         nz(message_id) AS message_id,
         lower(nz(provider)) AS provider,
         lower(nz(channel)) AS channel,

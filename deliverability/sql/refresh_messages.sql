@@ -5,9 +5,17 @@
 -- go to the more decisive outcome, then the higher code (Salesforce's own rule).
 -- Codes resolve on (provider, channel, code), then the provider's '*' entry, then the
 -- upstream network's code (Chirp's Telnyx code). A code nothing resolves is 'unknown'.
+--
+-- Costs (see benchmarks/RESULTS.md): writing rows is what a large ingest pays for, so
+-- messages that exist are UPDATEd in place (cheaper than DELETE + INSERT, and the file does
+-- not grow by a dead copy of every message), and the per-field fallbacks from events are
+-- computed only for messages whose send row lacks a field.
 
+-- Only the event columns the final status needs; the fallback fields are read below.
 CREATE OR REPLACE TEMP TABLE affected_events AS
-SELECT e.* FROM events e SEMI JOIN affected a USING (provider, message_id);
+SELECT e.provider, e.message_id, e.channel, e.event_at, e.status_code, e.status_text,
+       e.upstream_provider, e.upstream_code
+FROM events e SEMI JOIN affected a USING (provider, message_id);
 
 CREATE OR REPLACE TEMP TABLE resolved_codes AS
 WITH keys AS (
@@ -41,14 +49,7 @@ SELECT
          CASE r.outcome WHEN 'delivered' THEN 3 WHEN 'failed' THEN 3 WHEN 'unconfirmed' THEN 2
                         WHEN 'pending' THEN 1 ELSE 0 END,
          e.status_code)
-    ) AS fin,
-    arg_max(e.channel, e.event_at) FILTER (WHERE e.channel IS NOT NULL) AS channel,
-    arg_max(e.carrier, e.event_at) FILTER (WHERE e.carrier IS NOT NULL) AS carrier,
-    arg_max(e.sender, e.event_at) FILTER (WHERE e.sender IS NOT NULL) AS sender,
-    arg_max(e.recipient, e.event_at) FILTER (WHERE e.recipient IS NOT NULL) AS recipient,
-    arg_max(e.country, e.event_at) FILTER (WHERE e.country IS NOT NULL) AS country,
-    arg_max(e.campaign, e.event_at) FILTER (WHERE e.campaign IS NOT NULL) AS campaign,
-    max(e.segments) AS segments
+    ) AS fin
 FROM affected_events e
 JOIN resolved_codes r
     ON r.provider = e.provider
@@ -58,24 +59,48 @@ JOIN resolved_codes r
     AND r.upstream_code IS NOT DISTINCT FROM e.upstream_code
 GROUP BY e.provider, e.message_id;
 
-DELETE FROM messages m WHERE EXISTS (
-    SELECT 1 FROM affected a WHERE a.provider = m.provider AND a.message_id = m.message_id
-);
+-- The send side of each affected message (NULLs when it has no send row).
+CREATE OR REPLACE TEMP TABLE affected_sends AS
+SELECT a.provider, a.message_id, s.message_id IS NOT NULL AS has_send, s.channel, s.sent_at,
+       s.sender, s.recipient, s.country, s.carrier, s.campaign, s.segments
+FROM affected a
+LEFT JOIN sends s ON s.provider = a.provider AND s.message_id = a.message_id;
 
-INSERT INTO messages
+-- What the delivery reports say about the message itself (the latest non-empty value of
+-- each field), for the fields its send row leaves empty: usually only receipts without a
+-- send, so this reads few events.
+CREATE OR REPLACE TEMP TABLE event_fallback AS
+SELECT
+    e.provider, e.message_id,
+    arg_max(e.channel, e.event_at) FILTER (WHERE e.channel IS NOT NULL) AS channel,
+    arg_max(e.carrier, e.event_at) FILTER (WHERE e.carrier IS NOT NULL) AS carrier,
+    arg_max(e.sender, e.event_at) FILTER (WHERE e.sender IS NOT NULL) AS sender,
+    arg_max(e.recipient, e.event_at) FILTER (WHERE e.recipient IS NOT NULL) AS recipient,
+    arg_max(e.country, e.event_at) FILTER (WHERE e.country IS NOT NULL) AS country,
+    arg_max(e.campaign, e.event_at) FILTER (WHERE e.campaign IS NOT NULL) AS campaign,
+    max(e.segments) AS segments
+FROM events e
+SEMI JOIN (
+    SELECT provider, message_id FROM affected_sends
+    WHERE channel IS NULL OR sender IS NULL OR recipient IS NULL OR country IS NULL
+       OR carrier IS NULL OR campaign IS NULL OR segments IS NULL
+) incomplete USING (provider, message_id)
+GROUP BY e.provider, e.message_id;
+
+CREATE OR REPLACE TEMP TABLE derived AS
 SELECT
     a.provider, a.message_id,
-    coalesce(s.channel, g.channel) AS channel,
-    coalesce(s.sent_at, g.first_event_at) AS message_at,
-    s.sent_at,
-    s.message_id IS NOT NULL AS has_send,
+    coalesce(a.channel, f.channel) AS channel,
+    coalesce(a.sent_at, g.first_event_at) AS message_at,
+    a.sent_at,
+    a.has_send,
     coalesce(g.event_count, 0) AS event_count,
-    coalesce(s.sender, g.sender) AS sender,
-    coalesce(s.recipient, g.recipient) AS recipient,
-    coalesce(s.country, g.country) AS country,
-    coalesce(s.carrier, g.carrier) AS carrier,
-    coalesce(s.campaign, g.campaign) AS campaign,
-    coalesce(s.segments, g.segments) AS segments,
+    coalesce(a.sender, f.sender) AS sender,
+    coalesce(a.recipient, f.recipient) AS recipient,
+    coalesce(a.country, f.country) AS country,
+    coalesce(a.carrier, f.carrier) AS carrier,
+    coalesce(a.campaign, f.campaign) AS campaign,
+    coalesce(a.segments, f.segments) AS segments,
     g.fin.code AS code,
     g.fin.upstream_code AS upstream_code,
     g.fin.status_text AS status_text,
@@ -86,6 +111,20 @@ SELECT
     CASE WHEN g.event_count IS NULL THEN 'no_report'
          WHEN g.fin.category IS NULL THEN 'uncatalogued'
          ELSE g.fin.category END AS category
-FROM affected a
-LEFT JOIN sends s ON s.provider = a.provider AND s.message_id = a.message_id
-LEFT JOIN event_summary g ON g.provider = a.provider AND g.message_id = a.message_id;
+FROM affected_sends a
+LEFT JOIN event_summary g ON g.provider = a.provider AND g.message_id = a.message_id
+LEFT JOIN event_fallback f ON f.provider = a.provider AND f.message_id = a.message_id;
+
+UPDATE messages m SET
+    channel = d.channel, message_at = d.message_at, sent_at = d.sent_at,
+    has_send = d.has_send, event_count = d.event_count, sender = d.sender,
+    recipient = d.recipient, country = d.country, carrier = d.carrier, campaign = d.campaign,
+    segments = d.segments, code = d.code, upstream_code = d.upstream_code,
+    status_text = d.status_text, final_at = d.final_at, outcome = d.outcome,
+    category = d.category
+FROM derived d
+WHERE d.provider = m.provider AND d.message_id = m.message_id;
+
+INSERT INTO messages
+SELECT d.* FROM derived d
+ANTI JOIN messages m ON m.provider = d.provider AND m.message_id = d.message_id;
