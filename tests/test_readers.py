@@ -751,3 +751,26 @@ def test_kind_option_keeps_one_side(store):
 def test_read_options_channel_fills_a_missing_channel(store):
     accounted(ingest_file(store, FORMATS / "sfmc_tracking.csv", ReadOptions(channel="mms")))
     assert message(store, "sfmc", "884412")["channel"] == "mms"
+
+
+def test_native_csv_with_a_ragged_line_keeps_the_rest(store, tmp_path):
+    lines = (FORMATS / "twilio_console.csv").read_text().splitlines()
+    text = (
+        "\n".join([lines[0], lines[1], lines[2] + ",extra,cells", lines[2].replace("02,", "09,")])
+        + "\n"
+    )
+    result = ingest_file(store, write(tmp_path / "console.csv", text))
+    accounted(result)
+    assert result.reader == "twilio_console"
+    assert (result.rows_read, result.loaded, result.rejected) == (3, 2, 1)
+    [(line, reason)] = quarantine(store)
+    assert line == 3 and reason.startswith("malformed line:")
+
+
+def test_gzip_callbacks_and_webhooks(store, tmp_path):
+    for name in ("twilio_callbacks.txt", "telnyx_finalized.json"):
+        path = tmp_path / f"{name}.gz"
+        path.write_bytes(gzip.compress((FORMATS / name).read_bytes()))
+        result = ingest_file(store, path)
+        accounted(result)
+        assert result.loaded == {"twilio_callbacks.txt": 3, "telnyx_finalized.json": 1}[name]
