@@ -185,7 +185,7 @@ def bench_size(label: str, runs: int, warm: int, skip: set[str]) -> dict:
             "warm": statistics.median(f[name]["warm"] for f in floors),
         }
         for name in floors[0]
-        if name not in ("wall", "peak_rss_mb")
+        if isinstance(floors[0][name], dict)
     }
 
     if "pandas" not in skip:
