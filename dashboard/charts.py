@@ -75,8 +75,9 @@ def bars(
     return _layout(fig, height=max(height, 28 * frame.height + 60))
 
 
-def heatmap(frame: pl.DataFrame) -> go.Figure:
-    """Failure rate of row × column as square markers: clickable, unlike a heatmap trace."""
+def heatmap(frame: pl.DataFrame, keys: list[str]) -> go.Figure:
+    """Failure rate of row × column as square markers: clickable, unlike a heatmap trace.
+    Each point carries the raw values of KEYS (columns of FRAME) for drilling down."""
     rows = frame["row"].cast(pl.String).fill_null("(none)")
     columns = frame["column"].cast(pl.String).fill_null("(none)")
     fig = go.Figure(
@@ -92,7 +93,7 @@ def heatmap(frame: pl.DataFrame) -> go.Figure:
                 "showscale": True,
                 "colorbar": {"tickformat": ".0%"},
             },
-            customdata=list(zip(rows.to_list(), columns.to_list(), strict=True)),
+            customdata=frame.select(keys).rows(),
             text=[
                 f"{f:,} of {m:,}" for f, m in zip(frame["failed"], frame["messages"], strict=True)
             ],

@@ -191,13 +191,21 @@ def _load_staged(
         """
         INSERT INTO quarantine
         SELECT $id, $file, line,
-               coalesce(raw, to_json({'message_id': message_id, 'provider': provider,
-                   'sent_at': sent_raw, 'event_at': event_raw, 'status_code': status_code,
-                   'segments': segments_raw})::VARCHAR),
+               -- With --hash-recipients a rejected line must not keep the numbers either:
+               -- runs of 7-15 digits keep only their last four.
+               CASE WHEN $scrub THEN regexp_replace(quarantined, '\\+?\\b[0-9]{3,11}([0-9]{4})\\b',
+                                                    '••••\\1', 'g')
+                    ELSE quarantined END,
                reason
-        FROM typed WHERE reason IS NOT NULL
+        FROM (
+            SELECT line, reason,
+                   coalesce(raw, to_json({'message_id': message_id, 'provider': provider,
+                       'sent_at': sent_raw, 'event_at': event_raw, 'status_code': status_code,
+                       'segments': segments_raw})::VARCHAR) AS quarantined
+            FROM typed WHERE reason IS NOT NULL
+        )
         """,
-        {"id": ingest_id, "file": Path(result.path).name},
+        {"id": ingest_id, "file": Path(result.path).name, "scrub": bool(hash_salt)},
     )
     con.execute(
         """

@@ -178,7 +178,9 @@ def failure_heatmap(
     Columns: row (text label; a code reads 'provider/channel code name'; a missing value
     reads '(none)'), column (text label), failed (int), messages (int, the rate's
     denominator as in failure_breakdown: all messages of the row and column values,
-    code/category aside), failure_rate (float, failed / messages; null without messages).
+    code/category aside), failure_rate (float, failed / messages; null without messages),
+    then the raw values behind each label, for drilling down: row_<key> for each key of the
+    row level (a code: row_provider, row_channel, row_code) and column_<key> likewise.
     Every pair of the top rows and top columns (by failures) is present, 0 failed where
     there were none. Sorted by the row's then the column's total failures, descending.
     """
@@ -241,6 +243,12 @@ def failure_heatmap(
         pl.col("failed").fill_null(0).cast(pl.Int64),
         pl.col("messages").fill_null(0).cast(pl.Int64),
     )
+    row_values = cube.select(
+        "row", *[pl.col(k).cast(pl.String).alias(f"row_{k}") for k in row_keys]
+    ).unique(subset="row", keep="first")
+    column_values = cube.select(
+        "column", *[pl.col(k).cast(pl.String).alias(f"column_{k}") for k in col_keys]
+    ).unique(subset="column", keep="first")
     return (
         grid.with_columns(
             pl.when(pl.col("messages") > 0)
@@ -249,4 +257,6 @@ def failure_heatmap(
         )
         .sort(["row_failed", "row", "col_failed", "column"], descending=[True, False, True, False])
         .select(list(schema))
+        .join(row_values, on="row", how="left", maintain_order="left")
+        .join(column_values, on="column", how="left", maintain_order="left")
     )

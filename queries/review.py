@@ -20,12 +20,12 @@ The week is Monday 00:00 UTC to the next Monday. Comparisons:
   with messages but no delivery report of a provider that usually has them;
 * notes: every reviewer's note covering the week (see queries/notes.py).
 
-Phone numbers never appear in a review: every text value passes `scrub_phones`.
+Phone numbers never appear in a review: every text value passes `scrub_phones`
+(queries/privacy.py), which masks them to their last four digits.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,6 +35,7 @@ import polars as pl
 from queries.compare import compare_periods, headline
 from queries.filters import Filters
 from queries.notes import normalise_week, notes_covering, week_bounds, week_label
+from queries.privacy import scrub_frame, scrub_phones  # noqa: F401  (re-exported)
 from queries.report import attach_code_names
 from queries.runner import run
 from queries.spikes import SpikeSettings, find_spikes
@@ -51,38 +52,9 @@ TOP = 15
 HEADLINE_KEYS = ("messages", "delivered", "failed", "no_report")
 HEADLINE_RATES = ("delivery_rate", "failure_rate", "pending_rate")
 
-# Phone numbers: '+' and 7-15 digits, or 10-15 digits, optionally with spaces, dots,
-# hyphens or brackets between them. Dates (2024-05-06) are left alone.
-_PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d\s().\-]{5,22}\d(?!\w)")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-PHONE_MASK = "[phone number]"
-
 # A week counts as complete once the data reaches its Sunday: an export taken on Sunday
 # night (or Monday morning, before Monday's traffic) should review the week it ends.
 LAST_DAY = timedelta(days=1)
-
-
-def _mask(match: re.Match) -> str:
-    text = match.group(0)
-    digits = sum(ch.isdigit() for ch in text)
-    plus = text.startswith("+")
-    if _DATE.search(text) or digits > 15 or digits < (7 if plus else 10):
-        return text
-    return PHONE_MASK
-
-
-def scrub_phones(value: object) -> object:
-    """VALUE with anything that looks like a phone number replaced by [phone number]."""
-    return _PHONE.sub(_mask, value) if isinstance(value, str) else value
-
-
-def scrub_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    text = [c for c, t in frame.schema.items() if t == pl.String]
-    if not text or frame.is_empty():
-        return frame
-    return frame.with_columns(
-        pl.col(c).map_elements(scrub_phones, return_dtype=pl.String) for c in text
-    )
 
 
 @dataclass

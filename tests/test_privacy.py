@@ -124,3 +124,24 @@ def test_masked_by_default_everywhere_a_query_serves_numbers(tmp_path):
     assert sorted(masked["recipient"]) == ["••••0123", "••••2671", "••••6789"]
     text = to_csv(masked)
     assert "4155552671" not in text and "••••2671" in text
+
+
+def test_hashed_store_keeps_no_numbers_in_rejected_rows(tmp_path):
+    db = tmp_path / "q.duckdb"
+    # A ragged line: it is quarantined as the raw text of the line.
+    bad = SENDS + "p4,azure_acs,sms,2026-11-02T10:03:00Z,+13125550199,AT&T,otp,x,y,z\n"
+    run_cli(
+        "ingest",
+        str(write(tmp_path / "bad.csv", bad)),
+        "--db",
+        str(db),
+        "--hash-recipients",
+        env=SALT,
+    )
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        raw, reason = con.execute("SELECT raw, reason FROM quarantine").fetchone()
+    finally:
+        con.close()
+    assert "3125550199" not in raw and "••••0199" in raw and "2026-11-02T10:03:00Z" in raw
+    assert reason

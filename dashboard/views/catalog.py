@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import data, filters, ui
 from dashboard.safe import md
-from deliverability.catalog import CATEGORIES
+from deliverability.catalog import CATEGORIES, PROVIDERS
+from queries.privacy import scrub_frame
 
 st.title("Code catalog")
 
@@ -16,7 +17,7 @@ text = left.text_input(
 )
 providers = middle.multiselect(
     "Providers",
-    ["azure_acs", "sfmc", "sinch", "webex_connect", "chirp", "telnyx", "twilio"],
+    list(PROVIDERS),
     key="catalog_providers",
 )
 category = right.selectbox("Category", [None, *CATEGORIES], key="catalog_category")
@@ -47,4 +48,6 @@ else:
         "These codes are kept and counted with outcome `unknown`. Add them to your own "
         "catalog file (--catalog-extra) to give them a meaning."
     )
+    if not filters.reveal_numbers():
+        unknown = scrub_frame(unknown, ["example_text"])
     ui.table(unknown, key="catalog_uncatalogued")

@@ -16,7 +16,9 @@ st.title("Failures")
 
 def code_details(code: dict) -> None:
     """The catalog's meaning of one code, as plain text (it is data, not markup)."""
-    st.subheader(md(f"{code['provider']} · {code['channel']} · code {code['code']}"))
+    st.subheader(
+        md(f"{code['provider']} · {code['channel'] or '(no channel)'} · code {code['code']}")
+    )
     st.text(code.get("name") or "(not in the catalog: uncatalogued code)")
     if code.get("description"):
         st.caption("Meaning")
@@ -126,17 +128,20 @@ if ui.require_data():
     if cells.is_empty():
         st.caption("No carrier is known for the failed messages.")
     else:
+        keys = ["row_provider", "row_code", "column_carrier"]
         event = st.plotly_chart(
-            charts.heatmap(cells),
+            charts.heatmap(cells, keys),
             key="failures_heatmap",
             on_select="rerun",
             selection_mode="points",
             width="stretch",
         )
         points = ui.clicked_points(event)
-        if points:
-            row, column = points[0].get("customdata") or [None, None]
+        if points and points[0].get("customdata"):
+            provider, code, carrier = points[0]["customdata"]
             st.switch_page(
                 "views/messages.py",
-                query_params=ui.link_params(code=row, carrier=column, outcome="failed"),
+                query_params=ui.link_params(
+                    code=code, code_provider=provider, carrier=carrier, outcome="failed"
+                ),
             )

@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import data, filters, ui
 from dashboard.safe import md
 from queries.messages import MESSAGE_LIMIT
+from queries.privacy import scrub_frame
 
 st.title("Messages")
 
@@ -32,6 +33,8 @@ if ui.require_data():
             st.rerun()
 
     frame = data.messages_in_selection(selection, outcome=drill["outcome"], reveal=reveal)
+    if not reveal:
+        frame = scrub_frame(frame, ["status_text"])
     if frame.is_empty():
         ui.no_match()
         st.stop()
@@ -50,6 +53,8 @@ if ui.require_data():
         st.subheader(f"Events of {md(picked['provider'])} message")
         st.text(picked["message_id"])
         history = data.message_events(picked["provider"], picked["message_id"])
+        if not reveal:
+            history = scrub_frame(history, ["status_text"])
         if history.is_empty():
             st.info("No delivery report was received for this message.")
         else:

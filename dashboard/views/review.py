@@ -120,7 +120,7 @@ def note_form(review) -> None:
         body = st.text_area("Note", max_chars=10_000)
         author = st.text_input("Your name (optional)")
         from_week = scope != "week" and st.checkbox(
-            f"Only in reviews from {review.week} on", value=False
+            f"Only in reviews from {md(review.week)} on", value=False
         )
         if st.form_submit_button("Add note", type="primary"):
             try:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import charts, data, filters, ui
 from dashboard.safe import md
+from queries.privacy import scrub_phones
 from queries.spikes import SpikeSettings
 
 st.title("Spikes")
@@ -55,7 +56,7 @@ if ui.require_data():
         picked = listing.row(0, named=True)
         st.caption("Showing the most significant spike; select a row to see another.")
 
-    title = f"{picked['provider']} · {picked['channel']} · {picked['code']}"
+    title = f"{picked['provider']} · {picked['channel'] or '(no channel)'} · {picked['code']}"
     st.subheader(md(title))
     if picked.get("name"):
         st.text(picked["name"])
@@ -65,16 +66,25 @@ if ui.require_data():
     st.plotly_chart(charts.code_series(series, title), key="spikes_series", width="stretch")
 
     contributors = found.filter(
-        (pl.col("provider") == picked["provider"])
-        & (pl.col("channel") == picked["channel"])
-        & (pl.col("code") == picked["code"])
-        & (pl.col("period_start") == picked["period_start"])
+        pl.col("provider").eq_missing(picked["provider"])
+        & pl.col("channel").eq_missing(picked["channel"])
+        & pl.col("code").eq_missing(picked["code"])
+        & pl.col("period_start").eq_missing(picked["period_start"])
     )["top_contributors"]
     st.subheader("Top contributors to the excess")
     if contributors.is_empty() or contributors[0] is None or len(contributors[0]) == 0:
         st.caption("No single carrier, country, campaign or sender stands out.")
     else:
-        ui.table(pl.DataFrame(contributors[0].to_list()), key="spikes_contributors")
+        table = pl.DataFrame(contributors[0].to_list())
+        if not filters.reveal_numbers():
+            # Sender values are often phone numbers.
+            table = table.with_columns(
+                pl.when(pl.col("dimension") == "sender")
+                .then(pl.col("value").map_elements(scrub_phones, return_dtype=pl.String))
+                .otherwise(pl.col("value"))
+                .alias("value")
+            )
+        ui.table(table, key="spikes_contributors")
     if st.button("Show these messages", key="spikes_to_messages", type="primary"):
         st.switch_page(
             "views/messages.py",

@@ -10,13 +10,14 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import data, filters, ui
 from dashboard.safe import md
 from dashboard.state import get_store
 from deliverability.ingest import ingest_file
 from deliverability.mappings import load_mapping, mapping_names, save_mapping
 from deliverability.readers import reader_names
 from deliverability.readers.base import EVENT_COLUMNS, SEND_COLUMNS, ReadOptions
+from queries.privacy import scrub_frame
 
 st.title("Upload logs")
 st.caption(
@@ -89,7 +90,7 @@ if st.button("Ingest", type="primary", disabled=not uploads, key="upload_go"):
             safe_name = re.sub(r"[^\w.-]", "_", Path(upload.name).name)[:120] or "upload"
             target = Path(tmp) / f"{index}-{safe_name}"
             target.write_bytes(upload.getbuffer())
-            progress.progress(index / len(uploads), text=f"Ingesting {upload.name}…")
+            progress.progress(index / len(uploads), text=f"Ingesting {md(upload.name)}…")
             results.append(ingest_file(store, target, options, display_name=upload.name))
     progress.progress(1.0, text="Done")
     st.session_state["upload_results"] = [r.as_dict() for r in results]
@@ -132,7 +133,10 @@ if quarantined.is_empty():
 else:
     files = quarantined["file_name"].unique(maintain_order=True).to_list()
     picked = st.selectbox("File", files, key="upload_quarantine_file")
-    ui.table(quarantined.filter(pl.col("file_name") == picked), key="upload_quarantine")
+    rows = quarantined.filter(pl.col("file_name") == picked)
+    if not filters.reveal_numbers():
+        rows = scrub_frame(rows, ["raw", "reason"])  # rejected lines carry phone numbers
+    ui.table(rows, key="upload_quarantine")
 
 st.subheader("Files ingested")
 ui.table(data.ingest_ledger(), key="upload_ledger")

@@ -1,8 +1,11 @@
 -- Which messages are behind a selection? The global filters plus an optional outcome, newest
--- first. Recipients are masked to their last four digits unless $reveal is true.
+-- first. Recipients, and senders that are phone numbers (not short codes or sender IDs),
+-- are masked to their last four digits unless $reveal is true.
 SELECT
     provider, message_id, channel, message_at, outcome, category, code, upstream_code,
-    status_text, carrier, country, campaign, sender,
+    status_text, carrier, country, campaign,
+    CASE WHEN $reveal OR NOT regexp_full_match(coalesce(sender, ''), '\+?[0-9]{7,15}')
+         THEN sender ELSE '••••' || right(sender, 4) END AS sender,
     CASE WHEN $reveal OR recipient IS NULL THEN recipient
          WHEN recipient LIKE 'h:%' THEN recipient            -- already a keyed hash
          ELSE '••••' || right(recipient, 4) END AS recipient,

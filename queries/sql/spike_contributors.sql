@@ -5,9 +5,9 @@
 -- spikes come in as four parallel lists. Only values with the code in the bucket.
 WITH spikes AS (
     SELECT unnest($spike_periods) AS period_start,
-           unnest($spike_providers) AS provider,
-           unnest($spike_channels) AS channel,
-           unnest($spike_codes) AS code
+           unnest(CAST($spike_providers AS VARCHAR[])) AS provider,
+           unnest(CAST($spike_channels AS VARCHAR[])) AS channel,
+           unnest(CAST($spike_codes AS VARCHAR[])) AS code
 ),
 scope AS (
     SELECT date_trunc($grain, m.message_at) AS period_start, m.provider, m.channel,
