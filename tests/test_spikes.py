@@ -357,3 +357,37 @@ def test_cli_compare(planted):
     assert document["previous"] == {"since": "2024-01-08T00:00:00", "until": "2024-01-15T00:00:00"}
     assert document["rows"][0]["direction"] in ("worse", "same")
     assert {"current", "previous", "delta"} <= set(document["headline"])
+
+
+def test_logs_without_a_channel_still_give_spikes_and_contributors(tmp_path):
+    """No channel column and no --channel: the spike and its contributors still come out."""
+    from datetime import datetime, timedelta
+
+    from deliverability.ingest import ingest_file
+    from deliverability.store import Store
+    from queries import Filters
+    from queries.spikes import SpikeSettings, find_spikes
+
+    lines = ["message_id,provider,sent_at,event_at,status_code,carrier"]
+    start = datetime(2026, 10, 1)
+    for day in range(30):
+        for i in range(200):
+            at = start + timedelta(days=day, minutes=5 * i)
+            spiking = day == 29 and i < 60
+            code = "4000" if spiking or i == 0 else "2000"
+            carrier = "Verizon" if spiking else ("AT&T" if i % 2 else "T-Mobile")
+            lines.append(
+                f"d{day}-{i},azure_acs,{at:%Y-%m-%dT%H:%M:%SZ},{at:%Y-%m-%dT%H:%M:%SZ},{code},{carrier}"
+            )
+    path = tmp_path / "no_channel.csv"
+    path.write_text("\n".join(lines) + "\n")
+    store = Store.open(tmp_path / "s.duckdb")
+    try:
+        assert ingest_file(store, path).ok
+        found = find_spikes(store.cursor(), Filters(), SpikeSettings(grain="day"))
+    finally:
+        store.close()
+    assert found.height == 1
+    spike = found.row(0, named=True)
+    assert spike["channel"] is None and spike["code"] == "4000" and spike["count"] == 60
+    assert spike["top_contributors"][0]["value"] == "Verizon"
