@@ -10,13 +10,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-import polars as pl
 import streamlit as st
 
-import queries
 from dashboard.state import cursor, store_version
 from queries import Filters, compare, failures, spikes, timeseries
 from queries import messages as message_queries
+from queries import notes as _notes
+from queries import review as _review
 from queries.status import ingest_ledger as _ingest_ledger
 from queries.status import quarantined_rows as _quarantined_rows
 from queries.status import store_overview as _store_overview
@@ -43,8 +43,6 @@ def cached(fn: Callable) -> Callable:
     return call
 
 
-report = cached(queries.report)
-totals = cached(queries.totals)
 filter_options = cached(message_queries.filter_options)
 time_range = cached(message_queries.time_range)
 messages_in_selection = cached(message_queries.messages_in_selection)
@@ -72,18 +70,9 @@ def has_send_log() -> bool:
     return bool(overview.height) and int(overview["with_send"].sum()) > 0
 
 
-def empty_frame(frame: pl.DataFrame) -> bool:
-    return frame.is_empty() or ("messages" in frame.columns and int(frame["messages"].sum()) == 0)
-
-
-# -- the weekly review (queries/review.py, queries/notes.py) --------------------------------
-from queries import notes as _notes  # noqa: E402
-from queries import review as _review  # noqa: E402
-
 weekly_review = cached(_review.weekly_review)
 available_weeks = cached(_review.available_weeks)
 default_week = cached(_review.default_week)
-list_notes = cached(_notes.list_notes)
 
 
 def add_note(scope: str, subject: str, body: str, author: str | None, week: str | None) -> int:

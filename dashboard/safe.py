@@ -7,21 +7,12 @@ label goes through `label()` first. Markdown is only ever used for our own fixed
 
 from __future__ import annotations
 
-import polars as pl
-
 # Look-alike brackets: the text stays readable and plotly sees no tag.
 _TAG_SAFE = str.maketrans({"<": "‹", ">": "›", "&": "＆"})
 
 
 def label(value: object) -> str:
     return "" if value is None else str(value).translate(_TAG_SAFE)
-
-
-def labels(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    """The frame with COLUMNS made safe to use as plotly labels."""
-    return frame.with_columns(
-        pl.col(c).cast(pl.String).map_elements(label, return_dtype=pl.String) for c in columns
-    )
 
 
 _MARKDOWN_PUNCTUATION = set("\\`*_{}[]()<>#+-.!|~=\"'$%&,/:;?@^")

@@ -329,16 +329,6 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         pass  # no transaction was open yet
 
 
-def ingest_paths(
-    store: Store,
-    paths: list[Path],
-    opts: ReadOptions | None = None,
-    quiet: bool = True,
-    hash_salt: str | None = None,
-) -> list[FileResult]:
-    return [ingest_file(store, p, opts, quiet=quiet, hash_salt=hash_salt) for p in paths]
-
-
 def totals(results: list[FileResult]) -> dict[str, int]:
     return {
         key: sum(getattr(r, key) for r in results)

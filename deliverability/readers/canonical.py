@@ -67,10 +67,6 @@ def source_relation(s: Sniff) -> tuple[str, list]:
     )
 
 
-def column_names(con: duckdb.DuckDBPyConnection, relation: str, params: list) -> list[str]:
-    return [name for name, _ in column_types(con, relation, params)]
-
-
 def column_types(
     con: duckdb.DuckDBPyConnection, relation: str, params: list
 ) -> list[tuple[str, str]]:

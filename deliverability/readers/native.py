@@ -582,7 +582,3 @@ def write_stage(
         "has_event = coalesce(has_event, false)"
     )
     con.execute("DROP TABLE IF EXISTS src")
-
-
-def stage_columns_in_order() -> list[str]:
-    return list(STAGE_COLUMNS)
