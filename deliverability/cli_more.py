@@ -1,4 +1,4 @@
-"""Commands beyond catalog/ingest/status/report: dashboard, spikes, review, notes."""
+"""The `dashboard` command: start Streamlit on the store (loading the samples with --demo)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from deliverability.cli import command
 from deliverability.settings import ROOT, db_path, max_upload_bytes
 
 
-def add_more_commands(sub, store_options, fmt, filters) -> None:
+def add_more_commands(sub, store_options) -> None:
     dash = sub.add_parser("dashboard", help="start the Streamlit dashboard on the store")
     store_options(dash)
     dash.add_argument("--port", type=int, default=8501)

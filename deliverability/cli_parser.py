@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from deliverability.cli_more import add_more_commands
 
-    add_more_commands(sub, _store_options, _format, _filters)
+    add_more_commands(sub, _store_options)
     from deliverability.cli_review import add_review_commands
 
     add_review_commands(sub, _store_options, _format)
