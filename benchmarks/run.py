@@ -84,10 +84,7 @@ def store_size(db: Path) -> int:
 def native_reader_available() -> str | None:
     from deliverability.readers import reader_names
 
-    for name in reader_names():
-        if "twilio" in name:
-            return name
-    return None
+    return "twilio_bulk_export" if "twilio_bulk_export" in reader_names() else None
 
 
 def bench_size(label: str, runs: int, warm: int, skip: set[str]) -> dict:
@@ -212,7 +209,8 @@ def bench_size(label: str, runs: int, warm: int, skip: set[str]) -> dict:
         result["native"] = {
             "reader": reader,
             "file": Path(native).name,
-            "ingest": summarize(nat) | {"totals": nat[-1]["totals"]},
+            "ingest": summarize(nat)
+            | {"totals": nat[-1]["totals"], "readers": [f["reader"] for f in nat[-1]["files"]]},
             "floor": summarize(nfloor),
         }
     else:

@@ -130,6 +130,9 @@ def _load_staged(
     hash_salt: str | None,
 ) -> None:
     con.execute(sql_text("ingest_typed.sql"), {"tz": opts.timezone})
+    # typed holds everything from here on; a big file's staging tables would only take the
+    # memory the joins below need (DuckDB spills past its memory_limit, and slows down).
+    con.execute("DROP TABLE IF EXISTS stage")
     _fill_country_prefixes(con)
     con.execute(
         """
@@ -214,6 +217,7 @@ def _load_staged(
         UNION SELECT provider, message_id FROM new_events
         """
     )
+    con.execute("DROP TABLE typed; DROP TABLE new_sends; DROP TABLE new_events")
     store.refresh_messages(con)
     con.execute(
         """

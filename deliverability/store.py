@@ -19,7 +19,7 @@ import duckdb
 from deliverability.catalog import PUBLIC_FIELDS, Catalog
 from deliverability.settings import catalog_extra as default_catalog_extra
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_MEMORY_LIMIT = "2GB"
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
@@ -146,6 +146,12 @@ class Store:
                 f"{self.path} has schema version {found}; this release knows up to "
                 f"{SCHEMA_VERSION}. Upgrade deliverability to open it."
             )
+        elif int(found) < 2:
+            # 1 -> 2: the rollup tables (schema.sql created them empty); count them once.
+            with self.write_lock, self.transaction(self.con) as con:
+                self.rebuild_rollups(con)
+                self.set_meta("schema_version", "2", con)
+                self.bump_version(con)
         # Future versions: step through migrations from int(found) to SCHEMA_VERSION here.
 
     # -- catalog ----------------------------------------------------------------------------
@@ -185,8 +191,18 @@ class Store:
         con.execute("COMMIT")
 
     def refresh_messages(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Re-derive the messages listed in TEMP table `affected(provider, message_id)`."""
+        """Re-derive the messages listed in TEMP table `affected(provider, message_id)`,
+        and the rollups of the hours they were and are in."""
         con.execute(sql_text("refresh_messages.sql"))
+        con.execute(sql_text("rollups.sql"))
+
+    def rebuild_rollups(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Count the rollups afresh from every message (schema migration 1 -> 2)."""
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE touched_hours AS "
+            "SELECT DISTINCT date_trunc('hour', message_at) AS hour FROM messages"
+        )
+        con.execute(sql_text("rollups.sql"))
 
     def refresh_all_messages(self, con: duckdb.DuckDBPyConnection) -> None:
         con.execute(

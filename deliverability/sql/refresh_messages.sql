@@ -9,7 +9,8 @@
 -- Costs (see benchmarks/RESULTS.md): writing rows is what a large ingest pays for, so
 -- messages that exist are UPDATEd in place (cheaper than DELETE + INSERT, and the file does
 -- not grow by a dead copy of every message), and the per-field fallbacks from events are
--- computed only for messages whose send row lacks a field.
+-- computed only for messages whose send row lacks a field. The rollups are re-counted for
+-- the hours touched (rollups.sql, run right after this file).
 
 -- Only the event columns the final status needs; the fallback fields are read below.
 CREATE OR REPLACE TEMP TABLE affected_events AS
@@ -110,10 +111,14 @@ SELECT
          ELSE g.fin.outcome END AS outcome,
     CASE WHEN g.event_count IS NULL THEN 'no_report'
          WHEN g.fin.category IS NULL THEN 'uncatalogued'
-         ELSE g.fin.category END AS category
+         ELSE g.fin.category END AS category,
+    -- the stored row, if any: updated in place below, and its hour re-counted
+    m.message_id IS NOT NULL AS known,
+    m.message_at AS old_message_at
 FROM affected_sends a
 LEFT JOIN event_summary g ON g.provider = a.provider AND g.message_id = a.message_id
-LEFT JOIN event_fallback f ON f.provider = a.provider AND f.message_id = a.message_id;
+LEFT JOIN event_fallback f ON f.provider = a.provider AND f.message_id = a.message_id
+LEFT JOIN messages m ON m.provider = a.provider AND m.message_id = a.message_id;
 
 UPDATE messages m SET
     channel = d.channel, message_at = d.message_at, sent_at = d.sent_at,
@@ -123,8 +128,16 @@ UPDATE messages m SET
     status_text = d.status_text, final_at = d.final_at, outcome = d.outcome,
     category = d.category
 FROM derived d
-WHERE d.provider = m.provider AND d.message_id = m.message_id;
+WHERE d.known AND d.provider = m.provider AND d.message_id = m.message_id;
 
 INSERT INTO messages
-SELECT d.* FROM derived d
-ANTI JOIN messages m ON m.provider = d.provider AND m.message_id = d.message_id;
+SELECT provider, message_id, channel, message_at, sent_at, has_send, event_count, sender,
+       recipient, country, carrier, campaign, segments, code, upstream_code, status_text,
+       final_at, outcome, category
+FROM derived WHERE NOT known;
+
+-- The hours whose counts may have changed, for rollups.sql.
+CREATE OR REPLACE TEMP TABLE touched_hours AS
+SELECT DISTINCT date_trunc('hour', message_at) AS hour FROM derived
+UNION
+SELECT DISTINCT date_trunc('hour', old_message_at) FROM derived WHERE known;

@@ -1,5 +1,5 @@
 -- The store's tables. Timestamps are UTC, stored as TIMESTAMP (no zone) so that nothing
--- depends on a session's time zone. Schema version 1.
+-- depends on a session's time zone. Schema version 2 (2: the rollup tables).
 
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 
@@ -54,6 +54,23 @@ CREATE TABLE IF NOT EXISTS messages (
     upstream_code VARCHAR, status_text VARCHAR, final_at TIMESTAMP,
     outcome VARCHAR,             -- delivered|failed|pending|unconfirmed|no_report|unknown
     category VARCHAR             -- the catalog category; no_report / uncatalogued otherwise
+);
+
+-- Pre-aggregated message counts, kept up to date with `messages` at every ingest (the hours
+-- and days an ingest touches are re-counted, deliverability/sql/rollups.sql). Views read
+-- them instead of every message when their grouping and filters allow (queries/sql/
+-- message_counts.sql, message_cube.sql): each is a few thousand rows a day whatever the
+-- volume. Every message is counted exactly once in each.
+-- Per hour and code: most reports, the overview, spikes.
+CREATE TABLE IF NOT EXISTS rollup_code_hour (
+    hour TIMESTAMP NOT NULL, provider VARCHAR NOT NULL, channel VARCHAR, code VARCHAR,
+    category VARCHAR, outcome VARCHAR, messages BIGINT NOT NULL
+);
+-- Per day with carrier, country and campaign too: filters and breakdowns by those.
+CREATE TABLE IF NOT EXISTS rollup_dims_day (
+    day TIMESTAMP NOT NULL, provider VARCHAR NOT NULL, channel VARCHAR, code VARCHAR,
+    category VARCHAR, outcome VARCHAR, carrier VARCHAR, country VARCHAR, campaign VARCHAR,
+    messages BIGINT NOT NULL
 );
 
 -- Country of an E.164 prefix, computed once per distinct prefix with phonenumbers.

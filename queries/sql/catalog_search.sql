@@ -1,7 +1,8 @@
 -- Which catalog entries match a search text (code, name, description, advice), across
 -- providers, with how many messages in the store ended on that code?
 WITH seen AS (
-    SELECT provider, channel, code, count(*) AS messages FROM messages
+    -- from the hourly rollup (every message once; deliverability/sql/schema.sql)
+    SELECT provider, channel, code, sum(messages) AS messages FROM rollup_code_hour
     WHERE code IS NOT NULL GROUP BY ALL
 )
 SELECT c.provider, c.channel, c.code, c.variant, c.context, c.name, c.description, c.advice,

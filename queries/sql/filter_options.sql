@@ -1,10 +1,12 @@
 -- Which values can each global filter take? The most frequent first, for the sidebar.
-SELECT dimension, value, messages FROM (
-    SELECT 'provider' AS dimension, provider AS value, count(*) AS messages FROM messages GROUP BY ALL
-    UNION ALL SELECT 'channel', channel, count(*) FROM messages GROUP BY ALL
-    UNION ALL SELECT 'carrier', carrier, count(*) FROM messages GROUP BY ALL
-    UNION ALL SELECT 'country', country, count(*) FROM messages GROUP BY ALL
-    UNION ALL SELECT 'campaign', campaign, count(*) FROM messages GROUP BY ALL
+-- Counted from the daily rollup (every message once; deliverability/sql/schema.sql).
+SELECT dimension, value, CAST(sum(messages) AS BIGINT) AS messages FROM (
+    SELECT 'provider' AS dimension, provider AS value, messages FROM rollup_dims_day
+    UNION ALL SELECT 'channel', channel, messages FROM rollup_dims_day
+    UNION ALL SELECT 'carrier', carrier, messages FROM rollup_dims_day
+    UNION ALL SELECT 'country', country, messages FROM rollup_dims_day
+    UNION ALL SELECT 'campaign', campaign, messages FROM rollup_dims_day
 )
 WHERE value IS NOT NULL
+GROUP BY ALL
 ORDER BY dimension, messages DESC, value
