@@ -150,5 +150,10 @@ def code_series(frame: pl.DataFrame, title: str) -> go.Figure:
             name="spike",
             marker={"color": "#c62828", "size": 12, "symbol": "diamond"},
         )
-    fig.update_yaxes(tickformat=".2%")
+    # At quiet hours the band's upper edge can reach 100%; scale to the rates instead.
+    top = max(
+        [v for v in (frame["rate"].max(), frame["baseline_rate"].max()) if v is not None],
+        default=0.0,
+    )
+    fig.update_yaxes(tickformat=".2%", range=[0, max(top * 1.4, 0.001)])
     return _layout(fig, title={"text": label(title), "font": {"size": 14}})

@@ -60,8 +60,17 @@ if ui.require_data():
     st.subheader(md(title))
     if picked.get("name"):
         st.text(picked["name"])
+    # The chart spans the days around the spike, not the whole window: hourly points over
+    # weeks would hide it.
+    around = timedelta(days=3) if settings.grain == "hour" else timedelta(days=28)
+    start = picked["period_start"] - around
+    end = picked["period_start"] + around / 3
+    window = current.with_(
+        since=max(start, current.since) if current.since else start,
+        until=min(end, current.until) if current.until else end,
+    )
     series = data.code_series(
-        current, picked["provider"], picked["channel"], picked["code"], settings
+        window, picked["provider"], picked["channel"], picked["code"], settings
     )
     st.plotly_chart(charts.code_series(series, title), key="spikes_series", width="stretch")
 
