@@ -70,6 +70,10 @@ def main() -> None:
             f"\n{f}: {total:.2f}s (cpu {total_cpu:.2f}s)  read={result.rows_read} loaded={result.loaded} "
             f"dups={result.duplicates} rejected={result.rejected} {result.errors}"
         )
+        if result.errors:
+            print("  last statements that finished:")
+            for seconds, cpu, name, label in log[-3:]:
+                print(f"    {seconds:7.3f}s cpu {cpu:6.2f}s  {name:11s} {label}")
         for seconds, cpu, name, label in sorted(log, reverse=True)[:15]:
             print(f"  {seconds:7.3f}s {seconds / total:5.1%} cpu {cpu:6.2f}s  {name:11s} {label}")
         print(f"  untimed (hashing, Python): {total - sum(x[0] for x in log):.3f}s")

@@ -71,7 +71,9 @@ def med(runs: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
-def summarize(runs: list[dict], keys=("seconds", "wall", "peak_rss_mb")) -> dict:
+def summarize(
+    runs: list[dict], keys=("seconds", "wall", "peak_rss_mb", "cpu_seconds", "loadavg")
+) -> dict:
     out = {k: med(runs, k) for k in keys if all(k in r for r in runs)}
     out["runs"] = [{k: r[k] for k in keys if k in r} for r in runs]
     return out

@@ -21,6 +21,8 @@ from deliverability.settings import catalog_extra as default_catalog_extra
 
 SCHEMA_VERSION = 2
 DEFAULT_MEMORY_LIMIT = "2GB"
+# Messages derived per slice when an ingest touches many (see Store.refresh_messages).
+REFRESH_SLICE = 2_000_000
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 
@@ -192,8 +194,41 @@ class Store:
 
     def refresh_messages(self, con: duckdb.DuckDBPyConnection) -> None:
         """Re-derive the messages listed in TEMP table `affected(provider, message_id)`,
-        and the rollups of the hours they were and are in."""
-        con.execute(sql_text("refresh_messages.sql"))
+        and the rollups of the hours they were and are in.
+
+        Many messages at once (a big file) are derived in slices of REFRESH_SLICE: the joins
+        of one slice fit in DuckDB's memory limit, where all of them at once would spill and
+        slow down, or fail (10M messages under 2 GB). Same transaction, same result.
+        """
+        affected = int(con.execute("SELECT count(*) FROM affected").fetchone()[0])
+        slices = max(1, -(-affected // REFRESH_SLICE))
+        if slices == 1:
+            con.execute(sql_text("refresh_messages.sql"))
+        else:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE affected_all AS "
+                "SELECT provider, message_id, hash(provider, message_id) % $n AS slice "
+                "FROM affected",
+                {"n": slices},
+            )
+            con.execute("CREATE OR REPLACE TEMP TABLE touched_all (hour TIMESTAMP)")
+            for i in range(slices):
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE affected AS "
+                    "SELECT provider, message_id FROM affected_all WHERE slice = $i",
+                    {"i": i},
+                )
+                con.execute(sql_text("refresh_messages.sql"))
+                con.execute("INSERT INTO touched_all SELECT hour FROM touched_hours")
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE touched_hours AS "
+                "SELECT DISTINCT hour FROM touched_all"
+            )
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE affected AS "
+                "SELECT provider, message_id FROM affected_all"
+            )
+            con.execute("DROP TABLE affected_all; DROP TABLE touched_all")
         con.execute(sql_text("rollups.sql"))
 
     def rebuild_rollups(self, con: duckdb.DuckDBPyConnection) -> None:
