@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 
 from deliverability.cli import command
@@ -53,4 +52,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         "none",
     ]
     print(f"dashboard on http://localhost:{args.port} (store: {path})", file=sys.stderr)
-    return subprocess.call(cmd, env=env)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Become Streamlit rather than wait on it, so a signal to this process (Ctrl-C, a
+    # supervisor's SIGTERM) reaches the server and no orphan is left behind.
+    os.execve(sys.executable, cmd, env)

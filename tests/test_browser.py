@@ -64,6 +64,7 @@ def server(tmp_path_factory):
         proc.kill()
         pytest.fail("the dashboard did not start:\n" + (tmp / "server.log").read_text())
     yield base, later
+    # `deliverability dashboard` execs Streamlit, so this stops the server itself.
     proc.terminate()
     try:
         proc.wait(timeout=15)
