@@ -18,9 +18,10 @@ if ui.require_data():
     current = filters.current()
     defaults = SpikeSettings()
     left, middle, right = st.columns(3)
+    # Day by default: the page is for looking back over the window (and a day-grain test of
+    # weeks of data is a fraction of the hour grain's cost); hour for "is it spiking now".
     grain = (
-        left.segmented_control("Grain", ["hour", "day"], default=defaults.grain, key="spikes_grain")
-        or defaults.grain
+        left.segmented_control("Grain", ["hour", "day"], default="day", key="spikes_grain") or "day"
     )
     min_count = middle.number_input(
         "Minimum count",
