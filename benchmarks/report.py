@@ -97,7 +97,13 @@ def size_section(r: dict) -> list[str]:
             f"{mb(p['peak_rss_mb'])} | read_csv alone {s(p['read_seconds'])} s |"
         )
     nat = r.get("native") or {}
-    if nat.get("reader"):
+    if nat.get("error"):
+        err = nat["error"].split("errors': ['")[-1].split("']")[0]
+        lines.append(
+            f"| native: {nat['file']} ({nat['reader']}) | failed: {err} | | | "
+            f"DuckDB's read_json load {s(nat['floor']['seconds'])} s |"
+        )
+    elif nat.get("reader"):
         lines.append(
             f"| native: {nat['file']} ({nat['reader']}) | {s(nat['ingest']['seconds'])} | "
             f"{s(nat['ingest']['wall'])} | {mb(nat['ingest']['peak_rss_mb'])} | "
