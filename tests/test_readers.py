@@ -215,6 +215,19 @@ def test_cli_reports_the_reader_it_used(db_path):
     assert out["totals"] == {"rows_read": 4, "loaded": 4, "duplicates": 0, "rejected": 0}
 
 
+def test_line_formats_read_under_a_small_memory_limit(db_path):
+    # DuckDB sizes the line reader's buffer from max_line_size (16x by default): with a 64 MiB
+    # line limit that was a 1 GiB block, so any NDJSON file failed under a 1 GB memory limit.
+    out = cli_json(
+        "ingest", "--db", str(db_path), str(FORMATS / "twilio_bulk_export.ndjson.gz"),
+        str(FORMATS / "twilio_callbacks.txt"), str(FORMATS / "telnyx_finalized.json"), str(FORMATS / "webex_webhook.json"),
+        env={"DELIVERABILITY_MEMORY_LIMIT": "256MB"},
+    )  # fmt: skip
+    assert [f["errors"] for f in out["files"]] == [[], [], [], []]
+    assert out["totals"]["loaded"] > 0
+    assert out["totals"]["rows_read"] == out["totals"]["loaded"]
+
+
 def test_reingest_adds_nothing(store, tmp_path):
     for case in DOCUMENTED:
         accounted(ingest_file(store, FORMATS / case[0]))

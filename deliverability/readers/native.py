@@ -32,7 +32,11 @@ Path = tuple[str | int, ...]
 # The byte that splits "columns" when a file is read as plain lines: a raw control character
 # never occurs in valid JSON or in a URL-encoded body, so every line is one column.
 LINE_DELIMITER = chr(0x1F)
-MAX_LINE = 64 * 1024 * 1024
+# Longest line (or JSON object) read. DuckDB's CSV reader sizes its buffers from it (16x by
+# default, a 1 GiB allocation at 64 MiB that fails under a modest memory limit), so the
+# buffer size is set explicitly to LINE_BUFFER.
+MAX_LINE = 16 * 1024 * 1024
+LINE_BUFFER = 2 * MAX_LINE
 MAX_RAW = 4000  # characters of a rejected record kept in quarantine
 
 MACROS = """
@@ -148,13 +152,14 @@ def read_lines(con: duckdb.DuckDBPyConnection, s: Sniff) -> None:
             SELECT l AS raw FROM read_csv($path, columns={'l': 'VARCHAR'}, delim=$delim,
                 quote='', escape='', header=false, auto_detect=false, compression=$compression,
                 encoding=$encoding, store_rejects=true, rejects_table='csv_rejects',
-                rejects_scan='csv_scans', max_line_size=$max_line)
+                rejects_scan='csv_scans', max_line_size=$max_line, buffer_size=$buffer)
             """,
             {
                 **_relation_params(s),
                 "delim": LINE_DELIMITER,
                 "encoding": csv_encoding(s),
                 "max_line": MAX_LINE,
+                "buffer": LINE_BUFFER,
             },
         )
     except duckdb.Error as exc:
