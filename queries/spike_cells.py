@@ -14,6 +14,7 @@ import polars as pl
 from scipy import stats
 
 from queries.cube import message_cube
+from queries.exact_test import hypergeom_sf
 from queries.filters import Filters
 
 if TYPE_CHECKING:
@@ -191,8 +192,8 @@ def _test(cells: pl.DataFrame, settings: SpikeSettings) -> pl.DataFrame:
     p = np.ones(len(cells))
     q = np.full(len(cells), np.nan)
     if tested.any():
-        p[tested] = stats.hypergeom.sf(
-            k[tested] - 1, n[tested] + n0[tested], k[tested] + k0[tested], n[tested]
+        p[tested] = hypergeom_sf(
+            k[tested], n[tested] + n0[tested], k[tested] + k0[tested], n[tested]
         )
         p = np.clip(p, 0.0, 1.0)
         q[tested] = stats.false_discovery_control(p[tested], method="bh")

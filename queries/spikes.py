@@ -22,7 +22,8 @@ baseline of the same code at the same provider and channel:
   the code occurred and whose provider/channel has a full-enough baseline (see
   SpikeSettings). Data before `since` is read only as baseline.
 
-SQL (message_cube.sql, spike_contributors.sql) counts; polars and scipy do the statistics.
+SQL (message_cube.sql, spike_contributors.sql) counts; polars, numpy (exact_test.py) and scipy
+do the statistics.
 """
 
 from __future__ import annotations
