@@ -48,9 +48,7 @@ def test_matches_scipy_on_spike_test_shaped_cells():
 )
 def test_edges_match_exact_arithmetic(k, M, K, n):
     low, high = max(0, n - (M - K)), min(K, n)
-    exact = sum(comb(K, x) * comb(M - K, n - x) for x in range(max(k, low), high + 1)) / comb(
-        M, n
-    )
+    exact = sum(comb(K, x) * comb(M - K, n - x) for x in range(max(k, low), high + 1)) / comb(M, n)
     assert hypergeom_sf(np.array([k]), M, K, n)[0] == pytest.approx(exact, rel=1e-9, abs=1e-300)
 
 
