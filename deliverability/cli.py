@@ -133,7 +133,7 @@ def _parse_map(spec: str | None) -> dict[str, str]:
 
 @command("ingest")
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from deliverability.ingest import ingest_file, totals
+    from deliverability.ingest import ingest_files, totals
     from deliverability.mappings import load_mapping, save_mapping
     from deliverability.readers.base import ReadOptions
     from deliverability.settings import recipient_salt
@@ -161,7 +161,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             return 2
     # Progress lines are for a person watching a terminal, not for pipes and cron mail.
     quiet = args.format == "json" or not sys.stderr.isatty()
-    results = [ingest_file(store, Path(p), opts, quiet=quiet, hash_salt=salt) for p in args.paths]
+    results = ingest_files(store, [Path(p) for p in args.paths], opts, quiet, salt)
     for r in results:
         for error in r.errors:
             print(error, file=sys.stderr)

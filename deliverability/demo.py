@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from deliverability.ingest import ingest_file
+from deliverability.ingest import ingest_files
 from deliverability.settings import SAMPLE_LOGS_DIR
 from deliverability.store import Store
 
@@ -25,8 +25,7 @@ def load_demo(path: Path, catalog_extra: str | None = None) -> None:
         if has_data:
             print(f"{path}: store has data already; not loading the samples", file=sys.stderr)
             return
-        for sample in sample_files():
-            result = ingest_file(store, sample)
+        for result in ingest_files(store, sample_files()):
             for error in result.errors:
                 print(error, file=sys.stderr)
     finally:

@@ -10,6 +10,7 @@ import hashlib
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -128,6 +129,7 @@ def _load_staged(
     fingerprint: str,
     started: float,
     hash_salt: str | None,
+    defer_refresh: bool,
 ) -> None:
     con.execute(sql_text("ingest_typed.sql"), {"tz": opts.timezone})
     # typed holds everything from here on; a big file's staging tables would only take the
@@ -218,7 +220,10 @@ def _load_staged(
         """
     )
     con.execute("DROP TABLE typed; DROP TABLE new_sends; DROP TABLE new_events")
-    store.refresh_messages(con)
+    if defer_refresh:
+        con.execute("INSERT INTO pending_refresh SELECT provider, message_id FROM affected")
+    else:
+        store.refresh_messages(con)
     con.execute(
         """
         INSERT INTO ingests VALUES ($id, $name, $path, $fp, $kind, $reader, $provider, $read,
@@ -263,8 +268,13 @@ def ingest_file(
     quiet: bool = True,
     hash_salt: str | None = None,
     display_name: str | None = None,
+    defer_refresh: bool = False,
 ) -> FileResult:
-    """Ingest one file atomically. Errors are reported in the result, never half-applied."""
+    """Ingest one file atomically. Errors are reported in the result, never half-applied.
+
+    DEFER_REFRESH leaves the messages the file touches to be derived by a later ingest or
+    Store.refresh_pending() (see ingest_files); the file's rows are committed either way.
+    """
     opts = opts or ReadOptions()
     result = FileResult(path=display_name or str(path))
     started = time.time()
@@ -298,7 +308,10 @@ def ingest_file(
                 # From here on nothing depends on the order rows come out of a query (file
                 # order is in typed.row_key), so DuckDB may run every step in parallel.
                 con.execute("SET preserve_insertion_order = false")
-                _load_staged(store, con, result, ingest_id, opts, fingerprint, started, hash_salt)
+                _load_staged(
+                    store, con, result, ingest_id, opts, fingerprint, started, hash_salt,
+                    defer_refresh,
+                )  # fmt: skip
                 con.execute("COMMIT")
             except BaseException:
                 _rollback(con)
@@ -324,6 +337,43 @@ def ingest_file(
             quiet,
         )
     return result
+
+
+def ingest_files(
+    store: Store,
+    paths: list[Path],
+    opts: ReadOptions | None = None,
+    quiet: bool = True,
+    hash_salt: str | None = None,
+    display_names: list[str] | None = None,
+    on_file: Callable[[int], None] | None = None,
+) -> list[FileResult]:
+    """Ingest several files, each in its own transaction, deriving messages once.
+
+    Deriving a message's final status re-reads its sends and events, so a send log followed
+    by its delivery reports would derive every message twice; each file but the last only
+    records what it touched (pending_refresh), and the last file's transaction derives them
+    all. ON_FILE(i) is called before file i (progress).
+    """
+    results = []
+    for index, path in enumerate(paths):
+        if on_file:
+            on_file(index)
+        name = display_names[index] if display_names else None
+        results.append(
+            ingest_file(
+                store,
+                path,
+                opts,
+                quiet=quiet,
+                hash_salt=hash_salt,
+                display_name=name,
+                defer_refresh=index < len(paths) - 1,
+            )  # fmt: skip
+        )
+    # The last file may have failed or been a repeat: derive what the others deferred.
+    store.refresh_pending()
+    return results
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:

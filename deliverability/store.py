@@ -110,6 +110,7 @@ class Store:
         store = cls(con, path, Catalog.load(extra))
         store._migrate()
         store._sync_catalog(extra)
+        store.refresh_pending()
         return store
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -200,6 +201,14 @@ class Store:
         of one slice fit in DuckDB's memory limit, where all of them at once would spill and
         slow down, or fail (10M messages under 2 GB). Same transaction, same result.
         """
+        if con.execute("SELECT count(*) FROM pending_refresh").fetchall()[0][0]:
+            # Whatever earlier files of a batch deferred is derived now, with these.
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE affected AS "
+                "SELECT provider, message_id FROM affected "
+                "UNION SELECT provider, message_id FROM pending_refresh"
+            )
+            con.execute("DELETE FROM pending_refresh")
         affected = int(con.execute("SELECT count(*) FROM affected").fetchone()[0])
         slices = max(1, -(-affected // REFRESH_SLICE))
         if slices == 1:
@@ -230,6 +239,18 @@ class Store:
             )
             con.execute("DROP TABLE affected_all; DROP TABLE touched_all")
         con.execute(sql_text("rollups.sql"))
+
+    def refresh_pending(self) -> None:
+        """Derive the messages earlier files of an ingest deferred (pending_refresh)."""
+        with self.write_lock:
+            if not self.con.execute("SELECT count(*) FROM pending_refresh").fetchall()[0][0]:
+                return
+            with self.transaction(self.con) as con:
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE affected (provider VARCHAR, message_id VARCHAR)"
+                )
+                self.refresh_messages(con)
+                self.bump_version(con)
 
     def rebuild_rollups(self, con: duckdb.DuckDBPyConnection) -> None:
         """Count the rollups afresh from every message (schema migration 1 -> 2)."""

@@ -175,3 +175,52 @@ def test_cli_unreadable_file_exits_nonzero_but_others_load(tmp_path):
     assert proc.returncode == 1
     assert "nope.csv" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert cli_json("status", "--db", db)["messages"] == 5
+
+
+# ------------------------------------------------------------------------------------------
+# Several files in one ingest: messages derived once, by the last file
+
+
+def store_tables(path) -> dict[str, list]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {
+            "messages": con.execute("SELECT * FROM messages ORDER BY ALL").fetchall(),
+            "rollup_code_hour": con.execute(
+                "SELECT * FROM rollup_code_hour ORDER BY ALL"
+            ).fetchall(),
+            "rollup_dims_day": con.execute("SELECT * FROM rollup_dims_day ORDER BY ALL").fetchall(),
+            "pending": con.execute("SELECT count(*) FROM pending_refresh").fetchall()[0][0],
+        }
+    finally:
+        con.close()
+
+
+def test_one_ingest_of_several_files_derives_what_separate_ingests_do(tmp_path):
+    sends, events = write(tmp_path / "sends.csv", SENDS), write(tmp_path / "events.csv", EVENTS)
+    together, apart = tmp_path / "together.duckdb", tmp_path / "apart.duckdb"
+    out = cli_json("ingest", "--db", str(together), str(sends), str(events))
+    assert out["totals"] == {"rows_read": 14, "loaded": 10, "duplicates": 1, "rejected": 3}
+    cli_json("ingest", "--db", str(apart), str(sends))
+    cli_json("ingest", "--db", str(apart), str(events))
+    derived = store_tables(together)
+    assert derived == store_tables(apart)
+    assert len(derived["messages"]) == 5 and derived["pending"] == 0
+
+
+def test_a_batch_stopped_half_way_is_finished_when_the_store_opens(tmp_path, db_path):
+    # The first file of a batch commits its rows and leaves its messages pending, as when the
+    # process dies before the next file: the next open derives them.
+    store = Store.open(db_path)
+    from deliverability.ingest import ingest_file
+
+    result = ingest_file(store, write(tmp_path / "events.csv", EVENTS), defer_refresh=True)
+    assert result.loaded == 7
+    store.close()
+    halfway = store_tables(db_path)
+    assert halfway["messages"] == [] and halfway["pending"] == 5
+    Store.open(db_path).close()
+    finished = store_tables(db_path)
+    assert finished["pending"] == 0
+    assert len(finished["messages"]) == 5  # a1, a2, s1, x9, z1 (s1 has three events)
+    assert sum(r[-1] for r in finished["rollup_code_hour"]) == 5

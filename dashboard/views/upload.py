@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import data, filters, ui
 from dashboard.safe import md
 from dashboard.state import get_store
-from deliverability.ingest import ingest_file
+from deliverability.ingest import ingest_files
 from deliverability.mappings import load_mapping, mapping_names, save_mapping
 from deliverability.readers import reader_names
 from deliverability.readers.base import EVENT_COLUMNS, SEND_COLUMNS, ReadOptions
@@ -82,16 +82,22 @@ if st.button("Ingest", type="primary", disabled=not uploads, key="upload_go"):
         format_hint=hint,
         mapping=mapping,
     )
-    results = []
     progress = st.progress(0.0, text="Ingesting…")
     with tempfile.TemporaryDirectory(prefix="deliverability-upload-") as tmp:
+        targets = []
         for index, upload in enumerate(uploads):
             # Only the name's last part, and only safe characters, reaches the disk.
             safe_name = re.sub(r"[^\w.-]", "_", Path(upload.name).name)[:120] or "upload"
             target = Path(tmp) / f"{index}-{safe_name}"
             target.write_bytes(upload.getbuffer())
-            progress.progress(index / len(uploads), text=f"Ingesting {md(upload.name)}…")
-            results.append(ingest_file(store, target, options, display_name=upload.name))
+            targets.append(target)
+
+        def show_progress(index: int) -> None:
+            progress.progress(index / len(uploads), text=f"Ingesting {md(uploads[index].name)}…")
+
+        results = ingest_files(
+            store, targets, options, display_names=[u.name for u in uploads], on_file=show_progress
+        )
     progress.progress(1.0, text="Done")
     st.session_state["upload_results"] = [r.as_dict() for r in results]
 

@@ -56,6 +56,12 @@ CREATE TABLE IF NOT EXISTS messages (
     category VARCHAR             -- the catalog category; no_report / uncatalogued otherwise
 );
 
+-- Messages whose sends or events an ingest of several files has committed but not derived
+-- yet: each file but the last defers the (costly) re-derivation to the last one, so a send
+-- log and its delivery reports are derived once. Emptied in the transaction that derives
+-- them; a batch that stopped half way is finished when the store is next opened.
+CREATE TABLE IF NOT EXISTS pending_refresh (provider VARCHAR NOT NULL, message_id VARCHAR NOT NULL);
+
 -- Pre-aggregated message counts, kept up to date with `messages` at every ingest (the hours
 -- and days an ingest touches are re-counted, deliverability/sql/rollups.sql). Views read
 -- them instead of every message when their grouping and filters allow (queries/sql/
