@@ -192,6 +192,15 @@ def _load_staged(
         """,
         {"id": ingest_id},
     )
+    # Keys of the rows just loaded, or of events stored before (duplicates): the new ones.
+    con.execute(
+        """
+        INSERT INTO event_code_keys
+        SELECT DISTINCT provider, channel, status_code, upstream_provider, upstream_code
+        FROM typed WHERE reason IS NULL AND has_event
+        EXCEPT SELECT * FROM event_code_keys
+        """
+    )
     con.execute(
         """
         INSERT INTO quarantine

@@ -19,7 +19,7 @@ import duckdb
 from deliverability.catalog import PUBLIC_FIELDS, Catalog
 from deliverability.settings import catalog_extra as default_catalog_extra
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_MEMORY_LIMIT = "2GB"
 # Messages derived per slice when an ingest touches many (see Store.refresh_messages).
 REFRESH_SLICE = 2_000_000
@@ -149,12 +149,23 @@ class Store:
                 f"{self.path} has schema version {found}; this release knows up to "
                 f"{SCHEMA_VERSION}. Upgrade deliverability to open it."
             )
-        elif int(found) < 2:
-            # 1 -> 2: the rollup tables (schema.sql created them empty); count them once.
-            with self.write_lock, self.transaction(self.con) as con:
-                self.rebuild_rollups(con)
-                self.set_meta("schema_version", "2", con)
-                self.bump_version(con)
+        else:
+            version = int(found)
+            if version < 2:
+                # 1 -> 2: the rollup tables (schema.sql created them empty); count them once.
+                with self.write_lock, self.transaction(self.con) as con:
+                    self.rebuild_rollups(con)
+                    self.set_meta("schema_version", "2", con)
+                    self.bump_version(con)
+            if version < 3:
+                # 2 -> 3: event_code_keys (created empty); list the keys once.
+                with self.write_lock, self.transaction(self.con) as con:
+                    con.execute(
+                        "INSERT INTO event_code_keys SELECT DISTINCT provider, channel, "
+                        "status_code, upstream_provider, upstream_code FROM events"
+                    )
+                    self.set_meta("schema_version", "3", con)
+                    self.bump_version(con)
         # Future versions: step through migrations from int(found) to SCHEMA_VERSION here.
 
     # -- catalog ----------------------------------------------------------------------------

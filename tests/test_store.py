@@ -150,6 +150,27 @@ def test_newer_schema_refused(db_path):
         Store.open(db_path)
 
 
+def test_older_stores_are_migrated_on_open(loaded, db_path):
+    store, _, _ = loaded
+    keys = store.con.execute("SELECT * FROM event_code_keys ORDER BY ALL").fetchall()
+    # Every (provider, channel, code, upstream) of the events, once: x9 is sinch mms.
+    assert len(keys) == 7 and ("sinch", "mms", "2000", None, None) in keys
+    store.close()
+    # A version 1 store: no rollups, no code keys (tables made empty by schema.sql).
+    con = duckdb.connect(str(db_path))
+    con.execute("DELETE FROM event_code_keys; DELETE FROM rollup_code_hour")
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+    reopened = Store.open(db_path)
+    try:
+        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "3"
+        assert reopened.con.execute("SELECT * FROM event_code_keys ORDER BY ALL").fetchall() == keys
+        hours = reopened.con.execute("SELECT sum(messages) FROM rollup_code_hour").fetchall()
+        assert hours == [(5,)]
+    finally:
+        reopened.close()
+
+
 def test_cli_ingest_status_report(tmp_path):
     db = str(tmp_path / "cli.duckdb")
     sends = write(tmp_path / "sends.csv", SENDS)

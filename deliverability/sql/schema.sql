@@ -56,6 +56,13 @@ CREATE TABLE IF NOT EXISTS messages (
     category VARCHAR             -- the catalog category; no_report / uncatalogued otherwise
 );
 
+-- Every distinct code key in events (a few hundred rows), added to at ingest: which codes
+-- the data holds without reading every event (queries/sql/uncatalogued_codes.sql).
+CREATE TABLE IF NOT EXISTS event_code_keys (
+    provider VARCHAR NOT NULL, channel VARCHAR, status_code VARCHAR,
+    upstream_provider VARCHAR, upstream_code VARCHAR
+);
+
 -- Messages whose sends or events an ingest of several files has committed but not derived
 -- yet: each file but the last defers the (costly) re-derivation to the last one, so a send
 -- log and its delivery reports are derived once. Emptied in the transaction that derives
