@@ -182,6 +182,14 @@ def bench_size(label: str, runs: int, warm: int, skip: set[str]) -> dict:
             f"  {page}: warm {result['pages'][page]['warm']:.3f}s cold {result['pages'][page]['cold']:.3f}s"
         )
     result["dashboard_process"] = worker("all_pages", {"db": str(db), "passes": 3})
+    log(f"{label}: every page rendered by Streamlit (AppTest) x{runs}")
+    renders = [worker("render", {"db": str(db)}) for _ in range(runs)]
+    result["render"] = {
+        visit: {
+            page: statistics.median(r[visit][page] for r in renders) for page in renders[0][visit]
+        }
+        for visit in ("first", "again")
+    } | {"peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in renders)}
 
     log(f"{label}: hand-written DuckDB floors for the views")
     floors = [worker("floor_views", {"db": str(db), "warm": warm}) for _ in range(runs)]

@@ -233,6 +233,32 @@ def step_all_pages(args: dict) -> dict:
     return {"pages": {p: statistics.median(v) for p, v in totals.items()}}
 
 
+RENDERED_PAGES = (
+    "overview", "failures", "spikes", "messages", "catalog", "review", "upload",
+)  # fmt: skip
+
+
+def step_render(args: dict) -> dict:
+    """Every dashboard page rendered by Streamlit (AppTest runs the real app script: queries,
+    polars, Plotly figures, tables), in one process like a dashboard serving one user: the
+    first visit of each page (st.cache_data empty; the first page also opens the store) and
+    a second visit (results cached on filters and store version). Browser painting is not
+    included: it draws aggregates, whatever the store's size."""
+    os.environ["DELIVERABILITY_DB"] = args["db"]
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=300)
+    result: dict[str, dict[str, float]] = {"first": {}, "again": {}}
+    for visit in result:
+        for page in RENDERED_PAGES:
+            at.switch_page(f"views/{page}.py")
+            seconds = timed(at.run)[0]
+            if at.exception:
+                raise SystemExit(f"{page}: {[e.value for e in at.exception]}")
+            result[visit][page] = seconds
+    return result
+
+
 def step_cli(args: dict) -> dict:
     """A report/spikes command through the CLI's main(): first call (cold, fresh process),
     then `warm` more calls in the same process (median). Each call opens the store."""
@@ -396,6 +422,7 @@ STEPS = {
     "floor_ingest": step_floor_ingest,
     "page": step_page,
     "all_pages": step_all_pages,
+    "render": step_render,
     "cli": step_cli,
     "query": step_query,
     "floor_views": step_floor_views,

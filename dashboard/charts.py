@@ -78,6 +78,9 @@ def bars(
 def heatmap(frame: pl.DataFrame, keys: list[str]) -> go.Figure:
     """Failure rate of row × column as square markers: clickable, unlike a heatmap trace.
     Each point carries the raw values of KEYS (columns of FRAME) for drilling down."""
+    # A pair without messages (a code of one provider, a carrier only another one reaches)
+    # has no rate: no marker, rather than a colour Plotly cannot draw.
+    frame = frame.filter(pl.col("failure_rate").is_not_null())
     rows = frame["row"].cast(pl.String).fill_null("(none)")
     columns = frame["column"].cast(pl.String).fill_null("(none)")
     fig = go.Figure(
