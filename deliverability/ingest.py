@@ -192,12 +192,12 @@ def _load_staged(
         """,
         {"id": ingest_id},
     )
-    # Keys of the rows just loaded, or of events stored before (duplicates): the new ones.
+    # The code keys of the events just loaded that the store has not seen yet.
     con.execute(
         """
         INSERT INTO event_code_keys
         SELECT DISTINCT provider, channel, status_code, upstream_provider, upstream_code
-        FROM typed WHERE reason IS NULL AND has_event
+        FROM typed t SEMI JOIN new_events n ON n.row_key = t.row_key
         EXCEPT SELECT * FROM event_code_keys
         """
     )
@@ -365,23 +365,27 @@ def ingest_files(
     all. ON_FILE(i) is called before file i (progress).
     """
     results = []
-    for index, path in enumerate(paths):
-        if on_file:
-            on_file(index)
-        name = display_names[index] if display_names else None
-        results.append(
-            ingest_file(
-                store,
-                path,
-                opts,
-                quiet=quiet,
-                hash_salt=hash_salt,
-                display_name=name,
-                defer_refresh=index < len(paths) - 1,
-            )  # fmt: skip
-        )
-    # The last file may have failed or been a repeat: derive what the others deferred.
-    store.refresh_pending()
+    try:
+        for index, path in enumerate(paths):
+            if on_file:
+                on_file(index)
+            name = display_names[index] if display_names else None
+            results.append(
+                ingest_file(
+                    store,
+                    path,
+                    opts,
+                    quiet=quiet,
+                    hash_salt=hash_salt,
+                    display_name=name,
+                    defer_refresh=index < len(paths) - 1,
+                )  # fmt: skip
+            )
+    finally:
+        # The last file may have failed or been a repeat, or the caller stopped the loop
+        # (Streamlit stops a page by raising from the progress callback): the files already
+        # committed are derived either way.
+        store.refresh_pending()
     return results
 
 

@@ -256,12 +256,19 @@ class Store:
         with self.write_lock:
             if not self.con.execute("SELECT count(*) FROM pending_refresh").fetchall()[0][0]:
                 return
-            with self.transaction(self.con) as con:
-                con.execute(
-                    "CREATE OR REPLACE TEMP TABLE affected (provider VARCHAR, message_id VARCHAR)"
-                )
-                self.refresh_messages(con)
-                self.bump_version(con)
+            # A cursor of its own: the temp tables of the derivation go with it, and the
+            # store's main connection is left as it was if the derivation fails.
+            cur = self.cursor()
+            try:
+                with self.transaction(cur) as con:
+                    con.execute(
+                        "CREATE OR REPLACE TEMP TABLE affected "
+                        "(provider VARCHAR, message_id VARCHAR)"
+                    )
+                    self.refresh_messages(con)
+                    self.bump_version(con)
+            finally:
+                cur.close()
 
     def rebuild_rollups(self, con: duckdb.DuckDBPyConnection) -> None:
         """Count the rollups afresh from every message (schema migration 1 -> 2)."""

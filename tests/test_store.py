@@ -245,3 +245,27 @@ def test_a_batch_stopped_half_way_is_finished_when_the_store_opens(tmp_path, db_
     assert finished["pending"] == 0
     assert len(finished["messages"]) == 5  # a1, a2, s1, x9, z1 (s1 has three events)
     assert sum(r[-1] for r in finished["rollup_code_hour"]) == 5
+
+
+class StopThePage(Exception):
+    """What Streamlit raises from a progress call when the user stops or reruns the page."""
+
+
+def test_a_batch_stopped_by_its_caller_still_derives_the_files_it_loaded(tmp_path, db_path):
+    from deliverability.ingest import ingest_files
+
+    sends, events = write(tmp_path / "sends.csv", SENDS), write(tmp_path / "events.csv", EVENTS)
+
+    def stop_before_the_second_file(index: int) -> None:
+        if index == 1:
+            raise StopThePage
+
+    store = Store.open(db_path)
+    with pytest.raises(StopThePage):
+        ingest_files(store, [events, sends], on_file=stop_before_the_second_file)
+    store.close()
+    # No reopen in between: ingest_files itself derived what the first file deferred.
+    after = store_tables(db_path)
+    assert after["pending"] == 0
+    assert len(after["messages"]) == 5
+    assert sum(r[-1] for r in after["rollup_code_hour"]) == 5

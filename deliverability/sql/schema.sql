@@ -56,8 +56,8 @@ CREATE TABLE IF NOT EXISTS messages (
     category VARCHAR             -- the catalog category; no_report / uncatalogued otherwise
 );
 
--- Every distinct code key in events (a few hundred rows), added to at ingest: which codes
--- the data holds without reading every event (queries/sql/uncatalogued_codes.sql).
+-- Every distinct code key in events (a few hundred rows), added to with the events an
+-- ingest loads: which codes the data holds without reading every event (queries/sql/uncatalogued_codes.sql).
 CREATE TABLE IF NOT EXISTS event_code_keys (
     provider VARCHAR NOT NULL, channel VARCHAR, status_code VARCHAR,
     upstream_provider VARCHAR, upstream_code VARCHAR
