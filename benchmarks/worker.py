@@ -178,8 +178,8 @@ def page_calls(con) -> dict[str, list]:
         ],
         "catalog": [
             *sidebar,
-            ("catalog_search", mq.catalog_search, ()),
-            ("uncatalogued_codes", sq.uncatalogued_codes, ()),
+            ("catalog_search", mq.catalog_search, (), {"filters": current}),
+            ("uncatalogued_codes", sq.uncatalogued_codes, (current,)),
         ],
         "upload": [
             *sidebar,

@@ -336,6 +336,9 @@ def ingest_file(
             con.close()
     if result.errors:
         result.rows_read = result.loaded = result.duplicates = result.rejected = 0
+        if display_name:
+            # An uploaded file sits under a temporary name: name it as the user knows it.
+            result.errors = [e.replace(str(path), display_name) for e in result.errors]
     elif result.rows_read == 0:
         _progress(f"{path}: no data rows (header only?); nothing to load", quiet)
     else:

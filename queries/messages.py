@@ -6,9 +6,12 @@ import duckdb
 import polars as pl
 
 from queries.filters import Filters
+from queries.report import counts
 from queries.runner import run
 
 MESSAGE_LIMIT = 5000
+# More than every entry the shipped catalog holds (about 600), so a search lists them all.
+CATALOG_LIMIT = 5000
 
 
 def messages_in_selection(
@@ -49,15 +52,43 @@ def catalog_search(
     text: str | None = None,
     providers: list[str] | None = None,
     category: str | None = None,
-    limit: int = 500,
+    filters: Filters | None = None,
+    limit: int = CATALOG_LIMIT,
 ) -> pl.DataFrame:
     """Catalog entries matching TEXT (code prefix, or words in name/description/advice), with
-    `messages`: how many stored messages ended on that code."""
-    return run(
+    `messages`: how many messages in FILTERS' selection ended on that code. An exact code
+    match comes first, then the codes with the most messages."""
+    entries = run(
         con,
         "catalog_search",
         text=(text or "").strip() or None,
         providers=list(providers or []),
         category=category,
-        limit=limit,
+    )
+    ended = (
+        counts(con, ["code"], filters or Filters())
+        .group_by("provider", "channel", "code")
+        .agg(pl.col("messages").sum())
+    )
+    # An entry for channel '*' covers the code on every channel.
+    on_any_channel = ended.group_by("provider", "code").agg(
+        pl.col("messages").sum().alias("any_channel")
+    )
+    return (
+        entries.join(ended, on=["provider", "channel", "code"], how="left")
+        .join(on_any_channel, on=["provider", "code"], how="left")
+        .with_columns(
+            pl.when(pl.col("channel") == "*")
+            .then(pl.col("any_channel"))
+            .otherwise(pl.col("messages"))
+            .fill_null(0)
+            .cast(pl.Int64)
+            .alias("messages")
+        )
+        .sort(
+            ["exact_match", "messages", "provider", "channel", "code", "variant"],
+            descending=[True, True, False, False, False, False],
+        )
+        .drop("exact_match", "any_channel")
+        .head(limit)
     )

@@ -14,6 +14,9 @@ import polars as pl
 
 _PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d\s().\-]{5,22}\d(?!\w)")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A whole sender value that is a phone number, not a short code or a sender ID: the rule
+# queries/sql/messages_in_selection.sql applies to the sender column.
+_SENDER_NUMBER = re.compile(r"\+?[0-9]{7,15}")
 MASK = "••••"
 
 
@@ -40,4 +43,25 @@ def scrub_frame(frame: pl.DataFrame, columns: list[str] | None = None) -> pl.Dat
         return frame
     return frame.with_columns(
         pl.col(c).map_elements(scrub_phones, return_dtype=pl.String) for c in text
+    )
+
+
+def mask_sender(value: object) -> object:
+    """A sender that is a phone number (7-15 digits) masked to its last four digits, as the
+    Messages table masks it; short codes and alphanumeric sender IDs are kept."""
+    if isinstance(value, str) and _SENDER_NUMBER.fullmatch(value):
+        return MASK + value[-4:]
+    return scrub_phones(value)
+
+
+def scrub_contributors(frame: pl.DataFrame) -> pl.DataFrame:
+    """Spike contributors (dimension, value, ...) with sender values masked like the
+    Messages table's senders and phone numbers in any other value masked in the text."""
+    if frame.is_empty() or "value" not in frame.columns:
+        return frame
+    return frame.with_columns(
+        pl.when(pl.col("dimension") == "sender")
+        .then(pl.col("value").map_elements(mask_sender, return_dtype=pl.String))
+        .otherwise(pl.col("value").map_elements(scrub_phones, return_dtype=pl.String))
+        .alias("value")
     )

@@ -35,7 +35,7 @@ import polars as pl
 from queries.compare import compare_periods, headline
 from queries.filters import Filters
 from queries.notes import normalise_week, notes_covering, week_bounds, week_label
-from queries.privacy import scrub_frame, scrub_phones  # noqa: F401  (re-exported)
+from queries.privacy import scrub_contributors, scrub_frame, scrub_phones  # noqa: F401  (re-exported)
 from queries.report import attach_code_names
 from queries.runner import run
 from queries.spikes import SpikeSettings, find_spikes
@@ -205,7 +205,7 @@ def _spikes(con, current: Filters, grain: str) -> tuple[pl.DataFrame, pl.DataFra
                 "excess": pl.Float64,
             }
         )
-    return scrub_frame(found.drop("top_contributors")), scrub_frame(contributors)
+    return scrub_frame(found.drop("top_contributors")), scrub_contributors(contributors)
 
 
 def _new_codes(con, start: datetime, end: datetime, baseline_start: datetime) -> pl.DataFrame:

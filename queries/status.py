@@ -5,7 +5,11 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from queries.filters import Filters
 from queries.runner import run
+
+# Every Filters field but the time window.
+DIMENSION_FIELDS = ("provider", "channel", "carrier", "country", "campaign", "category", "code")
 
 
 def store_overview(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -13,9 +17,28 @@ def store_overview(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return run(con, "store_overview")
 
 
-def uncatalogued_codes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """provider, channel, code, example_text, events, messages, first_seen, last_seen."""
-    return run(con, "uncatalogued_codes")
+def uncatalogued_codes(
+    con: duckdb.DuckDBPyConnection, filters: Filters | None = None
+) -> pl.DataFrame:
+    """provider, channel, code, example_text, events, messages, first_seen, last_seen: the
+    codes of FILTERS' messages that the catalog does not know."""
+    filters = filters or Filters()
+    return run(con, "uncatalogued_codes", filters, whole_store=_selects_everything(con, filters))
+
+
+def _selects_everything(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool:
+    """True when FILTERS leave every message in: the dashboard's default dates span the whole
+    store, and then the uncatalogued codes need not be matched against the messages."""
+    if any(getattr(filters, dim) for dim in DIMENSION_FIELDS):
+        return False
+    if filters.since is None and filters.until is None:
+        return True
+    span = run(con, "time_range").row(0, named=True)
+    if span["first_at"] is None:
+        return True
+    return (filters.since is None or filters.since <= span["first_at"]) and (
+        filters.until is None or filters.until > span["last_at"]
+    )
 
 
 def ingest_ledger(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -46,6 +46,14 @@ def test_unusable_files_fail_cleanly(store, monkeypatch, name, message):
     assert snapshot(store) == before
 
 
+def test_an_uploaded_file_is_named_as_the_user_knows_it(store):
+    # The upload page ingests a temporary copy; its errors must name the uploaded file.
+    result = ingest_file(store, CORPUS / "garbage.bin", display_name="carrier export.bin")
+    assert len(result.errors) == 1
+    assert result.errors[0].startswith("carrier export.bin: unrecognised format")
+    assert str(CORPUS) not in result.errors[0]
+
+
 @pytest.mark.parametrize(
     ("name", "loaded", "rejected", "texts"),
     [

@@ -164,6 +164,21 @@ def test_uncatalogued_codes_are_listed_with_counts(app):
     assert int(row["messages"].iloc[0]) == expected()["unknown"]
 
 
+def test_catalog_counts_follow_the_sidebar_filters(app):
+    otp = [m for m in dashboard_store.MESSAGES if m["campaign"] == "otp"]
+    failed, unknown = (sum(m["outcome"] == o for m in otp) for o in ("failed", "unknown"))
+    assert 0 < failed < expected()["failed"] and 0 < unknown < expected()["unknown"]
+    at = page(app, "views/catalog.py", campaign="otp")
+    entries, uncatalogued = frames(at)[0], frames(at)[-1]
+    code_4000 = entries[(entries["provider"] == "azure_acs") & (entries["code"] == "4000")]
+    assert code_4000["messages"].sum() == failed
+    assert uncatalogued[uncatalogued["code"] == "7777"]["messages"].tolist() == [unknown]
+    # Every uncatalogued message went out on T-Mobile: for Verizon the list says so.
+    assert expected("Verizon")["unknown"] == 0
+    at = page(app, "views/catalog.py", carrier="Verizon")
+    assert any("Every code reported for the selected messages" in s.value for s in at.success)
+
+
 def test_catalog_search_finds_a_code_across_providers(app):
     at = page(app, "views/catalog.py")
     at.text_input(key="catalog_text").input("2000").run()

@@ -145,3 +145,24 @@ def test_hashed_store_keeps_no_numbers_in_rejected_rows(tmp_path):
         con.close()
     assert "3125550199" not in raw and "••••0199" in raw and "2026-11-02T10:03:00Z" in raw
     assert reason
+
+
+def test_spike_contributors_mask_senders_like_the_messages_table():
+    import polars as pl
+
+    from queries.privacy import scrub_contributors
+
+    contributors = pl.DataFrame(
+        {
+            "dimension": ["sender", "sender", "sender", "sender", "carrier"],
+            "value": ["912345678", "+14155552671", "72345", "ACME", "Call 4155552671 now"],
+            "count": [5, 4, 3, 2, 1],
+        }
+    )
+    assert scrub_contributors(contributors)["value"].to_list() == [
+        "••••5678",  # a 9-digit national number: masked, as messages_in_selection.sql masks it
+        "••••2671",
+        "72345",  # a short code is not a phone number
+        "ACME",
+        "Call ••••2671 now",
+    ]

@@ -22,10 +22,11 @@ providers = middle.multiselect(
 )
 category = right.selectbox("Category", [None, *CATEGORIES], key="catalog_category")
 
-found = data.catalog_search(text=text, providers=providers, category=category)
+current = filters.current()
+found = data.catalog_search(text=text, providers=providers, category=category, filters=current)
 st.caption(
-    f"{found.height:,} entries. `messages` counts the stored messages whose final status is "
-    "that code."
+    f"{found.height:,} entries. `messages` counts the messages in the sidebar's selection "
+    "whose final status is that code."
 )
 event = ui.table(found, key="catalog_table", select=True, height=420)
 picked = ui.selected_row(event, found)
@@ -40,9 +41,9 @@ if picked:
     st.text(picked["source"])
 
 st.subheader("Uncatalogued codes in the data")
-unknown = data.uncatalogued_codes()
+unknown = data.uncatalogued_codes(current)
 if unknown.is_empty():
-    st.success("Every code in the store is in the catalog.")
+    st.success("Every code reported for the selected messages is in the catalog.")
 else:
     st.caption(
         "These codes are kept and counted with outcome `unknown`. Add them to your own "

@@ -48,6 +48,11 @@ if ui.require_data():
         st.success("No failed messages match these filters.")
         st.stop()
 
+    # Streamlit keeps a chart's or table's selection across reruns under the same key, so a
+    # kept selection would put back the drill that Back just cleared, or pick whatever code
+    # sits at the old row of another category's list. Keys that change with the drill start
+    # their selection empty.
+    generation = st.session_state.setdefault("failures_drill_generation", 0)
     crumbs = st.columns([4, 1])
     crumbs[0].caption(
         "All failures"
@@ -56,6 +61,7 @@ if ui.require_data():
     )
     if (drill["category"] or drill["code"]) and crumbs[1].button("Back to all failures"):
         filters.set_drill(category=None, code=None, code_provider=None)
+        st.session_state["failures_drill_generation"] = generation + 1
         st.rerun()
 
     top, side = st.columns([3, 2])
@@ -63,7 +69,7 @@ if ui.require_data():
         st.subheader("Failure rate by category")
         event = st.plotly_chart(
             charts.bars(categories, "failure_rate", "category"),
-            key="failures_categories",
+            key=f"failures_categories_{generation}",
             on_select="rerun",
             selection_mode="points",
             width="stretch",
@@ -97,7 +103,10 @@ if ui.require_data():
         "share_of_failures",
     )
     event = ui.table(
-        shown, key="failures_codes", select=True, percent=("failure_rate", "share_of_failures")
+        shown,
+        key=f"failures_codes_{generation}_{drill['category']}",
+        select=True,
+        percent=("failure_rate", "share_of_failures"),
     )
     picked = ui.selected_row(event, codes)
     if picked and (picked["code"], picked["provider"]) != (drill["code"], drill["code_provider"]):

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import charts, data, filters, ui
 from dashboard.safe import md
-from queries.privacy import scrub_phones
+from queries.privacy import scrub_contributors
 from queries.spikes import SpikeSettings
 
 st.title("Spikes")
@@ -87,13 +87,7 @@ if ui.require_data():
     else:
         table = pl.DataFrame(contributors[0].to_list())
         if not filters.reveal_numbers():
-            # Sender values are often phone numbers.
-            table = table.with_columns(
-                pl.when(pl.col("dimension") == "sender")
-                .then(pl.col("value").map_elements(scrub_phones, return_dtype=pl.String))
-                .otherwise(pl.col("value"))
-                .alias("value")
-            )
+            table = scrub_contributors(table)  # sender values are often phone numbers
         ui.table(table, key="spikes_contributors")
     if st.button("Show these messages", key="spikes_to_messages", type="primary"):
         st.switch_page(

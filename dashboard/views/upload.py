@@ -17,7 +17,7 @@ from deliverability.ingest import ingest_files
 from deliverability.mappings import load_mapping, mapping_names, save_mapping
 from deliverability.readers import reader_names
 from deliverability.readers.base import EVENT_COLUMNS, SEND_COLUMNS, ReadOptions
-from queries.privacy import scrub_frame
+from queries.privacy import scrub_frame, scrub_phones
 
 st.title("Upload logs")
 st.caption(
@@ -127,9 +127,13 @@ if st.session_state.get("upload_results"):
             "provider": pl.String,
         },
     )
+    if not filters.reveal_numbers():
+        frame = scrub_frame(frame, ["error"])  # an error quotes the line it failed on
     ui.table(frame, key="upload_results_table")
     for r in results:
         for error in r["errors"]:
+            if not filters.reveal_numbers():
+                error = scrub_phones(error)
             st.error(md(error), icon=":material/error:")
 
 st.subheader("Rejected rows")
