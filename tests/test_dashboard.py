@@ -140,6 +140,12 @@ def test_failures_drill_down_from_category_to_code(app):
     assert "code 4000" in text
     carriers = next(f for f in frames(at) if "carrier" in f.columns and "failed" in f.columns)
     assert int(carriers["failed"].sum()) == expected()["failed"]
+    # "Show these messages" opens the Messages page on the code's failed messages.
+    at.button(key="failures_to_messages").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert (at.query_params["outcome"], at.query_params["code"]) == ("failed", "4000")
+    shown = frames(at)[0]
+    assert len(shown) == expected()["failed"] and set(shown["code"]) == {"4000"}
 
 
 def test_messages_are_masked_unless_revealed(app):
@@ -219,3 +225,27 @@ def test_a_store_with_only_delivery_reports_says_so(tmp_path, monkeypatch):
 def test_filters_that_match_nothing_show_a_hint(app):
     at = page(app, "views/overview.py", since="2030-01-01", until="2030-01-08")
     assert any("No messages match" in i.value for i in at.info)
+
+
+def test_rejected_rows_are_listed_per_file_with_reasons_and_masked(tmp_path, monkeypatch):
+    db = tmp_path / "rejects.duckdb"
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "message_id,provider,channel,event_at,status_code,status_text,recipient\n"
+        "r1,azure_acs,sms,2026-11-02T10:00:09Z,2000,Delivered,+14155550001\n"
+        "r2,azure_acs,sms,not a time,4000,Blocked,+14155552671\n"
+        "r3,azure_acs,sms,2026-11-02T10:02:09Z,2000,Delivered,+14155550003\n"
+    )
+    store = Store.open(db)
+    try:
+        [result] = ingest_files(store, [events])
+    finally:
+        store.close()
+    assert (result.loaded, result.rejected) == (2, 1)
+    monkeypatch.setenv("DELIVERABILITY_DB", str(db))
+    at = page(AppTest.from_file(APP, default_timeout=60), "views/upload.py")
+    rejected = next(f for f in frames(at) if "raw" in f.columns)
+    assert rejected["line"].tolist() == [3] and rejected["file_name"].tolist() == ["events.csv"]
+    assert "event_at" in rejected["reason"][0]
+    assert '"event_at":"not a time"' in rejected["raw"][0]
+    assert "14155552671" not in "".join(rejected["raw"])

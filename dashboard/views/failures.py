@@ -28,16 +28,30 @@ def code_details(code: dict) -> None:
         st.text(code["advice"])
 
 
-def by_dimension(current, parent: dict) -> None:
+def by_dimension(current, parent: dict, key: str) -> None:
+    """The code's failures by carrier, country and campaign; a row opens its messages."""
     tabs = st.tabs(["Carrier", "Country", "Campaign"])
     for tab, level in zip(tabs, ("carrier", "country", "campaign"), strict=True):
         with tab:
+            st.caption(f"Select a row to see the failed messages of that {level}.")
             frame = data.failure_breakdown(current, level=level, parent=parent)
-            ui.table(
+            event = ui.table(
                 frame,
-                key=f"failures_{level}",
+                key=f"{key}_{level}",
+                select=True,
                 percent=("failure_rate", "share_of_failures"),
             )
+            picked = ui.selected_row(event, frame)
+            if picked and picked.get(level):
+                st.switch_page(
+                    "views/messages.py",
+                    query_params=ui.link_params(
+                        code=parent["code"],
+                        code_provider=parent["provider"],
+                        outcome="failed",
+                        **{level: picked[level]},
+                    ),
+                )
 
 
 if ui.require_data():
@@ -123,7 +137,9 @@ if ui.require_data():
             code = matches.row(0, named=True)
             code_details(code)
             parent = {k: code[k] for k in ("provider", "channel", "code")}
-            by_dimension(current, parent)
+            by_dimension(
+                current, parent, key=f"failures_{generation}_{code['provider']}_{code['code']}"
+            )
             if st.button("Show these messages", key="failures_to_messages", type="primary"):
                 st.switch_page(
                     "views/messages.py",

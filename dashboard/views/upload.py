@@ -19,6 +19,9 @@ from deliverability.readers import reader_names
 from deliverability.readers.base import EVENT_COLUMNS, SEND_COLUMNS, ReadOptions
 from queries.privacy import scrub_frame, scrub_phones
 
+# Rejected rows shown per file; a file can reject millions.
+QUARANTINE_SHOWN = 5000
+
 st.title("Upload logs")
 st.caption(
     "Send logs and delivery reports: canonical CSV/JSON/Parquet or a provider's native export "
@@ -137,16 +140,31 @@ if st.session_state.get("upload_results"):
             st.error(md(error), icon=":material/error:")
 
 st.subheader("Rejected rows")
-quarantined = data.quarantined_rows()
-if quarantined.is_empty():
+ledger = data.ingest_ledger()
+with_rejects = ledger.filter(pl.col("rejected") > 0) if ledger.height else ledger
+if with_rejects.is_empty():
     st.caption("No row has been rejected.")
 else:
-    files = quarantined["file_name"].unique(maintain_order=True).to_list()
-    picked = st.selectbox("File", files, key="upload_quarantine_file")
-    rows = quarantined.filter(pl.col("file_name") == picked)
+    ingest_id = st.selectbox(
+        "File",
+        with_rejects["ingest_id"].to_list(),
+        key="upload_quarantine_file",
+        format_func=lambda i: "{} (ingest {}, {:,} rejected)".format(
+            *with_rejects.filter(pl.col("ingest_id") == i)
+            .select("file_name", "ingest_id", "rejected")
+            .row(0)
+        ),
+    )
+    rows = data.quarantined_rows(ingest_id=ingest_id, limit=QUARANTINE_SHOWN)
+    rejected = with_rejects.filter(pl.col("ingest_id") == ingest_id)["rejected"][0]
+    if rejected > rows.height:
+        st.caption(
+            f"The first {rows.height:,} of {rejected:,} rejected rows; the store's "
+            "`quarantine` table holds them all."
+        )
     if not filters.reveal_numbers():
         rows = scrub_frame(rows, ["raw", "reason"])  # rejected lines carry phone numbers
     ui.table(rows, key="upload_quarantine")
 
 st.subheader("Files ingested")
-ui.table(data.ingest_ledger(), key="upload_ledger")
+ui.table(ledger, key="upload_ledger")
