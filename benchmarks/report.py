@@ -156,6 +156,12 @@ def size_section(r: dict) -> list[str]:
             + " | ".join(s(v) for v in rendered["again"].values())
             + " |",
         ]
+        if "start" in rendered:
+            lines += [
+                "",
+                f"Before the first page, the dashboard process's start (imports, opening the "
+                f"store, the sidebar's filter options; once per process): {s(rendered['start'])} s.",
+            ]
     lines += [
         "",
         f"Dashboard process serving every page: peak RSS {mb(r['dashboard_process']['peak_rss_mb'])} MB.",

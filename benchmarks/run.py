@@ -189,7 +189,10 @@ def bench_size(label: str, runs: int, warm: int, skip: set[str]) -> dict:
             page: statistics.median(r[visit][page] for r in renders) for page in renders[0][visit]
         }
         for visit in ("first", "again")
-    } | {"peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in renders)}
+    } | {
+        "start": statistics.median(r["start"] for r in renders),
+        "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in renders),
+    }
 
     log(f"{label}: hand-written DuckDB floors for the views")
     floors = [worker("floor_views", {"db": str(db), "warm": warm}) for _ in range(runs)]
