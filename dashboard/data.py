@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.state import cursor, store_version
+from dashboard.state import cursor, get_store, store_version
 from queries import Filters, compare, failures, spikes, timeseries
 from queries import messages as message_queries
 from queries import notes as _notes
@@ -24,7 +24,7 @@ from queries.status import uncatalogued_codes as _uncatalogued_codes
 
 
 @st.cache_data(show_spinner=False, max_entries=512, hash_funcs={Filters: repr})
-def _cached_call(name: str, version: int, args: tuple, kwargs: tuple) -> Any:
+def _cached_call(name: str, store: str, version: int, args: tuple, kwargs: tuple) -> Any:
     return _REGISTRY[name](cursor(), *args, **dict(kwargs))
 
 
@@ -38,7 +38,10 @@ def cached(fn: Callable) -> Callable:
 
     @wraps(fn)
     def call(*args, **kwargs):
-        return _cached_call(name, store_version(), args, tuple(sorted(kwargs.items())))
+        # The store's path too: two stores can be at the same version in one process.
+        return _cached_call(
+            name, str(get_store().path), store_version(), args, tuple(sorted(kwargs.items()))
+        )
 
     return call
 

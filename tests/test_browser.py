@@ -152,6 +152,8 @@ def test_upload_changes_the_overview_then_drill_into_a_code_and_download(server,
     page.screenshot(path=ARTIFACTS / "failures-category.png", full_page=False)
 
     def click_first_row():
+        # Drilling re-creates the table (its key follows the drill): wait for it again.
+        grid.scroll_into_view_if_needed()
         box = grid.bounding_box()
         page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)  # the first row's selection cell
 
