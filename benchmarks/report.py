@@ -301,9 +301,23 @@ def machine(results: list[dict]) -> list[str]:
             if results[-1].get("pandas")
             else ""
         )
-        + f". Code at commit {m.get('commit', '?')}.",
+        + f". Code at commit {m.get('commit', '?')}"
+        + _ingest_side_note(results)
+        + ".",
         "",
     ]
+
+
+def _ingest_side_note(results: list[dict]) -> str:
+    """run.py --views-only keeps the ingest-side measurements of an earlier run: say so."""
+    earlier = sorted({r["ingest_side_commit"] for r in results if r.get("ingest_side_commit")})
+    if not earlier:
+        return ""
+    return (
+        " (reports, pages and renders); ingest, re-ingest, the DuckDB load, pandas and the "
+        f"native format at commit {', '.join(earlier)} (`run.py --views-only`: the ingest "
+        "path has not changed since)"
+    )
 
 
 def generated() -> str:

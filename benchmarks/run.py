@@ -1,6 +1,6 @@
 """The benchmark: ingest and every view at several sizes, against DuckDB's floor and pandas.
 
-    .venv/bin/python benchmarks/run.py --sizes 1M,3M,10M [--runs 3]
+    .venv/bin/python benchmarks/run.py --sizes 1M,3M,10M [--runs 3] [--views-only]
 
 For each size: generate the files (benchmarks/data/SIZE, reused when present), then run
 each step in a fresh subprocess, RUNS times, and keep the median. Each subprocess reports
@@ -89,7 +89,14 @@ def native_reader_available() -> str | None:
     return "twilio_bulk_export" if "twilio_bulk_export" in reader_names() else None
 
 
-def bench_size(label: str, runs: int, warm: int, skip: set[str]) -> dict:
+# What --views-only keeps from the previous results: everything measured by ingesting.
+INGEST_SIDE = (
+    "floor_ingest", "ingest", "reingest", "overlap_reingest", "store_bytes_after_reingest",
+    "pandas", "native",
+)  # fmt: skip
+
+
+def bench_size(label: str, runs: int, warm: int, skip: set[str], views_only: bool = False) -> dict:
     n = parse_size(label)
     folder = DATA / label
     log(f"{label}: generating into {folder}")
@@ -114,6 +121,29 @@ def bench_size(label: str, runs: int, warm: int, skip: set[str]) -> dict:
             p.unlink()
         return str(path)
 
+    if views_only:
+        # Ingest-side measurements are kept from the last full run (say at which commit).
+        previous = json.loads((RESULTS / f"{label}.json").read_text())
+        for key in INGEST_SIDE:
+            if key in previous:
+                result[key] = previous[key]
+        result["ingest_side_commit"] = previous.get("ingest_side_commit") or previous[
+            "machine"
+        ].get("commit")
+        log(f"{label}: building the store for the views (one ingest, not measured)")
+        worker("ingest", {"db": fresh(db), "files": [sends, events]})
+    else:
+        measure_ingest_side(label, runs, result, work, db, fresh, sends, events, native, skip)
+    measure_views(label, runs, warm, result, db)
+    result["machine"] = machine()
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def measure_ingest_side(
+    label, runs, result, work, db, fresh, sends, events, native, skip
+) -> None:  # fmt: skip
+    manifest = result["manifest"]
     log(f"{label}: DuckDB floor load (CREATE TABLE AS read_csv)")
     floor = [
         worker("floor_ingest", {"db": fresh(work / "floor.duckdb"), "files": [sends, events]})
@@ -150,6 +180,47 @@ def bench_size(label: str, runs: int, warm: int, skip: set[str]) -> dict:
     result["overlap_reingest"] = summarize(overlap) | {"totals": overlap[-1]["totals"]}
     result["store_bytes_after_reingest"] = store_size(db)
 
+    if "pandas" not in skip:
+        log(f"{label}: the pandas notebook pipeline x{runs}")
+        pandas_runs = [worker("pandas", {"sends": sends, "events": events}) for _ in range(runs)]
+        result["pandas"] = summarize(
+            pandas_runs, ("seconds", "read_seconds", "wall", "peak_rss_mb")
+        )
+        result["pandas"]["check"] = {
+            k: pandas_runs[-1][k] for k in ("messages", "delivered", "pandas")
+        }
+
+    reader = native_reader_available()
+    if reader and "native" not in skip:
+        log(f"{label}: native format ({reader}) ingest x{runs}")
+        result["native"] = {"reader": reader, "file": Path(native).name}
+        try:
+            nat = [
+                worker("ingest", {"db": fresh(work / "native.duckdb"), "files": [native]})
+                for _ in range(runs)
+            ]
+            result["native"]["ingest"] = summarize(nat) | {
+                "totals": nat[-1]["totals"],
+                "readers": [f["reader"] for f in nat[-1]["files"]],
+            }
+        except RuntimeError as exc:
+            # A failure is a result too (the reader is not ours): record it and go on.
+            log(f"  native ingest failed: {str(exc)[-400:]}")
+            result["native"]["error"] = str(exc)[-1500:]
+        nfloor = [
+            worker("floor_ingest", {"db": fresh(work / "native_floor.duckdb"), "files": [native]})
+            for _ in range(runs)
+        ]
+        result["native"]["floor"] = summarize(nfloor)
+    else:
+        result["native"] = {
+            "reader": None,
+            "note": "no Twilio Bulk Export reader in deliverability/readers/",
+        }
+
+
+def measure_views(label, runs, warm, result, db) -> None:
+    """The reports, the dashboard pages' queries and renders, and their DuckDB floors."""
     log(f"{label}: CLI commands, cold (fresh process) and warm")
     result["cli"] = {}
     result["query"] = {}
@@ -205,48 +276,6 @@ def bench_size(label: str, runs: int, warm: int, skip: set[str]) -> dict:
         if isinstance(floors[0][name], dict)
     }
 
-    if "pandas" not in skip:
-        log(f"{label}: the pandas notebook pipeline x{runs}")
-        pandas_runs = [worker("pandas", {"sends": sends, "events": events}) for _ in range(runs)]
-        result["pandas"] = summarize(
-            pandas_runs, ("seconds", "read_seconds", "wall", "peak_rss_mb")
-        )
-        result["pandas"]["check"] = {
-            k: pandas_runs[-1][k] for k in ("messages", "delivered", "pandas")
-        }
-
-    reader = native_reader_available()
-    if reader and "native" not in skip:
-        log(f"{label}: native format ({reader}) ingest x{runs}")
-        result["native"] = {"reader": reader, "file": Path(native).name}
-        try:
-            nat = [
-                worker("ingest", {"db": fresh(work / "native.duckdb"), "files": [native]})
-                for _ in range(runs)
-            ]
-            result["native"]["ingest"] = summarize(nat) | {
-                "totals": nat[-1]["totals"],
-                "readers": [f["reader"] for f in nat[-1]["files"]],
-            }
-        except RuntimeError as exc:
-            # A failure is a result too (the reader is not ours): record it and go on.
-            log(f"  native ingest failed: {str(exc)[-400:]}")
-            result["native"]["error"] = str(exc)[-1500:]
-        nfloor = [
-            worker("floor_ingest", {"db": fresh(work / "native_floor.duckdb"), "files": [native]})
-            for _ in range(runs)
-        ]
-        result["native"]["floor"] = summarize(nfloor)
-    else:
-        result["native"] = {
-            "reader": None,
-            "note": "no Twilio Bulk Export reader in deliverability/readers/",
-        }
-
-    result["machine"] = machine()
-    shutil.rmtree(work, ignore_errors=True)
-    return result
-
 
 def machine() -> dict:
     import duckdb
@@ -289,11 +318,17 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=5, help="warm repetitions per process")
     parser.add_argument("--skip", default="", help="comma-separated: pandas, native")
     parser.add_argument("--keep-data", action="store_true", help="keep the generated files")
+    parser.add_argument(
+        "--views-only",
+        action="store_true",
+        help="measure the reports and pages again; keep the ingest, pandas and native "
+        "measurements of the previous results/SIZE.json (after a change to views only)",
+    )
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     for label in [s.strip() for s in args.sizes.split(",") if s.strip()]:
-        result = bench_size(label, args.runs, args.warm, skip)
+        result = bench_size(label, args.runs, args.warm, skip, args.views_only)
         (RESULTS / f"{label}.json").write_text(json.dumps(result, indent=1, default=str))
         log(f"{label}: results in {RESULTS / f'{label}.json'}")
         if not args.keep_data:

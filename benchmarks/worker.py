@@ -131,13 +131,15 @@ def page_calls(con) -> dict[str, list]:
     def first_message_events(c):
         frame = mq.messages_in_selection(c, current)
         top = frame.row(0, named=True)
-        return mq.message_events(c, top["provider"], top["message_id"])
+        return mq.message_events(
+            c, top["provider"], top["message_id"], top["message_at"], top["event_count"]
+        )
 
     return {
         "overview": [
             *sidebar,
             ("headline", compare.headline, (current, previous)),
-            ("store_overview", sq.store_overview, ()),
+            ("has_send_log", sq.has_send_log, ()),
             ("outcomes_over_time", timeseries.outcomes_over_time, (current, "day")),
             (
                 "failure_breakdown(category)",

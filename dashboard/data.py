@@ -17,9 +17,9 @@ from queries import Filters, compare, failures, spikes, timeseries
 from queries import messages as message_queries
 from queries import notes as _notes
 from queries import review as _review
+from queries.status import has_send_log as _has_send_log
 from queries.status import ingest_ledger as _ingest_ledger
 from queries.status import quarantined_rows as _quarantined_rows
-from queries.status import store_overview as _store_overview
 from queries.status import uncatalogued_codes as _uncatalogued_codes
 
 
@@ -54,7 +54,6 @@ catalog_search = cached(message_queries.catalog_search)
 uncatalogued_codes = cached(_uncatalogued_codes)
 ingest_ledger = cached(_ingest_ledger)
 quarantined_rows = cached(_quarantined_rows)
-store_overview = cached(_store_overview)
 headline = cached(compare.headline)
 compare_periods = cached(compare.compare_periods)
 outcomes_over_time = cached(timeseries.outcomes_over_time)
@@ -68,9 +67,7 @@ def is_empty() -> bool:
     return time_range()["messages"] == 0
 
 
-def has_send_log() -> bool:
-    overview = store_overview()
-    return bool(overview.height) and int(overview["with_send"].sum()) > 0
+has_send_log = cached(_has_send_log)
 
 
 weekly_review = cached(_review.weekly_review)

@@ -6,7 +6,9 @@ turn these counts into rates with polars.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import duckdb
 import polars as pl
@@ -44,6 +46,27 @@ def cube_columns(dims: Sequence[str]) -> list[str]:
     return [d for d in CUBE_DIMENSIONS if d in wanted]
 
 
+# The whole-window cube reusing_cubes counts once per filters and sums the others from (the
+# dimensions of rollup_dims_day, so it is read from there; sender would need every message).
+WIDE_DIMS = ("code", "carrier", "country", "campaign")
+
+# Cubes already counted in this context (reusing_cubes): (filters, grain, dims) -> frame.
+_reused: ContextVar[dict | None] = ContextVar("reused_cubes", default=None)
+
+
+@contextmanager
+def reusing_cubes() -> Iterator[None]:
+    """Within the block, a cube asked for twice is counted once, and whole-window cubes by
+    any of WIDE_DIMS are summed (polars) from one cube by all of them: an analysis made of
+    many comparisons (the weekly review) asks for the same periods by one dimension after
+    another. Nothing outlives the block, so nothing can go stale when the store changes."""
+    token = _reused.set({})
+    try:
+        yield
+    finally:
+        _reused.reset(token)
+
+
 def message_cube(
     con: duckdb.DuckDBPyConnection,
     filters: Filters,
@@ -63,7 +86,20 @@ def message_cube(
     """
     if grain is not None and grain not in GRAINS:
         raise ValueError(f"unknown grain {grain!r}; one of {', '.join(GRAINS)}")
+    reused = _reused.get()
+    key = (repr(filters), grain, tuple(dims))
+    if reused is not None and key in reused:
+        return reused[key]
     columns = cube_columns(dims)
+    if reused is not None and grain is None and set(dims) < set(WIDE_DIMS):
+        wide = message_cube(con, filters, None, WIDE_DIMS)
+        summed = wide.group_by(columns or pl.lit(0).alias("_all")).agg(
+            pl.col(c).sum() for c in COUNTS
+        )
+        reused[key] = summed.select(
+            pl.lit(None, dtype=pl.Datetime("us")).alias("period_start"), *columns, *COUNTS
+        ).sort(["period_start", *columns], nulls_last=True)
+        return reused[key]
     flags = {f"by_{d}": d in dims for d in CUBE_DIMENSIONS}
     frame = run(con, "message_cube", filters or Filters(), grain=grain, **flags)
     frame = frame.select(
@@ -71,4 +107,7 @@ def message_cube(
         *columns,
         *[pl.col(c).cast(pl.Int64) for c in COUNTS],
     )
-    return frame.sort(["period_start", *columns], nulls_last=True)
+    frame = frame.sort(["period_start", *columns], nulls_last=True)
+    if reused is not None:
+        reused[key] = frame
+    return frame

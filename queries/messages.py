@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import duckdb
 import polars as pl
 
@@ -12,6 +14,10 @@ from queries.runner import run
 MESSAGE_LIMIT = 5000
 # More than every entry the shipped catalog holds (about 600), so a search lists them all.
 CATALOG_LIMIT = 5000
+# Where a message's events are looked for first (message_events): reports arrive within
+# hours of the send, a provider's clock may run a little ahead of the sender's.
+EVENTS_BEFORE_MESSAGE = timedelta(days=1)
+EVENTS_AFTER_MESSAGE = timedelta(days=3)
 
 
 def messages_in_selection(
@@ -27,10 +33,33 @@ def messages_in_selection(
     return run(con, "messages_in_selection", filters, outcome=outcome, reveal=reveal, limit=limit)
 
 
-def message_events(con: duckdb.DuckDBPyConnection, provider: str, message_id: str) -> pl.DataFrame:
+def message_events(
+    con: duckdb.DuckDBPyConnection,
+    provider: str,
+    message_id: str,
+    message_at: datetime | None = None,
+    event_count: int | None = None,
+) -> pl.DataFrame:
     """event_at, code, status_text, carrier, upstream_code, name, outcome, category, final,
-    ingest_id: one message's events in time order, read through the catalog."""
-    return run(con, "message_events", provider=provider, message_id=message_id)
+    ingest_id: one message's events in time order, read through the catalog.
+
+    With the message's message_at and event_count (a messages_in_selection row has both),
+    the events stamped near message_at are read first: DuckDB then skips most of the events
+    table. Only when that finds fewer than event_count events is every event read."""
+    if message_at is not None and event_count:
+        near = run(
+            con,
+            "message_events",
+            provider=provider,
+            message_id=message_id,
+            since=message_at - EVENTS_BEFORE_MESSAGE,
+            until=message_at + EVENTS_AFTER_MESSAGE,
+        )
+        if near.height == event_count:
+            return near
+    return run(
+        con, "message_events", provider=provider, message_id=message_id, since=None, until=None
+    )
 
 
 def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:

@@ -33,6 +33,7 @@ import duckdb
 import polars as pl
 
 from queries.compare import compare_periods, headline
+from queries.cube import reusing_cubes
 from queries.filters import Filters
 from queries.notes import normalise_week, notes_covering, week_bounds, week_label
 from queries.privacy import scrub_contributors, scrub_frame, scrub_phones  # noqa: F401  (re-exported)
@@ -285,7 +286,7 @@ def _gaps(
     daily = daily.with_columns(
         pl.col("day").cast(pl.Datetime("us")).dt.date(),
         pl.col("messages").cast(pl.Int64),
-        pl.col("events").cast(pl.Int64),
+        pl.col("reported").cast(pl.Int64),
     )
     last_day = data_until.date() if data_until else start.date()
     in_week = (pl.col("day") >= start.date()) & (pl.col("day") <= last_day)
@@ -293,7 +294,7 @@ def _gaps(
     usual = before.group_by("provider").agg(
         pl.col("messages").mean().alias("usual_per_day"),
         (pl.col("messages") > 0).sum().alias("days_with_messages"),
-        (pl.col("events") > 0).sum().alias("days_with_events"),
+        (pl.col("reported") > 0).sum().alias("days_with_reports"),
     )
     week = daily.filter(in_week)
     total = week.group_by("day").agg(pl.col("messages").sum()).filter(pl.col("messages") == 0)
@@ -313,7 +314,7 @@ def _gaps(
         (pl.col("messages") == 0) & (pl.col("days_with_messages") > 0)
     ).with_columns(pl.lit("no messages from this provider").alias("kind"))
     unreported = per_provider.filter(
-        (pl.col("messages") > 0) & (pl.col("events") == 0) & (pl.col("days_with_events") > 0)
+        (pl.col("messages") > 0) & (pl.col("reported") == 0) & (pl.col("days_with_reports") > 0)
     ).with_columns(pl.lit("no delivery reports from this provider").alias("kind"))
     parts = [overall] + [
         f.select("day", "provider", "kind", pl.col("usual_per_day").cast(pl.Float64))
@@ -334,6 +335,14 @@ def weekly_review(
     top: int = TOP,
 ) -> Review:
     """The review of WEEK ('YYYY-Www'; default: the last complete week, see default_week)."""
+    # Its comparisons ask for the week's (and the previous weeks') cubes again and again.
+    with reusing_cubes():
+        return _build_review(con, week, spike_grain, min_messages, top)
+
+
+def _build_review(
+    con: duckdb.DuckDBPyConnection, week: str | None, spike_grain: str, min_messages: int, top: int
+) -> Review:
     if week is None:
         week = default_week(con)
         if week is None:

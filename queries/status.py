@@ -17,6 +17,11 @@ def store_overview(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return run(con, "store_overview")
 
 
+def has_send_log(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any send log row is stored (a store of delivery reports only has none)."""
+    return bool(run(con, "has_send_log")["has_send_log"][0])
+
+
 def uncatalogued_codes(
     con: duckdb.DuckDBPyConnection, filters: Filters | None = None
 ) -> pl.DataFrame:

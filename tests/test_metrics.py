@@ -18,7 +18,7 @@ import pytest
 
 from deliverability.store import Store
 from queries.compare import compare_periods, headline, previous_period
-from queries.cube import message_cube
+from queries.cube import message_cube, reusing_cubes
 from queries.failures import failure_breakdown, failure_heatmap
 from queries.filters import Filters
 from queries.timeseries import outcomes_over_time
@@ -100,6 +100,21 @@ def test_cube_counts_by_week_and_carrier(con):
     whole = message_cube(con, Filters(), grain=None, dims=())
     assert whole["messages"].to_list() == [320]
     assert whole["period_start"].to_list() == [None]
+
+
+@pytest.mark.parametrize(
+    "dims", [(), ("carrier",), ("code",), ("campaign", "code"), ("country", "carrier")]
+)
+def test_reused_cubes_are_the_cubes_counted_afresh(con, dims):
+    # Inside reusing_cubes, whole-window cubes are summed from one cube by every dimension.
+    for filters in (CURRENT, PREVIOUS, Filters(), CURRENT.with_(carrier=("AT&T",))):
+        fresh = message_cube(con, filters, grain=None, dims=dims)
+        with reusing_cubes():
+            message_cube(con, filters, grain=None, dims=("code", "carrier", "country", "campaign"))
+            reused = message_cube(con, filters, grain=None, dims=dims)
+            assert message_cube(con, filters, grain=None, dims=dims) is reused
+        assert fresh.height > 0
+        assert reused.equals(fresh), (filters, dims)
 
 
 def test_compare_by_carrier_hand_computed(con):

@@ -468,3 +468,40 @@ def test_dashboard_page_shows_the_review_and_adds_notes(review_db, tmp_path, mon
         assert (newest["scope"], newest["subject"]) == ("week", WEEK)
     finally:
         store.close()
+
+
+def test_gaps_name_a_provider_whose_messages_got_no_report(tmp_path):
+    """Both providers send every day; on one day of the week Twilio's delivery reports are
+    missing (its messages of that day got none): that day, and only it, is a gap for Twilio."""
+    silent_day = date(2024, 5, 8)
+    sends = [",".join(SEND_COLUMNS)]
+    events = [",".join(EVENT_COLUMNS)]
+    day = date(2024, 4, 1)
+    while day <= date(2024, 5, 12):
+        for provider, code in (("azure_acs", "2000"), ("twilio", "delivered")):
+            for i in range(10):
+                at = datetime.combine(day, datetime.min.time()) + timedelta(hours=1 + i)
+                mid = f"{provider}-{day:%Y%m%d}-{i}"
+                sends.append(f"{mid},{provider},sms,{at:%Y-%m-%dT%H:%M:%SZ},,,US,Verizon,c,1")
+                if not (provider == "twilio" and day == silent_day):
+                    reported = at + timedelta(seconds=30)
+                    events.append(
+                        f"{mid},{provider},sms,{reported:%Y-%m-%dT%H:%M:%SZ},{code},ok,Verizon"
+                    )
+        day += timedelta(days=1)
+    store = Store.open(tmp_path / "store.duckdb")
+    try:
+        for name, lines in (("sends.csv", sends), ("events.csv", events)):
+            (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+            ingest(store, tmp_path / name)
+        review = weekly_review(store.cursor(), WEEK)
+    finally:
+        store.close()
+    assert review.gaps.to_dicts() == [
+        {
+            "day": silent_day,
+            "provider": "twilio",
+            "kind": "no delivery reports from this provider",
+            "usual_per_day": 10.0,
+        }
+    ]

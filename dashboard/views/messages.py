@@ -52,7 +52,9 @@ if ui.require_data():
     else:
         st.subheader(f"Events of {md(picked['provider'])} message")
         st.text(picked["message_id"])
-        history = data.message_events(picked["provider"], picked["message_id"])
+        history = data.message_events(
+            picked["provider"], picked["message_id"], picked["message_at"], picked["event_count"]
+        )
         if not reveal:
             history = scrub_frame(history, ["status_text"])
         if history.is_empty():

@@ -1,7 +1,7 @@
--- Messages and delivery reports per UTC day and provider, for every day in
--- [$baseline_since, $until) (days without any row appear with 0), for every provider with
--- messages in that window. The review finds the days with no data in its week from this,
--- and what a normal day looked like before.
+-- Messages, and how many of them got a delivery report, per UTC day (of the send) and
+-- provider, for every day in [$baseline_since, $until) (days without any row appear with 0),
+-- for every provider with messages in that window. The review finds the days with no data
+-- in its week from this, and what a normal day looked like before.
 WITH days AS (
     SELECT unnest(generate_series(
         CAST($baseline_since AS TIMESTAMP),
@@ -10,26 +10,23 @@ WITH days AS (
     )) AS day
 ),
 providers AS (
-    SELECT DISTINCT provider FROM messages
-    WHERE message_at >= $baseline_since AND message_at < $until
+    SELECT DISTINCT provider FROM rollup_code_hour
+    WHERE hour >= $baseline_since AND hour < $until
 ),
+-- From rollup_code_hour (the window is on whole days): messages by the day they were sent,
+-- and how many of them got any delivery report (outcome no_report: none at all).
 sent AS (
-    SELECT date_trunc('day', message_at) AS day, provider, count(*) AS messages
-    FROM messages
-    WHERE message_at >= $baseline_since AND message_at < $until
-    GROUP BY ALL
-),
-reported AS (
-    SELECT date_trunc('day', event_at) AS day, provider, count(*) AS events
-    FROM events
-    WHERE event_at >= $baseline_since AND event_at < $until
+    SELECT date_trunc('day', hour) AS day, provider, sum(messages) AS messages,
+           coalesce(sum(messages) FILTER (WHERE outcome IS DISTINCT FROM 'no_report'), 0)
+               AS reported
+    FROM rollup_code_hour
+    WHERE hour >= $baseline_since AND hour < $until
     GROUP BY ALL
 )
 SELECT d.day, p.provider,
        coalesce(s.messages, 0) AS messages,
-       coalesce(r.events, 0) AS events
+       coalesce(s.reported, 0) AS reported
 FROM days d
 CROSS JOIN providers p
 LEFT JOIN sent s ON s.day = d.day AND s.provider = p.provider
-LEFT JOIN reported r ON r.day = d.day AND r.provider = p.provider
 ORDER BY d.day, p.provider

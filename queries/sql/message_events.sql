@@ -1,4 +1,7 @@
 -- What happened to one message, in order? Every event with the catalog's reading of its code.
+-- $since/$until (either may be NULL) narrow the search to events stamped in that window:
+-- events are stored roughly in time order, so DuckDB skips the row groups outside it
+-- instead of reading every event's message_id (queries/messages.py says when that is safe).
 SELECT e.event_at, e.status_code AS code, e.status_text, e.carrier, e.upstream_code,
        coalesce(c.name, s.name) AS name, coalesce(c.outcome, s.outcome) AS outcome,
        coalesce(c.category, s.category) AS category, coalesce(c.final, s.final) AS final,
@@ -9,4 +12,5 @@ LEFT JOIN codes c ON c.variant = 0 AND c.provider = e.provider AND c.channel = e
 LEFT JOIN codes s ON s.variant = 0 AND s.provider = e.provider AND s.channel = '*'
     AND s.code = e.status_code
 WHERE e.provider = $provider AND e.message_id = $message_id
+    AND ($since IS NULL OR e.event_at >= $since) AND ($until IS NULL OR e.event_at < $until)
 ORDER BY e.event_at, e.status_code
