@@ -23,8 +23,16 @@ def _used_params(text: str, params: dict) -> dict:
     return {k: v for k, v in params.items() if k in named}
 
 
-def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(sql("filtered_messages"))
+# Table macros (TEMP: per connection) the query files may call; defined before a file that
+# names one runs.
+MACROS = ("filtered_messages", "unknown_code_keys")
+
+
+def prepare(con: duckdb.DuckDBPyConnection, text: str | None = None) -> None:
+    """Define the table macros TEXT calls (every macro when TEXT is None)."""
+    for macro in MACROS:
+        if text is None or f"{macro}(" in text:
+            con.execute(sql(macro))
 
 
 def run(
@@ -35,8 +43,7 @@ def run(
 ) -> pl.DataFrame:
     """Execute queries/sql/NAME.sql with the filters' parameters and PARAMS bound."""
     text = sql(name)
-    if "filtered_messages(" in text:
-        prepare(con)
+    prepare(con, text)
     bound = {**(filters.params() if filters else {}), **params}
     # A relation, not execute(): DuckDB 2.0 hands polars the result without an extra copy.
     # It refuses to start while an earlier execute() result is half-read (a fetchone()

@@ -1,25 +1,9 @@
 -- Which codes in the data does the catalog not know, and how often do they occur?
 -- Counted over events (every report, not only final statuses), of the messages the filters
 -- select.
--- The catalog is checked once per distinct code key (event_code_keys, kept at ingest: a
--- few hundred rows), not once per event; only the events with an unknown key are counted.
-WITH keys AS (
-    SELECT provider, channel, status_code, upstream_provider, upstream_code
-    FROM event_code_keys
-),
-unknown AS (
-    SELECT * FROM keys k
-    WHERE NOT EXISTS (
-        SELECT 1 FROM codes c
-        WHERE c.provider = k.provider AND c.code = k.status_code
-          AND c.channel IN (k.channel, '*')
-    )
-    AND NOT EXISTS (
-        SELECT 1 FROM codes c
-        WHERE c.provider = k.upstream_provider AND c.code = k.upstream_code
-          AND c.channel IN (k.channel, '*')
-    )
-),
+-- Which keys are unknown: queries/sql/unknown_code_keys.sql; only the events with an
+-- unknown key are read and counted.
+WITH unknown AS (SELECT * FROM unknown_code_keys()),
 unknown_events AS NOT MATERIALIZED (
     -- Narrowing by status_code first lets DuckDB read the other columns only for those events.
     -- Not materialized: only one branch of in_selection runs, and a materialized copy cost a

@@ -1,20 +1,8 @@
 -- Which codes reported in [$since, $until) does the catalog not know, and how often?
 -- Counted over events (every report, not only final statuses); the same test as
--- uncatalogued_codes.sql, for one period: the catalog is checked once per distinct code key
--- (event_code_keys), then only the period's events with an unknown key are counted.
-WITH unknown AS (
-    SELECT * FROM event_code_keys k
-    WHERE NOT EXISTS (
-        SELECT 1 FROM codes c
-        WHERE c.provider = k.provider AND c.code = k.status_code
-          AND c.channel IN (k.channel, '*')
-    )
-    AND NOT EXISTS (
-        SELECT 1 FROM codes c
-        WHERE c.provider = k.upstream_provider AND c.code = k.upstream_code
-          AND c.channel IN (k.channel, '*')
-    )
-)
+-- uncatalogued_codes.sql, for one period: the unknown keys (unknown_code_keys.sql), then
+-- only the period's events with an unknown key are counted.
+WITH unknown AS (SELECT * FROM unknown_code_keys())
 SELECT e.provider, e.channel, e.status_code AS code, any_value(e.status_text) AS example_text,
        count(*) AS events, count(DISTINCT e.message_id) AS messages,
        min(e.event_at) AS first_seen, max(e.event_at) AS last_seen
