@@ -164,7 +164,13 @@ def size_section(r: dict) -> list[str]:
             ]
     lines += [
         "",
-        f"Dashboard process serving every page: peak RSS {mb(r['dashboard_process']['peak_rss_mb'])} MB.",
+        f"Dashboard process peak RSS: {mb(r['dashboard_process']['peak_rss_mb'])} MB running every "
+        "page's queries (3 passes)"
+        + (
+            f", {mb(r['render']['peak_rss_mb'])} MB rendering all seven pages in Streamlit."
+            if r.get("render")
+            else "."
+        ),
         "",
         "<details><summary>Per query function (warm / cold s)</summary>",
         "",
@@ -257,8 +263,8 @@ def targets(results: list[dict]) -> list[str]:
         f"{ok(max(spike.values()) <= SPIKES_MAX)} |",
         f"| ingest peak memory under {INGEST_RSS_MB / 1024:.0f} GB | {mb(ing['peak_rss_mb'])} MB | "
         f"{ok(ing['peak_rss_mb'] <= INGEST_RSS_MB)} |",
-        f"| dashboard process under {DASHBOARD_RSS_MB / 1024:.0f} GB | {mb(r['dashboard_process']['peak_rss_mb'])} MB | "
-        f"{ok(r['dashboard_process']['peak_rss_mb'] <= DASHBOARD_RSS_MB)} |",
+        f"| dashboard process under {DASHBOARD_RSS_MB / 1024:.0f} GB | {mb(dashboard_rss(r))} MB | "
+        f"{ok(dashboard_rss(r) <= DASHBOARD_RSS_MB)} |",
     ]
     if r.get("render"):
         first, again = r["render"]["first"], r["render"]["again"]
@@ -318,6 +324,11 @@ def _ingest_side_note(results: list[dict]) -> str:
         f"native format at commit {', '.join(earlier)} (`run.py --views-only`: the ingest "
         "path has not changed since)"
     )
+
+
+def dashboard_rss(r: dict) -> float:
+    """The dashboard's peak memory: the larger of the queries-only and the rendering process."""
+    return max(r["dashboard_process"]["peak_rss_mb"], r.get("render", {}).get("peak_rss_mb", 0))
 
 
 def generated() -> str:

@@ -57,7 +57,7 @@ _reused: ContextVar[dict | None] = ContextVar("reused_cubes", default=None)
 @contextmanager
 def reusing_cubes() -> Iterator[None]:
     """Within the block, a cube asked for twice is counted once, and whole-window cubes by
-    any of WIDE_DIMS are summed (polars) from one cube by all of them: an analysis made of
+    any of the columns of a cube by WIDE_DIMS are summed (polars) from that one cube: an analysis made of
     many comparisons (the weekly review) asks for the same periods by one dimension after
     another. Nothing outlives the block, so nothing can go stale when the store changes."""
     token = _reused.set({})
@@ -91,7 +91,12 @@ def message_cube(
     if reused is not None and key in reused:
         return reused[key]
     columns = cube_columns(dims)
-    if reused is not None and grain is None and set(dims) < set(WIDE_DIMS):
+    if (
+        reused is not None
+        and grain is None
+        and tuple(dims) != WIDE_DIMS
+        and set(dims) <= set(cube_columns(WIDE_DIMS))
+    ):
         wide = message_cube(con, filters, None, WIDE_DIMS)
         summed = wide.group_by(columns or pl.lit(0).alias("_all")).agg(
             pl.col(c).sum() for c in COUNTS

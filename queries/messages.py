@@ -45,8 +45,9 @@ def message_events(
 
     With the message's message_at and event_count (a messages_in_selection row has both),
     the events stamped near message_at are read first: DuckDB then skips most of the events
-    table. Only when that finds fewer than event_count events is every event read."""
-    if message_at is not None and event_count:
+    table (a message without any report, event_count 0, costs no more). Only when that finds
+    fewer than event_count events is every event read."""
+    if message_at is not None and event_count is not None:
         near = run(
             con,
             "message_events",

@@ -287,6 +287,7 @@ def _gaps(
         pl.col("day").cast(pl.Datetime("us")).dt.date(),
         pl.col("messages").cast(pl.Int64),
         pl.col("reported").cast(pl.Int64),
+        pl.col("events").cast(pl.Int64),
     )
     last_day = data_until.date() if data_until else start.date()
     in_week = (pl.col("day") >= start.date()) & (pl.col("day") <= last_day)
@@ -314,7 +315,7 @@ def _gaps(
         (pl.col("messages") == 0) & (pl.col("days_with_messages") > 0)
     ).with_columns(pl.lit("no messages from this provider").alias("kind"))
     unreported = per_provider.filter(
-        (pl.col("messages") > 0) & (pl.col("reported") == 0) & (pl.col("days_with_reports") > 0)
+        (pl.col("messages") > 0) & (pl.col("events") == 0) & (pl.col("days_with_reports") > 0)
     ).with_columns(pl.lit("no delivery reports from this provider").alias("kind"))
     parts = [overall] + [
         f.select("day", "provider", "kind", pl.col("usual_per_day").cast(pl.Float64))

@@ -29,10 +29,14 @@ MACROS = ("filtered_messages", "unknown_code_keys")
 
 
 def prepare(con: duckdb.DuckDBPyConnection, text: str | None = None) -> None:
-    """Define the table macros TEXT calls (every macro when TEXT is None)."""
-    for macro in MACROS:
-        if text is None or f"{macro}(" in text:
-            con.execute(sql(macro))
+    """Define the table macros TEXT calls, and the ones those call (every macro when TEXT
+    is None), the called before their callers."""
+    needed = [m for m in MACROS if text is None or f"{m}(" in text]
+    for macro in needed:  # grows while it is walked: the macros a needed macro calls
+        body = sql(macro).split(" AS TABLE", 1)[-1]
+        needed += [m for m in MACROS if m not in needed and f"{m}(" in body]
+    for macro in reversed(needed):
+        con.execute(sql(macro))
 
 
 def run(

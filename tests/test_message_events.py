@@ -66,3 +66,17 @@ def test_without_the_row_every_event_is_read(con):
     assert message_events(con, "azure_acs", "a2")["code"].to_list() == ["3000", "4000"]
     assert message_events(con, "azure_acs", "b9")["code"].to_list() == ["2000"]
     assert message_events(con, "azure_acs", "nope").is_empty()
+
+
+def test_a_message_without_reports_has_an_empty_history(tmp_path):
+    store = Store.open(tmp_path / "store.duckdb")
+    try:
+        ingest(store, write(tmp_path / "sends.csv", SENDS))
+        con = store.cursor()
+        a1 = row(con, "a1")
+        assert a1["event_count"] == 0
+        history = message_events(con, "azure_acs", "a1", a1["message_at"], a1["event_count"])
+        assert history.is_empty()
+        assert "code" in history.columns
+    finally:
+        store.close()

@@ -103,7 +103,17 @@ def test_cube_counts_by_week_and_carrier(con):
 
 
 @pytest.mark.parametrize(
-    "dims", [(), ("carrier",), ("code",), ("campaign", "code"), ("country", "carrier")]
+    "dims",
+    [
+        (),
+        ("carrier",),
+        ("code",),
+        ("campaign", "code"),
+        ("country", "carrier"),
+        ("provider", "channel", "code", "category", "outcome"),
+        ("outcome",),
+        ("provider", "carrier"),
+    ],
 )
 def test_reused_cubes_are_the_cubes_counted_afresh(con, dims):
     # Inside reusing_cubes, whole-window cubes are summed from one cube by every dimension.

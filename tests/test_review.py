@@ -472,7 +472,7 @@ def test_dashboard_page_shows_the_review_and_adds_notes(review_db, tmp_path, mon
 
 def test_gaps_name_a_provider_whose_messages_got_no_report(tmp_path):
     """Both providers send every day; on one day of the week Twilio's delivery reports are
-    missing (its messages of that day got none): that day, and only it, is a gap for Twilio."""
+    missing (none is stamped that day): that day, and only it, is a gap for Twilio."""
     silent_day = date(2024, 5, 8)
     sends = [",".join(SEND_COLUMNS)]
     events = [",".join(EVENT_COLUMNS)]
@@ -489,6 +489,10 @@ def test_gaps_name_a_provider_whose_messages_got_no_report(tmp_path):
                         f"{mid},{provider},sms,{reported:%Y-%m-%dT%H:%M:%SZ},{code},ok,Verizon"
                     )
         day += timedelta(days=1)
+    # Sent just before the silent day ends, reported just after it: the day still has no
+    # report from Twilio, though one of its messages got one.
+    sends.append("twilio-late,twilio,sms,2024-05-08T23:59:50Z,,,US,Verizon,c,1")
+    events.append("twilio-late,twilio,sms,2024-05-09T00:00:20Z,delivered,ok,Verizon")
     store = Store.open(tmp_path / "store.duckdb")
     try:
         for name, lines in (("sends.csv", sends), ("events.csv", events)):

@@ -1,7 +1,12 @@
--- Messages, and how many of them got a delivery report, per UTC day (of the send) and
--- provider, for every day in [$baseline_since, $until) (days without any row appear with 0),
--- for every provider with messages in that window. The review finds the days with no data
--- in its week from this, and what a normal day looked like before.
+-- Per UTC day and provider, for every day in [$baseline_since, $until) (days without any
+-- row appear with 0), for every provider with messages in that window:
+--   messages: messages sent that day; reported: how many of them got any delivery report
+--   (both from rollup_code_hour: the window is on whole days);
+--   events: delivery reports stamped that day, counted for the review week [$since, $until)
+--   only (NULL before it): a missing day of reports shows as 0 there even when messages
+--   sent just before midnight got their reports the next day.
+-- The review finds the days with no data in its week from this, and what a normal day
+-- looked like before.
 WITH days AS (
     SELECT unnest(generate_series(
         CAST($baseline_since AS TIMESTAMP),
@@ -22,11 +27,19 @@ sent AS (
     FROM rollup_code_hour
     WHERE hour >= $baseline_since AND hour < $until
     GROUP BY ALL
+),
+week_reports AS (
+    SELECT date_trunc('day', event_at) AS day, provider, count(*) AS events
+    FROM events
+    WHERE event_at >= $since AND event_at < $until
+    GROUP BY ALL
 )
 SELECT d.day, p.provider,
        coalesce(s.messages, 0) AS messages,
-       coalesce(s.reported, 0) AS reported
+       coalesce(s.reported, 0) AS reported,
+       CASE WHEN d.day >= $since THEN coalesce(r.events, 0) END AS events
 FROM days d
 CROSS JOIN providers p
 LEFT JOIN sent s ON s.day = d.day AND s.provider = p.provider
+LEFT JOIN week_reports r ON r.day = d.day AND r.provider = p.provider
 ORDER BY d.day, p.provider
