@@ -46,8 +46,8 @@ def cube_columns(dims: Sequence[str]) -> list[str]:
     return [d for d in CUBE_DIMENSIONS if d in wanted]
 
 
-# The whole-window cube reusing_cubes counts once per filters and sums the others from (the
-# dimensions of rollup_dims_day, so it is read from there; sender would need every message).
+# The whole-window cube reusing_cubes counts once per filters and sums the others from: the
+# dimensions of rollup_dims_day, so it is read from there (sender would need every message).
 WIDE_DIMS = ("code", "carrier", "country", "campaign")
 
 # Cubes already counted in this context (reusing_cubes): (filters, grain, dims) -> frame.
@@ -56,10 +56,11 @@ _reused: ContextVar[dict | None] = ContextVar("reused_cubes", default=None)
 
 @contextmanager
 def reusing_cubes() -> Iterator[None]:
-    """Within the block, a cube asked for twice is counted once, and whole-window cubes by
-    any of the columns of a cube by WIDE_DIMS are summed (polars) from that one cube: an analysis made of
-    many comparisons (the weekly review) asks for the same periods by one dimension after
-    another. Nothing outlives the block, so nothing can go stale when the store changes."""
+    """Within the block, a cube asked for twice is counted once, and a whole-window cube by
+    any of the columns a cube by WIDE_DIMS has is summed (polars) from that one cube: an
+    analysis made of many comparisons (the weekly review) asks for the same periods by one
+    dimension after another. Nothing outlives the block, so nothing can go stale when the
+    store changes."""
     token = _reused.set({})
     try:
         yield
