@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -141,8 +142,18 @@ def bench_size(label: str, runs: int, warm: int, skip: set[str], views_only: boo
 
 
 def measure_ingest_side(
-    label, runs, result, work, db, fresh, sends, events, native, skip
-) -> None:  # fmt: skip
+    label: str,
+    runs: int,
+    result: dict,
+    work: Path,
+    db: Path,
+    fresh: Callable[[Path], str],
+    sends: str,
+    events: str,
+    native: str,
+    skip: set[str],
+) -> None:
+    """Ingest, re-ingests, DuckDB's plain load, pandas and the native format into RESULT."""
     manifest = result["manifest"]
     log(f"{label}: DuckDB floor load (CREATE TABLE AS read_csv)")
     floor = [
@@ -219,7 +230,7 @@ def measure_ingest_side(
         }
 
 
-def measure_views(label, runs, warm, result, db) -> None:
+def measure_views(label: str, runs: int, warm: int, result: dict, db: Path) -> None:
     """The reports, the dashboard pages' queries and renders, and their DuckDB floors."""
     log(f"{label}: CLI commands, cold (fresh process) and warm")
     result["cli"] = {}
