@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/profile_ingest.py STORE.duckdb FILE [FILE...]
 
 Wraps the cursor ingest uses so each execute/executemany is timed; prints the statements
-sorted by time (first line of the SQL, seconds, share of the file's total).
+sorted by time (first line of the SQL, seconds, share of the file's total, how many
+times it ran).
 """
 
 from __future__ import annotations
@@ -75,8 +76,19 @@ def main() -> None:
             print("  last statements that finished:")
             for seconds, cpu, name, label in log[-3:]:
                 print(f"    {seconds:7.3f}s cpu {cpu:6.2f}s  {name:11s} {label}")
-        for seconds, cpu, name, label in sorted(log, reverse=True)[:15]:
-            print(f"  {seconds:7.3f}s {seconds / total:5.1%} cpu {cpu:6.2f}s  {name:11s} {label}")
+        # A statement run once per slice of the derivation shows once, with its count.
+        by_label: dict[tuple[str, str], list[float]] = {}
+        for seconds, cpu, name, label in log:
+            entry = by_label.setdefault((name, label), [0.0, 0.0, 0])
+            entry[0] += seconds
+            entry[1] += cpu
+            entry[2] += 1
+        ranked = sorted(by_label.items(), key=lambda item: item[1][0], reverse=True)
+        for (name, label), (seconds, cpu, runs) in ranked[:20]:
+            print(
+                f"  {seconds:7.3f}s {seconds / total:5.1%} cpu {cpu:6.2f}s {runs:3d}x "
+                f"{name:11s} {label}"
+            )
         print(f"  untimed (hashing, Python): {total - sum(x[0] for x in log):.3f}s")
     store.close()
 

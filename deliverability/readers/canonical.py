@@ -134,6 +134,8 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
 
     event_at = col("event_at") if "event_at" in has else col("sent_at")
     select = {
+        # NULL: ingest_typed.sql numbers the rows from their position in stage.
+        "line": "CAST(NULL AS BIGINT)",
         "raw": "CAST(NULL AS VARCHAR)",
         "reject_reason": "CAST(NULL AS VARCHAR)",
         "has_send": "true" if wants_send else "false",
@@ -163,7 +165,7 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
         named_relation = named_relation.replace("?", f"$p{i}", 1)
     # Only our own aliases (c0, c1, ...) and fixed expressions are in this text.
     sql = (
-        "CREATE OR REPLACE TEMP TABLE stage_body AS SELECT\n  "  # noqa: S608
+        "CREATE OR REPLACE TEMP TABLE stage AS SELECT\n  "  # noqa: S608
         + body
         + f"\nFROM {named_relation} AS t({', '.join(aliases)})"
     )
@@ -172,22 +174,20 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
     except duckdb.Error as exc:
         raise UnreadableFile(f"{s.path}: cannot parse: {str(exc).splitlines()[0]}") from exc
     header_lines = 0 if (s.is_parquet or s.looks_json) else 1
-    number_stage_rows(con, header_lines)
+    # Numbering the rows here would copy the whole file once more (a tenth of a large
+    # ingest); stage's rows are in file order, so ingest_typed.sql numbers them from there.
+    con.execute(f"SET VARIABLE stage_first_line = {int(header_lines) + 1}")
     add_csv_rejects(con, header_lines)
 
 
 def number_stage_rows(con: duckdb.DuckDBPyConnection, header_lines: int) -> None:
-    """TEMP stage_body -> stage, numbering rows in file order.
-
-    A new table's rowids follow insertion (file) order; inside a transaction they start at
-    a large offset, hence the min(rowid).
+    """Set stage.line from each row's position: a new table's rowids follow insertion
+    (file) order; inside a transaction they start at a large offset, hence the min(rowid).
     """
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE stage AS "
-        "SELECT rowid - (SELECT min(rowid) FROM stage_body) + 1 + ? AS line, * FROM stage_body",
+        "UPDATE stage SET line = rowid - (SELECT min(rowid) FROM stage) + 1 + ?",
         [header_lines],
     )
-    con.execute("DROP TABLE stage_body")
 
 
 def add_csv_rejects(con: duckdb.DuckDBPyConnection, header_lines: int = 1) -> None:
@@ -201,6 +201,7 @@ def add_csv_rejects(con: duckdb.DuckDBPyConnection, header_lines: int = 1) -> No
     ).fetchone()[0]
     if not exists or not con.execute("SELECT count(*) FROM csv_rejects").fetchone()[0]:
         return
+    number_stage_rows(con, header_lines)
     # Reject j (1-based, in line order) has r_j - header - j parsed rows before it.
     con.execute(
         """
