@@ -245,18 +245,14 @@ def _load_staged(
         """,
         {"id": ingest_id, "file": Path(result.path).name, "scrub": bool(hash_salt)},
     )
-    # The messages to derive again. new_sends has one row per message already; a file of
-    # only sends or only events (the usual case) needs no union of the two.
-    if not new_events:
-        affected = "SELECT provider, message_id FROM new_sends"
-    elif not new_sends:
-        affected = "SELECT DISTINCT provider, message_id FROM new_events"
-    else:
-        affected = (
-            "SELECT provider, message_id FROM new_sends "
-            "UNION SELECT provider, message_id FROM new_events"
-        )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE affected AS {affected}")  # noqa: S608
+    # The messages to derive again (repeats allowed: the derivation de-duplicates them).
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE affected AS
+        SELECT provider, message_id FROM new_sends
+        UNION ALL SELECT provider, message_id FROM new_events
+        """
+    )
     con.execute("DROP TABLE typed; DROP TABLE new_sends; DROP TABLE new_events")
     if defer_refresh:
         con.execute("INSERT INTO pending_refresh SELECT provider, message_id FROM affected")

@@ -205,50 +205,67 @@ class Store:
         con.execute("COMMIT")
 
     def refresh_messages(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Re-derive the messages listed in TEMP table `affected(provider, message_id)`,
-        and the rollups of the hours they were and are in.
+        """Re-derive the messages listed in TEMP table `affected(provider, message_id)` (a
+        message may be listed more than once), and the rollups of the hours they were and
+        are in. Whatever earlier files of a batch deferred (pending_refresh) is derived too.
 
-        Many messages at once (a big file) are derived in slices of REFRESH_SLICE: the joins
-        of one slice fit in DuckDB's memory limit, where all of them at once would spill and
-        slow down, or fail (10M messages under 2 GB). Same transaction, same result.
+        Many messages at once (a big file) are derived in slices of about REFRESH_SLICE: the
+        joins of one slice fit in DuckDB's memory limit, where all of them at once would
+        spill and slow down, or fail (10M messages under 2 GB). Same transaction, same result.
         """
+        con.execute("ALTER TABLE affected RENAME TO affected_listed")
+        every_row = "SELECT provider, message_id FROM affected_listed"
         if con.execute("SELECT count(*) FROM pending_refresh").fetchall()[0][0]:
-            # Whatever earlier files of a batch deferred is derived now, with these.
+            every_row += " UNION ALL SELECT provider, message_id FROM pending_refresh"
+        # The number of slices, from an estimate of the messages (approx_count_distinct errs
+        # by a few percent; counting exactly would cost the de-duplication below).
+        estimate = con.execute(
+            f"SELECT approx_count_distinct(hash(provider, message_id)) FROM ({every_row})"  # noqa: S608
+        ).fetchone()[0]
+        slices = max(1, -(-int(estimate) // int(REFRESH_SLICE * 1.05)))
+        listed = every_row.replace("UNION ALL", "UNION")
+        if listed == every_row:
+            listed = "SELECT DISTINCT provider, message_id FROM affected_listed"
+        # Each message once, grouped by slice so that a slice's rows are read on their own
+        # (row groups are skipped by their min/max slice).
+        # listed: one of the fixed texts above.
+        sliced = (
+            "CREATE OR REPLACE TEMP TABLE affected_all AS "  # noqa: S608
+            "SELECT provider, message_id, hash(provider, message_id) % $n AS slice "
+            f"FROM ({listed}) ORDER BY slice"
+        )
+        con.execute(sliced, {"n": slices})
+        con.execute("DELETE FROM pending_refresh")
+        # A store without messages (a first ingest) has none to update: the derivation need
+        # not look them up slice by slice, while the slices before fill the table.
+        store_had_messages = con.execute("SELECT EXISTS (FROM messages)").fetchone()[0]
+        con.execute("CREATE OR REPLACE TEMP TABLE touched_all (hour TIMESTAMP)")
+        for i in range(slices):
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE affected AS "
-                "SELECT provider, message_id FROM affected "
-                "UNION SELECT provider, message_id FROM pending_refresh"
+                "SELECT provider, message_id FROM affected_all WHERE slice = $i",
+                {"i": i},
             )
-            con.execute("DELETE FROM pending_refresh")
-        affected = int(con.execute("SELECT count(*) FROM affected").fetchone()[0])
-        slices = max(1, -(-affected // REFRESH_SLICE))
-        if slices == 1:
-            con.execute(sql_text("refresh_messages.sql"))
-        else:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE affected_all AS "
-                "SELECT provider, message_id, hash(provider, message_id) % $n AS slice "
-                "FROM affected",
-                {"n": slices},
-            )
-            con.execute("CREATE OR REPLACE TEMP TABLE touched_all (hour TIMESTAMP)")
-            for i in range(slices):
+            if store_had_messages:
                 con.execute(
-                    "CREATE OR REPLACE TEMP TABLE affected AS "
-                    "SELECT provider, message_id FROM affected_all WHERE slice = $i",
-                    {"i": i},
+                    "CREATE OR REPLACE TEMP TABLE known_messages AS "
+                    "SELECT provider, message_id, message_at FROM messages "
+                    "SEMI JOIN affected USING (provider, message_id)"
                 )
-                con.execute(sql_text("refresh_messages.sql"))
-                con.execute("INSERT INTO touched_all SELECT hour FROM touched_hours")
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE touched_hours AS "
-                "SELECT DISTINCT hour FROM touched_all"
-            )
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE affected AS "
-                "SELECT provider, message_id FROM affected_all"
-            )
-            con.execute("DROP TABLE affected_all; DROP TABLE touched_all")
+            else:
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE known_messages "
+                    "(provider VARCHAR, message_id VARCHAR, message_at TIMESTAMP)"
+                )
+            con.execute(sql_text("refresh_messages.sql"))
+            con.execute("INSERT INTO touched_all SELECT hour FROM touched_hours")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE touched_hours AS SELECT DISTINCT hour FROM touched_all"
+        )
+        con.execute(
+            "DROP TABLE affected_listed; DROP TABLE affected_all; DROP TABLE touched_all; "
+            "DROP TABLE known_messages"
+        )
         con.execute(sql_text("rollups.sql"))
 
     def refresh_pending(self) -> None:
@@ -281,6 +298,6 @@ class Store:
     def refresh_all_messages(self, con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE affected AS "
-            "SELECT provider, message_id FROM sends UNION SELECT provider, message_id FROM events"
+            "SELECT provider, message_id FROM sends UNION ALL SELECT provider, message_id FROM events"
         )
         self.refresh_messages(con)

@@ -211,7 +211,9 @@ def store_tables(path) -> dict[str, list]:
                 "SELECT * FROM rollup_code_hour ORDER BY ALL"
             ).fetchall(),
             "rollup_dims_day": con.execute("SELECT * FROM rollup_dims_day ORDER BY ALL").fetchall(),
-            "pending": con.execute("SELECT count(*) FROM pending_refresh").fetchall()[0][0],
+            "pending": con.execute(
+                "SELECT count(DISTINCT (provider, message_id)) FROM pending_refresh"
+            ).fetchall()[0][0],
         }
     finally:
         con.close()

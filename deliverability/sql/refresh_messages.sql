@@ -1,4 +1,5 @@
--- Re-derive messages for the keys in TEMP table affected(provider, message_id).
+-- Re-derive messages for the keys in TEMP table affected(provider, message_id), each once;
+-- TEMP table known_messages(provider, message_id, message_at) holds those already stored.
 --
 -- A message's final status is its latest event whose catalog entry is final; with no final
 -- event, its latest event; with no event at all, outcome no_report. Ties at the same time
@@ -12,10 +13,12 @@
 -- computed only for messages whose send row lacks a field. The rollups are re-counted for
 -- the hours touched (rollups.sql, run right after this file).
 
--- Only the event columns the final status needs; the fallback fields are read below.
+-- The affected messages' events, read once: the final status and the fallback fields
+-- below both come from here.
 CREATE OR REPLACE TEMP TABLE affected_events AS
 SELECT e.provider, e.message_id, e.channel, e.event_at, e.status_code, e.status_text,
-       e.upstream_provider, e.upstream_code
+       e.upstream_provider, e.upstream_code, e.carrier, e.sender, e.recipient, e.country,
+       e.campaign, e.segments
 FROM events e SEMI JOIN affected a USING (provider, message_id);
 
 CREATE OR REPLACE TEMP TABLE resolved_codes AS
@@ -68,8 +71,7 @@ FROM affected a
 LEFT JOIN sends s ON s.provider = a.provider AND s.message_id = a.message_id;
 
 -- What the delivery reports say about the message itself (the latest non-empty value of
--- each field), for the fields its send row leaves empty: usually only receipts without a
--- send, so this reads few events.
+-- each field), for messages whose send row leaves a field empty.
 CREATE OR REPLACE TEMP TABLE event_fallback AS
 SELECT
     e.provider, e.message_id,
@@ -80,7 +82,7 @@ SELECT
     arg_max(e.country, e.event_at) FILTER (WHERE e.country IS NOT NULL) AS country,
     arg_max(e.campaign, e.event_at) FILTER (WHERE e.campaign IS NOT NULL) AS campaign,
     max(e.segments) AS segments
-FROM events e
+FROM affected_events e
 SEMI JOIN (
     SELECT provider, message_id FROM affected_sends
     WHERE channel IS NULL OR sender IS NULL OR recipient IS NULL OR country IS NULL
@@ -118,7 +120,7 @@ SELECT
 FROM affected_sends a
 LEFT JOIN event_summary g ON g.provider = a.provider AND g.message_id = a.message_id
 LEFT JOIN event_fallback f ON f.provider = a.provider AND f.message_id = a.message_id
-LEFT JOIN messages m ON m.provider = a.provider AND m.message_id = a.message_id;
+LEFT JOIN known_messages m ON m.provider = a.provider AND m.message_id = a.message_id;
 
 UPDATE messages m SET
     channel = d.channel, message_at = d.message_at, sent_at = d.sent_at,

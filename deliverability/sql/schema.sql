@@ -66,7 +66,8 @@ CREATE TABLE IF NOT EXISTS event_code_keys (
 -- Messages whose sends or events an ingest of several files has committed but not derived
 -- yet: each file but the last defers the (costly) re-derivation to the last one, so a send
 -- log and its delivery reports are derived once. Emptied in the transaction that derives
--- them; a batch that stopped half way is finished when the store is next opened.
+-- them; a batch that stopped half way is finished when the store is next opened. A message
+-- may be listed more than once (one row per new event): the derivation de-duplicates.
 CREATE TABLE IF NOT EXISTS pending_refresh (provider VARCHAR NOT NULL, message_id VARCHAR NOT NULL);
 
 -- Pre-aggregated message counts, kept up to date with `messages` at every ingest (the hours
