@@ -226,13 +226,12 @@ class Store:
         listed = every_row.replace("UNION ALL", "UNION")
         if listed == every_row:
             listed = "SELECT DISTINCT provider, message_id FROM affected_listed"
-        # Each message once, grouped by slice so that a slice's rows are read on their own
-        # (row groups are skipped by their min/max slice).
+        # Each message once, with its slice.
         # listed: one of the fixed texts above.
         sliced = (
             "CREATE OR REPLACE TEMP TABLE affected_all AS "  # noqa: S608
             "SELECT provider, message_id, hash(provider, message_id) % $n AS slice "
-            f"FROM ({listed}) ORDER BY slice"
+            f"FROM ({listed})"
         )
         con.execute(sliced, {"n": slices})
         con.execute("DELETE FROM pending_refresh")
