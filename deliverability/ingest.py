@@ -162,9 +162,8 @@ def _load_staged(
     # Usually every valid row is new (a first ingest): then the rows to insert are simply
     # the valid ones, and the join that picks them by row_key (a tenth of a large ingest)
     # is not needed.
-    new_sends = _count(con, "SELECT count(*) FROM new_sends")
-    new_events = _count(con, "SELECT count(*) FROM new_events")
-    all_sends_new, all_events_new = send_rows == new_sends, event_rows == new_events
+    all_sends_new = send_rows == _count(con, "SELECT count(*) FROM new_sends")
+    all_events_new = event_rows == _count(con, "SELECT count(*) FROM new_events")
     new_send_rows = (
         "(SELECT * FROM typed WHERE reason IS NULL AND has_send)"
         if all_sends_new

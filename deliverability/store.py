@@ -214,29 +214,31 @@ class Store:
         spill and slow down, or fail (10M messages under 2 GB). Same transaction, same result.
         """
         con.execute("ALTER TABLE affected RENAME TO affected_listed")
-        every_row = "SELECT provider, message_id FROM affected_listed"
         if con.execute("SELECT count(*) FROM pending_refresh").fetchall()[0][0]:
-            every_row += " UNION ALL SELECT provider, message_id FROM pending_refresh"
+            every_row = (
+                "SELECT provider, message_id FROM affected_listed "
+                "UNION ALL SELECT provider, message_id FROM pending_refresh"
+            )
+            each_once = every_row.replace("UNION ALL", "UNION")
+        else:
+            every_row = "SELECT provider, message_id FROM affected_listed"
+            each_once = "SELECT DISTINCT provider, message_id FROM affected_listed"
         # The number of slices, from an estimate of the messages (approx_count_distinct errs
         # by a few percent; counting exactly would cost the de-duplication below).
         estimate = con.execute(
             f"SELECT approx_count_distinct(hash(provider, message_id)) FROM ({every_row})"  # noqa: S608
         ).fetchone()[0]
         slices = max(1, -(-int(estimate) // int(REFRESH_SLICE * 1.05)))
-        listed = every_row.replace("UNION ALL", "UNION")
-        if listed == every_row:
-            listed = "SELECT DISTINCT provider, message_id FROM affected_listed"
-        # Each message once, with its slice.
-        # listed: one of the fixed texts above.
+        # Each message once, with its slice (each_once: one of the fixed texts above).
         sliced = (
             "CREATE OR REPLACE TEMP TABLE affected_all AS "  # noqa: S608
             "SELECT provider, message_id, hash(provider, message_id) % $n AS slice "
-            f"FROM ({listed})"
+            f"FROM ({each_once})"
         )
         con.execute(sliced, {"n": slices})
         con.execute("DELETE FROM pending_refresh")
-        # A store without messages (a first ingest) has none to update: the derivation need
-        # not look them up slice by slice, while the slices before fill the table.
+        # In a store that had no messages (a first ingest) none of these is stored yet: the
+        # slices need not look for them in `messages`, which the earlier slices are filling.
         store_had_messages = con.execute("SELECT EXISTS (FROM messages)").fetchone()[0]
         con.execute("CREATE OR REPLACE TEMP TABLE touched_all (hour TIMESTAMP)")
         for i in range(slices):
