@@ -94,6 +94,19 @@ def settle(page) -> None:
     page.wait_for_timeout(300)
 
 
+def scroll_to(page, locator, attempts: int = 5) -> None:
+    """Scroll to an element that a rerun may replace meanwhile (a drill re-creates its
+    table): when the element found is detached before the scroll, find it again."""
+    for attempt in range(attempts):
+        try:
+            locator.scroll_into_view_if_needed(timeout=10_000)
+            return
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            settle(page)
+
+
 def click_until(page, click, url_glob: str, attempts: int = 3) -> None:
     """Click (a chart or grid, which may still be drawing) until the URL shows the drill."""
     for attempt in range(attempts):
@@ -148,12 +161,12 @@ def test_upload_changes_the_overview_then_drill_into_a_code_and_download(server,
 
     click_until(page, click_bar, "**category=carrier_filtered**")
     grid = page.locator('[data-testid="stDataFrame"]').nth(1)
-    grid.scroll_into_view_if_needed()
+    scroll_to(page, grid)
     page.screenshot(path=ARTIFACTS / "failures-category.png", full_page=False)
 
     def click_first_row():
         # Drilling re-creates the table (its key follows the drill): wait for it again.
-        grid.scroll_into_view_if_needed()
+        scroll_to(page, grid)
         box = grid.bounding_box()
         page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)  # the first row's selection cell
 
@@ -175,7 +188,7 @@ def test_upload_changes_the_overview_then_drill_into_a_code_and_download(server,
     # A carrier row of the code opens that carrier's failed messages (every failure in the
     # known store went out on Verizon).
     carriers = page.locator('[data-testid="stDataFrame"]').nth(2)
-    carriers.scroll_into_view_if_needed()
+    scroll_to(page, carriers)
 
     def click_first_carrier():
         box = carriers.bounding_box()
