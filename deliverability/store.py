@@ -219,7 +219,10 @@ class Store:
                 "SELECT provider, message_id FROM affected_listed "
                 "UNION ALL SELECT provider, message_id FROM pending_refresh"
             )
-            each_once = every_row.replace("UNION ALL", "UNION")
+            each_once = (
+                "SELECT provider, message_id FROM affected_listed "
+                "UNION SELECT provider, message_id FROM pending_refresh"
+            )
         else:
             every_row = "SELECT provider, message_id FROM affected_listed"
             each_once = "SELECT DISTINCT provider, message_id FROM affected_listed"
