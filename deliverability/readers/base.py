@@ -16,7 +16,8 @@ from pathlib import Path
 
 # The staging table every reader fills. `line` is the record's line (or record) number in
 # the file (NULL when stage's rows are the file's rows in order: ingest_typed.sql then
-# numbers them from variable stage_first_line, as the canonical reader sets it); `reject_reason` is set by the reader for records it could not take apart.
+# numbers them from variable stage_first_line, as the canonical reader sets it);
+# `reject_reason` is set by the reader for records it could not take apart.
 STAGE_COLUMNS = (
     "line",
     "raw",
