@@ -131,6 +131,9 @@ def _load_staged(
     hash_salt: str | None,
     defer_refresh: bool,
 ) -> None:
+    # A store with no messages yet derives every message at the end of the batch: then the
+    # messages this file touches need not be listed (10M keys in a first ingest).
+    list_affected = store.has_messages(con)
     con.execute(sql_text("ingest_typed.sql"), {"tz": opts.timezone})
     # typed holds everything from here on; a big file's staging tables would only take the
     # memory the joins below need (DuckDB spills past its memory_limit, and slows down).
@@ -162,8 +165,9 @@ def _load_staged(
     # Usually every valid row is new (a first ingest): then the rows to insert are simply
     # the valid ones, and the join that picks them by row_key (a tenth of a large ingest)
     # is not needed.
-    all_sends_new = send_rows == _count(con, "SELECT count(*) FROM new_sends")
-    all_events_new = event_rows == _count(con, "SELECT count(*) FROM new_events")
+    new_send_count = _count(con, "SELECT count(*) FROM new_sends")
+    new_event_count = _count(con, "SELECT count(*) FROM new_events")
+    all_sends_new, all_events_new = send_rows == new_send_count, event_rows == new_event_count
     new_send_rows = (
         "(SELECT * FROM typed WHERE reason IS NULL AND has_send)"
         if all_sends_new
@@ -174,10 +178,15 @@ def _load_staged(
         if all_events_new
         else "(SELECT t.* FROM typed t SEMI JOIN new_events n ON n.row_key = t.row_key)"
     )
-    result.loaded = _count(
-        con,
-        "SELECT count(*) FROM (SELECT row_key FROM new_sends UNION SELECT row_key FROM new_events)",
-    )
+    if send_rows and event_rows:
+        # A row may be both a send and an event (a combined log): count it once.
+        result.loaded = _count(
+            con,
+            "SELECT count(*) FROM "
+            "(SELECT row_key FROM new_sends UNION SELECT row_key FROM new_events)",
+        )
+    else:
+        result.loaded = new_send_count + new_event_count
     result.duplicates = result.rows_read - result.rejected - result.loaded
     result.kind = con.execute(
         """
@@ -244,19 +253,21 @@ def _load_staged(
         """,
         {"id": ingest_id, "file": Path(result.path).name, "scrub": bool(hash_salt)},
     )
-    # The messages to derive again (repeats allowed: the derivation de-duplicates them).
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE affected AS
-        SELECT provider, message_id FROM new_sends
-        UNION ALL SELECT provider, message_id FROM new_events
-        """
-    )
+    if list_affected:
+        # The messages to derive again (repeats allowed: the derivation de-duplicates them).
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE affected AS
+            SELECT provider, message_id FROM new_sends
+            UNION ALL SELECT provider, message_id FROM new_events
+            """
+        )
     con.execute("DROP TABLE typed; DROP TABLE new_sends; DROP TABLE new_events")
-    if defer_refresh:
-        con.execute("INSERT INTO pending_refresh SELECT provider, message_id FROM affected")
-    else:
+    if not defer_refresh:
         store.refresh_messages(con)
+    elif list_affected:
+        con.execute("INSERT INTO pending_refresh SELECT provider, message_id FROM affected")
+        con.execute("DROP TABLE affected")
     con.execute(
         """
         INSERT INTO ingests VALUES ($id, $name, $path, $fp, $kind, $reader, $provider, $read,

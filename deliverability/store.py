@@ -208,11 +208,45 @@ class Store:
         """Re-derive the messages listed in TEMP table `affected(provider, message_id)` (a
         message may be listed more than once), and the rollups of the hours they were and
         are in. Whatever earlier files of a batch deferred (pending_refresh) is derived too.
+        In a store with no messages yet, every message is derived and nothing need be listed.
 
         Many messages at once (a big file) are derived in slices of about REFRESH_SLICE: the
         joins of one slice fit in DuckDB's memory limit, where all of them at once would
         spill and slow down, or fail (10M messages under 2 GB). Same transaction, same result.
         """
+        con.execute("CREATE OR REPLACE TEMP TABLE touched_all (hour TIMESTAMP)")
+        if self.has_messages(con):
+            self._derive_listed(con)
+        else:
+            # Nothing derived yet, so every message in sends and events is to be derived,
+            # whatever the lists say (a store's first ingest, which lists nothing).
+            con.execute("DROP TABLE IF EXISTS affected; DELETE FROM pending_refresh")
+            self._derive_everything(con)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE touched_hours AS SELECT DISTINCT hour FROM touched_all"
+        )
+        con.execute("DROP TABLE touched_all")
+        con.execute(sql_text("rollups.sql"))
+
+    @staticmethod
+    def _slices(con: duckdb.DuckDBPyConnection, keys_sql: str) -> int:
+        """How many slices for the messages of KEYS_SQL (one of our fixed texts), from an
+        estimate (approx_count_distinct errs by a few percent; counting exactly would cost
+        a de-duplication)."""
+        estimate = con.execute(
+            f"SELECT approx_count_distinct(hash(provider, message_id)) FROM ({keys_sql})"  # noqa: S608
+        ).fetchone()[0]
+        return max(1, -(-int(estimate) // int(REFRESH_SLICE * 1.05)))
+
+    @staticmethod
+    def _derive_slice(con: duckdb.DuckDBPyConnection, input_sql: str) -> None:
+        """refresh_messages.sql on the affected_events and affected_sends INPUT_SQL makes."""
+        con.execute(sql_text(input_sql))
+        con.execute(sql_text("refresh_messages.sql"))
+        con.execute("INSERT INTO touched_all SELECT hour FROM touched_hours")
+
+    def _derive_listed(self, con: duckdb.DuckDBPyConnection) -> None:
+        """The messages in `affected` and pending_refresh, each once, in slices."""
         con.execute("ALTER TABLE affected RENAME TO affected_listed")
         if con.execute("SELECT count(*) FROM pending_refresh").fetchall()[0][0]:
             every_row = (
@@ -226,12 +260,7 @@ class Store:
         else:
             every_row = "SELECT provider, message_id FROM affected_listed"
             each_once = "SELECT DISTINCT provider, message_id FROM affected_listed"
-        # The number of slices, from an estimate of the messages (approx_count_distinct errs
-        # by a few percent; counting exactly would cost the de-duplication below).
-        estimate = con.execute(
-            f"SELECT approx_count_distinct(hash(provider, message_id)) FROM ({every_row})"  # noqa: S608
-        ).fetchone()[0]
-        slices = max(1, -(-int(estimate) // int(REFRESH_SLICE * 1.05)))
+        slices = self._slices(con, every_row)
         # Each message once, with its slice (each_once: one of the fixed texts above).
         sliced = (
             "CREATE OR REPLACE TEMP TABLE affected_all AS "  # noqa: S608
@@ -240,42 +269,60 @@ class Store:
         )
         con.execute(sliced, {"n": slices})
         con.execute("DELETE FROM pending_refresh")
-        # In a store that had no messages (a first ingest) none of these is stored yet: the
-        # slices need not look for them in `messages`, which the earlier slices are filling.
-        store_had_messages = con.execute("SELECT EXISTS (FROM messages)").fetchone()[0]
-        con.execute("CREATE OR REPLACE TEMP TABLE touched_all (hour TIMESTAMP)")
         for i in range(slices):
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE affected AS "
                 "SELECT provider, message_id FROM affected_all WHERE slice = $i",
                 {"i": i},
             )
-            if store_had_messages:
-                con.execute(
-                    "CREATE OR REPLACE TEMP TABLE known_messages AS "
-                    "SELECT provider, message_id, message_at FROM messages "
-                    "SEMI JOIN affected USING (provider, message_id)"
-                )
-            else:
-                con.execute(
-                    "CREATE OR REPLACE TEMP TABLE known_messages "
-                    "(provider VARCHAR, message_id VARCHAR, message_at TIMESTAMP)"
-                )
-            con.execute(sql_text("refresh_messages.sql"))
-            con.execute("INSERT INTO touched_all SELECT hour FROM touched_hours")
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE known_messages AS "
+                "SELECT provider, message_id, message_at FROM messages "
+                "SEMI JOIN affected USING (provider, message_id)"
+            )
+            self._derive_slice(con, "refresh_input_listed.sql")
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE touched_hours AS SELECT DISTINCT hour FROM touched_all"
+            "DROP TABLE affected_listed; DROP TABLE affected_all; DROP TABLE known_messages"
         )
+
+    def _derive_everything(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Every message in sends and events, into a store that has none, in slices by hash."""
+        slices = self._slices(
+            con,
+            "SELECT provider, message_id FROM sends "
+            "UNION ALL SELECT provider, message_id FROM events",
+        )
+        con.execute(f"SET VARIABLE slices = {int(slices)}")
         con.execute(
-            "DROP TABLE affected_listed; DROP TABLE affected_all; DROP TABLE touched_all; "
-            "DROP TABLE known_messages"
+            "CREATE OR REPLACE TEMP TABLE known_messages "
+            "(provider VARCHAR, message_id VARCHAR, message_at TIMESTAMP)"
         )
-        con.execute(sql_text("rollups.sql"))
+        for i in range(slices):
+            con.execute(f"SET VARIABLE slice = {int(i)}")
+            self._derive_slice(con, "refresh_input_slice.sql")
+        con.execute("DROP TABLE known_messages; RESET VARIABLE slices; RESET VARIABLE slice")
+
+    @staticmethod
+    def has_messages(con: duckdb.DuckDBPyConnection) -> bool:
+        """Whether anything was ever derived: until then, a derivation derives everything."""
+        return bool(con.execute("SELECT EXISTS (FROM messages)").fetchall()[0][0])
+
+    @staticmethod
+    def derivation_pending(con: duckdb.DuckDBPyConnection) -> bool:
+        """Whether committed sends or events wait to be derived: listed in pending_refresh,
+        or in a store with no messages yet, whose first files list nothing (the derivation
+        that follows takes every message)."""
+        return bool(
+            con.execute(
+                "SELECT EXISTS (FROM pending_refresh) OR (NOT EXISTS (FROM messages) "
+                "AND (EXISTS (FROM sends) OR EXISTS (FROM events)))"
+            ).fetchall()[0][0]
+        )
 
     def refresh_pending(self) -> None:
-        """Derive the messages earlier files of an ingest deferred (pending_refresh)."""
+        """Derive the messages earlier files of an ingest deferred (derivation_pending)."""
         with self.write_lock:
-            if not self.con.execute("SELECT count(*) FROM pending_refresh").fetchall()[0][0]:
+            if not self.derivation_pending(self.con):
                 return
             # A cursor of its own: the temp tables of the derivation go with it, and the
             # store's main connection is left as it was if the derivation fails.

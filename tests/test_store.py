@@ -231,22 +231,37 @@ def test_one_ingest_of_several_files_derives_what_separate_ingests_do(tmp_path):
     assert len(derived["messages"]) == 5 and derived["pending"] == 0
 
 
-def test_a_batch_stopped_half_way_is_finished_when_the_store_opens(tmp_path, db_path):
-    # The first file of a batch commits its rows and leaves its messages pending, as when the
-    # process dies before the next file: the next open derives them.
-    store = Store.open(db_path)
+@pytest.mark.parametrize("store_had_messages", [False, True])
+def test_a_batch_stopped_half_way_is_finished_when_the_store_opens(
+    tmp_path, db_path, store_had_messages
+):
+    # The first file of a batch commits its rows and leaves its messages to derive, as when
+    # the process dies before the next file: the next open derives them. A store with
+    # messages lists the ones to derive (pending_refresh); a store with none lists nothing,
+    # because its first derivation takes every message.
     from deliverability.ingest import ingest_file
 
+    before = {"messages": []}
+    if store_had_messages:
+        store = Store.open(db_path)
+        ingest(store, write(tmp_path / "sends.csv", SENDS), timezone="America/Chicago")
+        store.close()
+        before = store_tables(db_path)
+        assert len(before["messages"]) == 3  # a1, a2, s1 (the other rows are rejected)
+    store = Store.open(db_path)
     result = ingest_file(store, write(tmp_path / "events.csv", EVENTS), defer_refresh=True)
     assert result.loaded == 7
     store.close()
     halfway = store_tables(db_path)
-    assert halfway["messages"] == [] and halfway["pending"] == 5
+    assert halfway["messages"] == before["messages"]
+    assert halfway["pending"] == (5 if store_had_messages else 0)
     Store.open(db_path).close()
     finished = store_tables(db_path)
     assert finished["pending"] == 0
     assert len(finished["messages"]) == 5  # a1, a2, s1, x9, z1 (s1 has three events)
-    assert sum(r[-1] for r in finished["rollup_code_hour"]) == 5
+    assert sum(r[-1] for r in finished["rollup_code_hour"]) == len(finished["messages"])
+    outcomes = {r[1]: r[17] for r in finished["messages"]}
+    assert outcomes["a1"] == "delivered" and outcomes["z1"] == "unknown"
 
 
 class StopThePage(Exception):
@@ -271,3 +286,54 @@ def test_a_batch_stopped_by_its_caller_still_derives_the_files_it_loaded(tmp_pat
     assert after["pending"] == 0
     assert len(after["messages"]) == 5
     assert sum(r[-1] for r in after["rollup_code_hour"]) == 5
+
+
+# ------------------------------------------------------------------------------------------
+# Derivation in slices: a large batch is derived a slice of messages at a time, either every
+# message (a store with none yet) or the ones listed; every way gives the same tables.
+
+
+@pytest.fixture(scope="module")
+def generated_logs(tmp_path_factory):
+    from benchmarks.generate import generate
+
+    out = tmp_path_factory.mktemp("generated")
+    manifest = generate(6_000, out, seed=7, native=False)
+    return out / "sends.csv", out / "events.csv", manifest
+
+
+@pytest.mark.parametrize(
+    "order, slice_size",
+    [
+        ("together", 1_000),  # every message, ~6 slices by hash
+        ("sends then events", 1_000),  # the events' messages listed, in slices
+        ("events then sends", 1_000),
+        ("sends then events", 10**9),
+    ],
+)
+def test_derivation_in_slices_matches_one_slice(
+    generated_logs, tmp_path, monkeypatch, order, slice_size
+):
+    from deliverability import store as store_module
+    from deliverability.ingest import ingest_files
+
+    sends, events, manifest = generated_logs
+    reference = tmp_path / "reference.duckdb"
+    store = Store.open(reference)
+    ingest_files(store, [sends, events])  # one slice: 6,000 messages
+    store.close()
+    expected = store_tables(reference)
+    assert len(expected["messages"]) == manifest["messages"] == 6_000
+    assert sum(r[-1] for r in expected["rollup_code_hour"]) == 6_000
+
+    monkeypatch.setattr(store_module, "REFRESH_SLICE", slice_size)
+    sliced = tmp_path / "sliced.duckdb"
+    store = Store.open(sliced)
+    if order == "together":
+        ingest_files(store, [sends, events])
+    else:
+        first, second = (sends, events) if order == "sends then events" else (events, sends)
+        ingest_files(store, [first])
+        ingest_files(store, [second])
+    store.close()
+    assert store_tables(sliced) == expected

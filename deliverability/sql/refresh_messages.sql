@@ -1,5 +1,7 @@
--- Re-derive messages for the keys in TEMP table affected(provider, message_id), each once;
--- TEMP table known_messages(provider, message_id, message_at) holds those already stored.
+-- Derive the messages whose send side and events are in TEMP tables affected_sends (one
+-- row per message) and affected_events (refresh_input_listed.sql or
+-- refresh_input_slice.sql make them); TEMP table known_messages(provider, message_id,
+-- message_at) holds those already stored.
 --
 -- A message's final status is its latest event whose catalog entry is final; with no final
 -- event, its latest event; with no event at all, outcome no_report. Ties at the same time
@@ -12,14 +14,6 @@
 -- not grow by a dead copy of every message), and the per-field fallbacks from events are
 -- computed only for messages whose send row lacks a field. The rollups are re-counted for
 -- the hours touched (rollups.sql, run right after this file).
-
--- The affected messages' events, read once: the final status and the fallback fields
--- below both come from here.
-CREATE OR REPLACE TEMP TABLE affected_events AS
-SELECT e.provider, e.message_id, e.channel, e.event_at, e.status_code, e.status_text,
-       e.upstream_provider, e.upstream_code, e.carrier, e.sender, e.recipient, e.country,
-       e.campaign, e.segments
-FROM events e SEMI JOIN affected a USING (provider, message_id);
 
 CREATE OR REPLACE TEMP TABLE resolved_codes AS
 WITH keys AS (
@@ -62,13 +56,6 @@ JOIN resolved_codes r
     AND r.upstream_provider IS NOT DISTINCT FROM e.upstream_provider
     AND r.upstream_code IS NOT DISTINCT FROM e.upstream_code
 GROUP BY e.provider, e.message_id;
-
--- The send side of each affected message (NULLs when it has no send row).
-CREATE OR REPLACE TEMP TABLE affected_sends AS
-SELECT a.provider, a.message_id, s.message_id IS NOT NULL AS has_send, s.channel, s.sent_at,
-       s.sender, s.recipient, s.country, s.carrier, s.campaign, s.segments
-FROM affected a
-LEFT JOIN sends s ON s.provider = a.provider AND s.message_id = a.message_id;
 
 -- What the delivery reports say about the message itself (the latest non-empty value of
 -- each field), for messages whose send row leaves a field empty.
