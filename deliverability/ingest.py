@@ -400,8 +400,9 @@ def ingest_files(
 
     Deriving a message's final status re-reads its sends and events, so a send log followed
     by its delivery reports would derive every message twice; each file but the last only
-    records what it touched (pending_refresh), and the last file's transaction derives them
-    all. ON_FILE(i) is called before file i (progress).
+    records what it touched (pending_refresh; nothing in a store with no messages yet, whose
+    first derivation takes every message), and the last file's transaction derives them all.
+    ON_FILE(i) is called before file i (progress).
     """
     results = []
     try:
