@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import duckdb
 
-from deliverability.readers import native
+from deliverability.readers import native, native_json
 from deliverability.readers.base import ReadOptions, Sniff
 
 NAME = "azure_event_grid"
@@ -58,8 +58,8 @@ def detect(s: Sniff) -> bool:
 
 def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
     native.install_macros(con)
-    native.read_json_records(con, s)
-    native.json_src(con, FIELDS)
+    native_json.read_json_records(con, s)
+    native_json.json_src(con, FIELDS)
     error_code = r"regexp_extract(f_details, '(?i)error\s*code\s*[:=#]?\s*([0-9]+)', 1)"
     code = f"""CASE
         WHEN nullif({error_code}, '') IS NOT NULL THEN {error_code}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import duckdb
 
-from deliverability.readers import native
+from deliverability.readers import native, native_json
 from deliverability.readers.base import ReadOptions, Sniff
 
 NAME = "azure_monitor"
@@ -43,7 +43,7 @@ def detect(s: Sniff) -> bool:
 def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
     native.install_macros(con)
     if s.looks_json:
-        native.json_columns_src(con, s, FIELDS)
+        native_json.json_columns_src(con, s, FIELDS)
     else:
         native.csv_src(con, s, FIELDS)
     portal_time = """coalesce(

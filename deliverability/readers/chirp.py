@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import duckdb
 
-from deliverability.readers import native
+from deliverability.readers import native, native_json
 from deliverability.readers.base import ReadOptions, Sniff
 
 NAME = "chirp_webhook"
@@ -41,8 +41,8 @@ def detect(s: Sniff) -> bool:
 
 def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
     native.install_macros(con)
-    native.read_json_records(con, s)
-    native.json_src(con, FIELDS)
+    native_json.read_json_records(con, s)
+    native_json.json_src(con, FIELDS)
     word = "lower(nullif(split_part(f_event, '.', 3), ''))"
     code = f"coalesce(f_error_code, {word})"
     native.write_stage(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import duckdb
 
-from deliverability.readers import native
+from deliverability.readers import native, native_json
 from deliverability.readers.base import ReadOptions, Sniff
 
 NAME = "sinch_sms"
@@ -93,8 +93,8 @@ def detect(s: Sniff) -> bool:
 
 def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
     native.install_macros(con)
-    native.read_json_records(con, s)
-    native.json_src(con, FIELDS)
+    native_json.read_json_records(con, s)
+    native_json.json_src(con, FIELDS)
     code = "coalesce(f_code, lower(f_status))"
     batch = "f_statuses_json IS NOT NULL"
     when = f"CASE WHEN {batch} THEN coalesce(f_at, f_batch_time) ELSE coalesce(f_at, f_operator_status_at) END"

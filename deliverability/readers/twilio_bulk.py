@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from deliverability.readers import native
+from deliverability.readers import native, native_json
 from deliverability.readers.base import ReadOptions, Sniff
 from deliverability.readers.twilio_console import write_twilio_stage
 
@@ -42,5 +42,5 @@ def detect(s: Sniff) -> bool:
 
 def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
     native.install_macros(con)
-    native.json_columns_src(con, s, FIELDS)
+    native_json.json_columns_src(con, s, FIELDS)
     write_twilio_stage(con, opts)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from deliverability.readers import native
+from deliverability.readers import native, native_json
 from deliverability.readers.base import ReadOptions, Sniff
 
 NAME = "webex_webhook"
@@ -43,8 +43,8 @@ def detect(s: Sniff) -> bool:
 
 def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
     native.install_macros(con)
-    native.read_json_records(con, s)
-    native.json_src(con, FIELDS)
+    native_json.read_json_records(con, s)
+    native_json.json_src(con, FIELDS)
     code = "coalesce(f_code, lower(f_status))"
     native.write_stage(
         con,

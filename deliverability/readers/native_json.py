@@ -1,0 +1,271 @@
+"""Native readers' JSON records: splitting a JSON file into records and finding fields in them.
+
+Step 1 of a native reader (deliverability/readers/native.py) for JSON: NDJSON, a JSON
+array or concatenated objects become TEMP TABLE `records`, then TEMP TABLE `src` with one
+`f_<field>` text column per field, found by key, case-insensitively, at any depth.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+
+import duckdb
+
+from deliverability.readers import native
+from deliverability.readers.base import Sniff, UnreadableFile
+
+
+def json_mode(s: Sniff) -> str:
+    """'lines' when the first line is a whole JSON value (NDJSON), else 'array' or 'objects'."""
+    text = s.text.lstrip("\ufeff \t\r\n")
+    line = text.split("\n", 1)[0].strip()
+    try:
+        json.loads(line)
+        return "lines"
+    except ValueError:
+        pass
+    return "array" if text.startswith("[") else "objects"
+
+
+def read_json_records(con: duckdb.DuckDBPyConnection, s: Sniff) -> None:
+    """TEMP TABLE records(line, raw, reason, part): one JSON object per row, in file order.
+
+    NDJSON is read line by line so a malformed line is one rejected record with its line
+    number; a line holding an array of objects gives one record per element (`part`). A JSON
+    array file or concatenated pretty-printed objects are split by DuckDB's JSON reader.
+    """
+    mode = json_mode(s)
+    if mode == "lines":
+        native.read_lines(con, s)
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE records AS
+            SELECT line, raw, CASE
+                    WHEN reason IS NOT NULL THEN reason
+                    WHEN NOT json_valid(raw) THEN 'malformed line: not valid JSON'
+                    WHEN json_type(raw) NOT IN ('OBJECT', 'ARRAY')
+                        THEN 'malformed line: not a JSON object'
+                END AS reason,
+                0 AS part
+            FROM (SELECT line, CASE WHEN line = 1 THEN ltrim(raw, chr(65279)) ELSE raw END AS raw,
+                         reason FROM lines)
+            """
+        )
+        con.execute("DROP TABLE lines")
+        arrays = con.execute(
+            "SELECT count(*) FROM records "
+            "WHERE CASE WHEN reason IS NULL THEN json_type(raw) END = 'ARRAY'"
+        ).fetchone()[0]
+        if arrays:
+            # A line holding an array: one record per element, on that line.
+            con.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE records AS
+                SELECT * FROM (
+                    SELECT * FROM records
+                    WHERE coalesce(CASE WHEN reason IS NULL THEN json_type(raw) END, '') <> 'ARRAY'
+                    UNION ALL
+                    SELECT line, CAST(elem AS VARCHAR) AS raw,
+                        CASE WHEN json_type(elem) <> 'OBJECT'
+                             THEN 'malformed record: array element is not a JSON object' END,
+                        part
+                    FROM (
+                        SELECT line, unnest(CAST(json_extract(raw, '$[*]') AS JSON[])) AS elem,
+                               generate_subscripts(CAST(json_extract(raw, '$[*]') AS JSON[]), 1)
+                                   AS part
+                        FROM records
+                        WHERE CASE WHEN reason IS NULL THEN json_type(raw) END = 'ARRAY'
+                    )
+                ) ORDER BY line, part
+                """
+            )
+        return
+    fmt = "array" if mode == "array" else "unstructured"
+    try:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE records_body AS
+            SELECT CAST(json AS VARCHAR) AS raw
+            FROM read_json_objects($path, format=$format, compression=$compression,
+                                   maximum_object_size=$max_line)
+            """,
+            {**native.relation_params(s), "format": fmt, "max_line": native.MAX_LINE},
+        )
+    except duckdb.Error as exc:
+        raise UnreadableFile(f"{s.path}: cannot parse JSON: {str(exc).splitlines()[0]}") from exc
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE records AS
+        SELECT rowid - (SELECT min(rowid) FROM records_body) + 1 AS line, raw,
+            CASE WHEN json_type(raw) <> 'OBJECT'
+                 THEN 'malformed record: not a JSON object' END AS reason,
+            0 AS part
+        FROM records_body
+        """
+    )
+    con.execute("DROP TABLE records_body")
+
+
+def _json_path(path: native.Path, lower: bool = False) -> str:
+    out = "$"
+    for seg in path:
+        if isinstance(seg, int):
+            out += f"[{int(seg)}]"
+        else:
+            if not re.fullmatch(r"[A-Za-z0-9_ .-]+", seg):
+                raise ValueError(f"unsupported key in a reader's path: {seg!r}")
+            out += '."' + (seg.lower() if lower else seg) + '"'
+    return out
+
+
+def _sql_list(items: list[str]) -> str:
+    # Our own paths only (checked in _json_path): no quote can occur in them.
+    return "[" + ", ".join(f"'{item}'" for item in items) + "]"
+
+
+def json_src(con: duckdb.DuckDBPyConnection, fields: dict[str, Iterable[native.Path]]) -> None:
+    """TEMP TABLE src(line, raw, reason, part, f_<field>...) from TEMP TABLE records.
+
+    Each field is the first of its alternative paths that is present. A field whose name
+    ends in `_json` keeps its JSON value (for arrays a reader unnests); others become text.
+
+    Keys match ignoring case. The documented spelling is read in one pass over each record
+    (all paths at once); a record where the lower-cased text finds a field the documented
+    spelling misses has a key in another case, and only such records are read again with
+    the case-blind lookup, key by key.
+    """
+    text_fields = {n: [tuple(p) for p in a] for n, a in fields.items() if not n.endswith("_json")}
+    json_fields = {n: [tuple(p) for p in a] for n, a in fields.items() if n.endswith("_json")}
+    text_paths = list(dict.fromkeys(p for alts in text_fields.values() for p in alts))
+    json_paths = list(dict.fromkeys(p for alts in json_fields.values() for p in alts))
+    all_paths = text_paths + [p for p in json_paths if p not in text_paths]
+    exact = _sql_list([_json_path(p) for p in all_paths])
+    lowered = _sql_list([_json_path(p, lower=True) for p in all_paths])
+
+    def pick(
+        values: str, paths: list[native.Path], alternatives: list[native.Path], as_text: bool
+    ) -> str:
+        items = [f"{values}[{paths.index(p) + 1}]" for p in alternatives]
+        if as_text:
+            items = [f"nullif(trim({item}), '')" for item in items]
+        return f"coalesce({', '.join(items)})" if len(items) > 1 else items[0]
+
+    outputs = [
+        f"{pick('fx', text_paths, alts, True)} AS f_{name}" for name, alts in text_fields.items()
+    ] + [f"{pick('jx', json_paths, alts, False)} AS f_{name}" for name, alts in json_fields.items()]
+    json_extract = f"json_extract(raw, {_sql_list([_json_path(p) for p in json_paths])})"
+    con.execute(
+        # Only our own fixed paths and field names are formatted in.
+        f"""
+        CREATE OR REPLACE TEMP TABLE src AS
+        SELECT line, raw, reason, part,
+            list_transform(fx_all, lambda v: v IS NULL)
+                <> list_transform(lx_all, lambda v: v IS NULL) AS other_case,
+            {", ".join(outputs)}
+        FROM (
+            SELECT *, fx_all[1:{len(text_paths)}] AS fx
+                {f", CASE WHEN reason IS NULL THEN {json_extract} END AS jx" if json_paths else ""}
+            FROM (
+                SELECT line, raw, reason, part,
+                    CASE WHEN reason IS NULL THEN json_extract_string(raw, {exact}) END AS fx_all,
+                    CASE WHEN reason IS NULL
+                         THEN json_extract_string(lower(raw), {lowered}) END AS lx_all
+                FROM records
+            )
+        )
+        """  # noqa: S608
+    )
+    con.execute("DROP TABLE records")
+    if con.execute("SELECT count(*) FROM src WHERE other_case").fetchone()[0]:
+        _json_src_case_blind(con, fields)
+
+
+def _json_src_case_blind(
+    con: duckdb.DuckDBPyConnection, fields: dict[str, Iterable[native.Path]]
+) -> None:
+    """Re-read the fields of records with keys in another case, key by key ignoring case."""
+    aliases: dict[native.Path, str] = {(): "j"}
+    layers: dict[int, list[str]] = {}
+    for alternatives in fields.values():
+        for path in alternatives:
+            for depth in range(1, len(path) + 1):
+                prefix = tuple(path[:depth])
+                if prefix in aliases:
+                    continue
+                alias = f"n{len(aliases)}"
+                parent = aliases[prefix[:-1]]
+                seg = prefix[-1]
+                if isinstance(seg, int):
+                    expr = f"json_extract({parent}, '$[{int(seg)}]')"
+                else:
+                    _json_path((seg,))  # validates the key
+                    expr = f"jci({parent}, '{seg}', '{seg.lower()}')"
+                aliases[prefix] = alias
+                layers.setdefault(depth, []).append(f"{expr} AS {alias}")
+    sql = "SELECT line, part, CAST(raw AS JSON) AS j FROM src WHERE other_case"
+    for depth in sorted(layers):
+        sql = f"SELECT *, {', '.join(layers[depth])} FROM ({sql})"  # noqa: S608
+    outputs = []
+    for name, alternatives in fields.items():
+        names = [aliases[tuple(p)] for p in alternatives]
+        if not name.endswith("_json"):
+            names = [f"jtext({n})" for n in names]
+        expr = f"coalesce({', '.join(names)})" if len(names) > 1 else names[0]
+        outputs.append(f"{expr} AS f_{name}")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE src_case_blind AS SELECT line, part, "  # noqa: S608
+        + ", ".join(outputs)
+        + f" FROM ({sql})"
+    )
+    assignments = ", ".join(f"f_{name} = b.f_{name}" for name in fields)
+    con.execute(
+        f"UPDATE src SET {assignments} FROM src_case_blind b "  # noqa: S608
+        "WHERE src.line = b.line AND src.part = b.part"
+    )
+    con.execute("DROP TABLE src_case_blind")
+
+
+def json_columns_src(
+    con: duckdb.DuckDBPyConnection, s: Sniff, fields: dict[str, Iterable[str]]
+) -> None:
+    """Flat JSON records (one level of keys) -> src, with CSV-style loose key matching."""
+    read_json_records(con, s)
+    keys = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT unnest(CASE WHEN reason IS NULL THEN json_keys(raw) END) FROM records"
+        ).fetchall()
+    ]
+    by_norm: dict[str, list[str]] = {}
+    for key in keys:
+        by_norm.setdefault(native.norm_header(key), []).append(key)
+    picked = {}
+    for name, candidates in fields.items():
+        found = [k for c in candidates for k in by_norm.get(native.norm_header(c), [])]
+        picked[name] = found
+    # Keys found in the file are bound as JSON paths (a parameter), never formatted into SQL.
+    paths: list[str] = []
+    outputs = []
+    for name, found in picked.items():
+        if not found:
+            outputs.append(f"CAST(NULL AS VARCHAR) AS f_{name}")
+            continue
+        parts = []
+        for key in found:
+            paths.append('$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"')
+            parts.append(f"nullif(trim(vals[{len(paths)}]), '')")
+        outputs.append(f"coalesce({', '.join(parts)}) AS f_{name}")
+    values = (
+        "CASE WHEN reason IS NULL THEN json_extract_string(raw, CAST($paths AS VARCHAR[])) END"
+        if paths
+        else "CAST(NULL AS VARCHAR[])"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE src AS SELECT line, raw, reason, part, "  # noqa: S608
+        + ", ".join(outputs)
+        + f" FROM (SELECT *, {values} AS vals FROM records)",  # noqa: S608
+        {"paths": paths} if paths else {},
+    )
+    con.execute("DROP TABLE records")
