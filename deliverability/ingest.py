@@ -19,6 +19,7 @@ import phonenumbers
 
 from deliverability.readers import choose_reader
 from deliverability.readers.base import ReadOptions, UnreadableFile, sniff
+from deliverability.readers.canonical import number_rejected_rows
 from deliverability.settings import max_decompressed_bytes, max_upload_bytes
 from deliverability.store import Store, sql_text
 
@@ -93,12 +94,12 @@ def _fill_country_prefixes(con: duckdb.DuckDBPyConnection) -> None:
 
 
 LOAD_SQL = """
--- Rows are told apart by typed.row_key (file order), since readers' line numbers may repeat.
+-- Rows are told apart by typed's rowid (file order), since readers' line numbers may repeat.
 -- Only keys are kept here; the wide rows go straight from typed into the store.
 -- Sends: the first row in the file for each message, unless the store has it already.
 CREATE OR REPLACE TEMP TABLE new_sends AS
 SELECT f.* FROM (
-    SELECT provider, message_id, min(row_key) AS row_key
+    SELECT provider, message_id, min(rowid) AS row_key
     FROM typed WHERE reason IS NULL AND has_send
     GROUP BY provider, message_id
 ) f
@@ -107,13 +108,21 @@ ANTI JOIN sends s USING (provider, message_id);
 -- Events: the first row for each (provider, message_id, event_at, status_code), if new.
 CREATE OR REPLACE TEMP TABLE new_events AS
 SELECT f.* FROM (
-    SELECT provider, message_id, event_ts, status_code, min(row_key) AS row_key
+    SELECT provider, message_id, event_ts, status_code, min(rowid) AS row_key
     FROM typed WHERE reason IS NULL AND has_event
     GROUP BY provider, message_id, event_ts, status_code
 ) f
 ANTI JOIN (SELECT provider, message_id, event_at AS event_ts, status_code FROM events) e
     USING (provider, message_id, event_ts, status_code);
 """
+
+
+def stage_is_view(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = 'stage' AND temporary"
+        ).fetchall()[0][0]
+    )
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> int:
@@ -134,10 +143,23 @@ def _load_staged(
     # A store with no messages yet derives every message at the end of the batch: then the
     # messages this file touches need not be listed (10M keys in a first ingest).
     list_affected = store.has_messages(con)
-    con.execute(sql_text("ingest_typed.sql"), {"tz": opts.timezone})
+    # typed's rowid is then each row's position in the file (file order is what decides
+    # which of two repeated rows is kept, and the line of a rejected row).
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        con.execute(sql_text("ingest_typed.sql"), {"tz": opts.timezone})
+    except duckdb.Error as exc:
+        if not stage_is_view(con):
+            raise
+        # The canonical reader's view reads the file here, not in the reader.
+        raise UnreadableFile(f"{result.path}: cannot parse: {str(exc).splitlines()[0]}") from exc
+    number_rejected_rows(con)
+    # From here on nothing depends on the order rows come out of a query, so DuckDB may run
+    # every step in parallel.
+    con.execute("SET preserve_insertion_order = false")
     # typed holds everything from here on; a big file's staging tables would only take the
     # memory the joins below need (DuckDB spills past its memory_limit, and slows down).
-    con.execute("DROP TABLE IF EXISTS stage")
+    con.execute("DROP VIEW IF EXISTS stage" if stage_is_view(con) else "DROP TABLE IF EXISTS stage")
     _fill_country_prefixes(con)
     con.execute(
         """
@@ -171,12 +193,12 @@ def _load_staged(
     new_send_rows = (
         "(SELECT * FROM typed WHERE reason IS NULL AND has_send)"
         if all_sends_new
-        else "(SELECT t.* FROM typed t SEMI JOIN new_sends n ON n.row_key = t.row_key)"
+        else "(SELECT t.* FROM typed t SEMI JOIN new_sends n ON n.row_key = t.rowid)"
     )
     new_event_rows = (
         "(SELECT * FROM typed WHERE reason IS NULL AND has_event)"
         if all_events_new
-        else "(SELECT t.* FROM typed t SEMI JOIN new_events n ON n.row_key = t.row_key)"
+        else "(SELECT t.* FROM typed t SEMI JOIN new_events n ON n.row_key = t.rowid)"
     )
     if send_rows and event_rows:
         # A row may be both a send and an event (a combined log): count it once.
@@ -346,13 +368,13 @@ def ingest_file(
                 result.reader = reader.NAME
                 _progress(f"{path}: reading as {reader.NAME} ({size / 1e6:.1f} MB)", quiet)
                 con.execute("BEGIN TRANSACTION")
-                con.execute("RESET VARIABLE stage_first_line")
+                con.execute(
+                    "RESET VARIABLE stage_first_line; "
+                    "DROP TABLE IF EXISTS stage_rejects; DROP TABLE IF EXISTS stage_scans"
+                )
                 reader.stage(con, sniffed, opts)
                 ingest_id = _count(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests")
                 _progress(f"{path}: validating, deduplicating and loading", quiet)
-                # From here on nothing depends on the order rows come out of a query (file
-                # order is in typed.row_key), so DuckDB may run every step in parallel.
-                con.execute("SET preserve_insertion_order = false")
                 _load_staged(
                     store, con, result, ingest_id, opts, fingerprint, started, hash_salt,
                     defer_refresh,

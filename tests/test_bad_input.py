@@ -98,6 +98,34 @@ def test_ragged_rows_are_quarantined_with_their_lines(store):
     }
 
 
+def test_rows_rejected_after_ragged_lines_keep_their_own_lines(store, tmp_path):
+    # DuckDB's CSV reader drops lines it cannot split; the rows after them are numbered by
+    # position and moved down by the dropped lines before them.
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "message_id,provider,channel,event_at,status_code,status_text\n"  # line 1
+        "m1,azure_acs,sms,2024-03-04T10:00:00Z,2000,Delivered\n"  # 2: loaded
+        "m2,azure_acs,sms,2024-03-04T10:00:00Z,2000,Delivered,surplus\n"  # 3: ragged
+        "m3,azure_acs,sms,not-a-time,2000,Delivered\n"  # 4: unparseable
+        "m4,azure_acs,sms,2024-03-04T10:00:00Z,2000,Delivered\n"  # 5: loaded
+        "m5,azure_acs,sms\n"  # 6: ragged
+        "m6,azure_acs,sms,2024-03-04T10:00:00Z,2000,Delivered,x,y\n"  # 7: ragged
+        ",azure_acs,sms,2024-03-04T10:00:00Z,2000,Delivered\n"  # 8: no message_id
+        "m8,azure_acs,sms,2024-03-04T10:00:00Z,2000,Delivered\n",  # 9: loaded
+        encoding="utf-8",
+    )
+    result = ingest_file(store, path)
+    assert_accounted(result)
+    assert (result.rows_read, result.loaded, result.rejected) == (8, 3, 5)
+    rows = store.con.execute("SELECT line, reason FROM quarantine ORDER BY line").fetchall()
+    assert [line for line, _ in rows] == [3, 4, 6, 7, 8]
+    assert rows[1][1] == "unparseable event_at not-a-time"
+    assert rows[4][1] == "missing message_id"
+    assert [reason.startswith("malformed line:") for _, reason in rows] == [
+        True, False, True, True, False,
+    ]  # fmt: skip
+
+
 def test_json_with_wrong_types(store):
     result = ingest_file(store, CORPUS / "wrong_types.ndjson")
     assert_accounted(result)

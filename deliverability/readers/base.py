@@ -1,7 +1,8 @@
 """What every reader shares: the sniffed start of a file, options, and the staging contract.
 
-A reader turns one file into TEMP TABLE `stage` on the connection it is given, with one row
-per record read (file order), all text, in the canonical columns below. It never decides
+A reader turns one file into TEMP TABLE `stage` (or a TEMP VIEW, read once by ingest) on
+the connection it is given, with one row per record read (file order), all text, in the
+canonical columns below. It never decides
 what is valid or new: ingest.py does that for every reader alike.
 """
 
@@ -15,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # The staging table every reader fills. `line` is the record's line (or record) number in
-# the file (NULL when stage's rows are the file's rows in order: ingest_typed.sql then
-# numbers them from variable stage_first_line, as the canonical reader sets it);
+# the file (NULL when stage's rows are the file's rows in order: rejected rows are then
+# numbered from their position and variable stage_first_line, as the canonical reader sets
+# it; readers/canonical.py, number_rejected_rows);
 # `reject_reason` is set by the reader for records it could not take apart.
 STAGE_COLUMNS = (
     "line",

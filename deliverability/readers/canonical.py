@@ -61,7 +61,7 @@ def source_relation(s: Sniff) -> tuple[str, list]:
         )
     return (
         "read_csv(?, all_varchar=true, header=true, compression=?, encoding=?, "
-        "store_rejects=true, rejects_table='csv_rejects', rejects_scan='csv_scans', "
+        "store_rejects=true, rejects_table='stage_rejects', rejects_scan='stage_scans', "
         "max_line_size=2097152)",
         [path, "gzip" if s.compressed else "none", csv_encoding(s)],
     )
@@ -99,7 +99,7 @@ def plan_columns(names: list[str], opts: ReadOptions, path: str) -> dict[str, in
 
 def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
     relation, params = source_relation(s)
-    con.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_scans")
+    con.execute("DROP TABLE IF EXISTS stage_rejects; DROP TABLE IF EXISTS stage_scans")
     types = column_types(con, relation, params)
     names = [name for name, _ in types]
     cols = plan_columns(names, opts, str(s.path))
@@ -159,49 +159,57 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
         "tz": "CAST(NULL AS VARCHAR)",
     }
     body = ",\n  ".join(f"{expr} AS {name}" for name, expr in select.items())
-    relation_params = {f"p{i}": v for i, v in enumerate(params)}
-    named_relation = relation
+    # stage is a view: ingest_typed.sql reads the file once, straight into its typed rows.
+    # A view cannot hold bound parameters, so the file's path and the options are session
+    # variables (stage_arg_0, ..., stage_provider, stage_channel): still data, never SQL text.
+    for i, value in enumerate(params):
+        con.execute(f"SET VARIABLE stage_arg_{i} = ?", [value])
+    con.execute("SET VARIABLE stage_provider = ?", [opts.provider])
+    con.execute("SET VARIABLE stage_channel = ?", [opts.channel])
+    from_vars = relation
     for i in range(len(params)):
-        named_relation = named_relation.replace("?", f"$p{i}", 1)
+        from_vars = from_vars.replace("?", f"getvariable('stage_arg_{i}')", 1)
+    body = body.replace("$provider", "getvariable('stage_provider')").replace(
+        "$channel", "getvariable('stage_channel')"
+    )
     # Only our own aliases (c0, c1, ...) and fixed expressions are in this text.
     sql = (
-        "CREATE OR REPLACE TEMP TABLE stage AS SELECT\n  "  # noqa: S608
+        "CREATE OR REPLACE TEMP VIEW stage AS SELECT\n  "  # noqa: S608
         + body
-        + f"\nFROM {named_relation} AS t({', '.join(aliases)})"
+        + f"\nFROM {from_vars} AS t({', '.join(aliases)})"
     )
     try:
-        con.execute(sql, {**relation_params, "provider": opts.provider, "channel": opts.channel})
+        con.execute(sql)
     except duckdb.Error as exc:
         raise UnreadableFile(f"{s.path}: cannot parse: {str(exc).splitlines()[0]}") from exc
     header_lines = 0 if (s.is_parquet or s.looks_json) else 1
-    # Numbering the rows here would copy the whole file once more (a tenth of a large
-    # ingest); stage's rows are in file order, so ingest_typed.sql numbers them from there.
+    # The rows are in file order: ingest_typed.sql numbers them from the first data line.
     con.execute(f"SET VARIABLE stage_first_line = {int(header_lines) + 1}")
-    add_csv_rejects(con, header_lines)
 
 
-def number_stage_rows(con: duckdb.DuckDBPyConnection, header_lines: int) -> None:
-    """Set stage.line from each row's position: a new table's rowids follow insertion
-    (file) order; inside a transaction they start at a large offset, hence the min(rowid).
+def number_rejected_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Give the rejected rows of TEMP TABLE typed their line, and add the lines DuckDB's CSV
+    reader could not split (TEMP TABLE stage_rejects, from the canonical reader's read_csv)
+    as rejected rows.
+
+    typed keeps the reader's order (file order). A row without a line (the canonical reader
+    leaves them NULL) is numbered from its position, from variable stage_first_line; each
+    moves down by the number of unsplittable lines before it. Only rejected rows need a
+    line (quarantine), so only they are numbered.
     """
     con.execute(
-        "UPDATE stage SET line = rowid - (SELECT min(rowid) FROM stage) + 1 + ?",
-        [header_lines],
+        """
+        UPDATE typed SET line = rowid - (SELECT min(rowid) FROM typed)
+                                + getvariable('stage_first_line')
+        WHERE line IS NULL AND reason IS NOT NULL
+        """
     )
-
-
-def add_csv_rejects(con: duckdb.DuckDBPyConnection, header_lines: int = 1) -> None:
-    """Rows DuckDB's CSV reader could not split go into stage as rejected rows.
-
-    The rejects carry their real line numbers; the parsed rows were numbered by position,
-    so each parsed row moves down by the number of rejected lines before it.
-    """
     exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'csv_rejects' AND temporary"
-    ).fetchone()[0]
-    if not exists or not con.execute("SELECT count(*) FROM csv_rejects").fetchone()[0]:
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'stage_rejects' AND temporary"
+    ).fetchall()[0][0]
+    if not exists or not con.execute("SELECT count(*) FROM stage_rejects").fetchall()[0][0]:
         return
-    number_stage_rows(con, header_lines)
+    header_lines = con.execute("SELECT getvariable('stage_first_line') - 1").fetchall()[0][0]
     # Reject j (1-based, in line order) has r_j - header - j parsed rows before it.
     con.execute(
         """
@@ -210,7 +218,7 @@ def add_csv_rejects(con: duckdb.DuckDBPyConnection, header_lines: int = 1) -> No
         FROM (
             SELECT line - $header - row_number() OVER (ORDER BY line) AS parsed_before,
                    row_number() OVER (ORDER BY line) AS rejects_so_far
-            FROM (SELECT DISTINCT line FROM csv_rejects)
+            FROM (SELECT DISTINCT line FROM stage_rejects)
         )
         GROUP BY parsed_before
         """,
@@ -218,19 +226,21 @@ def add_csv_rejects(con: duckdb.DuckDBPyConnection, header_lines: int = 1) -> No
     )
     con.execute(
         """
-        UPDATE stage SET line = stage.line + o.rejects_so_far
+        UPDATE typed SET line = typed.line + o.rejects_so_far
         FROM (
-            SELECT s.line AS old_line, r.rejects_so_far
-            FROM stage s ASOF JOIN reject_offsets r ON s.line - $header > r.parsed_before
+            SELECT t.rowid AS row_id, r.rejects_so_far
+            FROM (SELECT rowid, line FROM typed WHERE reason IS NOT NULL) t
+            ASOF JOIN reject_offsets r ON t.line - $header > r.parsed_before
         ) o
-        WHERE stage.line = o.old_line
+        WHERE typed.rowid = o.row_id
         """,
         {"header": header_lines},
     )
     con.execute(
         """
-        INSERT INTO stage (line, raw, reject_reason, has_send, has_event)
-        SELECT line, csv_line, 'malformed line: ' || error_message, false, false
-        FROM (SELECT DISTINCT ON (line) line, csv_line, error_message FROM csv_rejects ORDER BY line)
+        INSERT INTO typed (line, raw, reject_reason, reason, has_send, has_event)
+        SELECT line, csv_line, 'malformed line: ' || error_message,
+               'malformed line: ' || error_message, false, false
+        FROM (SELECT DISTINCT ON (line) line, csv_line, error_message FROM stage_rejects ORDER BY line)
         """
     )

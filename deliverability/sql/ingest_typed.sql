@@ -1,17 +1,16 @@
 -- Validate and type the staged rows of one file (TEMP TABLE stage, from a reader).
 -- Every staged row gets exactly one fate here: a reject reason, or a send and/or an event.
 -- Parameters: $tz, the time zone for naive timestamps (a reader may set one per row).
--- A reader may leave `line` NULL when stage's rows are the file's rows in order; they are
--- then numbered from variable stage_first_line (the line of the first row).
+-- stage may be a table or a view (the canonical reader's: the file is read once, here).
+-- typed keeps stage's order (ingest.py builds it with preserve_insertion_order), so its
+-- rowid is the row's position in the file: the first row of a repeated send or event is
+-- the one kept. A reader may leave `line` NULL when stage's rows are the file's rows in
+-- order: rejected rows are numbered from their position afterwards
+-- (readers/canonical.py, number_rejected_rows).
 CREATE OR REPLACE TEMP TABLE typed AS
 WITH parsed AS (
     SELECT
-        -- stage's rowid is file order (the reader filled it in order); typed is built in
-        -- parallel without keeping order, so it carries the file position as row_key.
-        rowid AS row_key,
-        coalesce(line, rowid - (SELECT min(rowid) FROM stage) + getvariable('stage_first_line'))
-            AS line,
-        raw, reject_reason, has_send, has_event,
+        line, raw, reject_reason, has_send, has_event,
         nz(message_id) AS message_id,
         lower(nz(provider)) AS provider,
         lower(nz(channel)) AS channel,
