@@ -146,10 +146,11 @@ def _load_staged(
     # typed's rowid is then each row's position in the file (file order is what decides
     # which of two repeated rows is kept, and the line of a rejected row).
     con.execute("SET preserve_insertion_order = true")
+    staged_as_view = stage_is_view(con)
     try:
         con.execute(sql_text("ingest_typed.sql"), {"tz": opts.timezone})
     except duckdb.Error as exc:
-        if not stage_is_view(con):
+        if not staged_as_view:
             raise
         # The canonical reader's view reads the file here, not in the reader.
         raise UnreadableFile(f"{result.path}: cannot parse: {str(exc).splitlines()[0]}") from exc
@@ -159,7 +160,7 @@ def _load_staged(
     con.execute("SET preserve_insertion_order = false")
     # typed holds everything from here on; a big file's staging tables would only take the
     # memory the joins below need (DuckDB spills past its memory_limit, and slows down).
-    con.execute("DROP VIEW IF EXISTS stage" if stage_is_view(con) else "DROP TABLE IF EXISTS stage")
+    con.execute("DROP VIEW IF EXISTS stage" if staged_as_view else "DROP TABLE IF EXISTS stage")
     _fill_country_prefixes(con)
     con.execute(
         """
