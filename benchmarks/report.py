@@ -63,6 +63,21 @@ def page_floor(r: dict, page: str) -> float | None:
     return floors[page]["warm"] + floors.get("sidebar", {}).get("warm", 0.0)
 
 
+def derive_floor_rows(r: dict) -> list[str]:
+    """DuckDB's load plus a hand-written derivation (benchmarks/floor_derive.sql), and our
+    ingest against it: the floor for an ingest that derives final statuses."""
+    fd = r.get("floor_derive")
+    if not fd:
+        return []
+    ing, load = r["ingest"], r["floor_ingest"]["seconds"]
+    return [
+        f"| DuckDB load + hand-written derivation (`floor_derive.sql`, {fd['memory_limit']} memory "
+        f"limit) | {s(fd['seconds'])} | {s(fd['wall'])} | {mb(fd['peak_rss_mb'])} | "
+        f"{ratio(fd['seconds'], load)} DuckDB's load (load {s(fd['load_seconds'])} s + derive "
+        f"{s(fd['derive_seconds'])} s); our ingest: {ratio(ing['seconds'], fd['seconds'])} this |",
+    ]
+
+
 def size_section(r: dict) -> list[str]:
     m = r["manifest"]
     ing, floor = r["ingest"], r["floor_ingest"]
@@ -85,6 +100,7 @@ def size_section(r: dict) -> list[str]:
         + " |",
         f"| DuckDB `CREATE TABLE AS read_csv` (floor) | {s(floor['seconds'])} | {s(floor['wall'])} | "
         f"{mb(floor['peak_rss_mb'])} | 1× |",
+        *derive_floor_rows(r),
         f"| re-ingest, same files | {s(r['reingest']['seconds'])} | {s(r['reingest']['wall'])} | "
         f"{mb(r['reingest']['peak_rss_mb'])} | {r['reingest']['seconds'] / ing['seconds']:.1%} of ingest |",
         f"| re-ingest, new fingerprint (full dedupe) | {s(r['overlap_reingest']['seconds'])} | "
@@ -194,6 +210,14 @@ def growth(results: list[dict]) -> list[str]:
     n1, n2 = a["n"], b["n"]
     rows = [("ingest", a["ingest"]["seconds"], b["ingest"]["seconds"])]
     rows.append(("DuckDB floor load", a["floor_ingest"]["seconds"], b["floor_ingest"]["seconds"]))
+    if a.get("floor_derive") and b.get("floor_derive"):
+        rows.append(
+            (
+                "DuckDB floor load + derivation",
+                a["floor_derive"]["seconds"],
+                b["floor_derive"]["seconds"],
+            )
+        )
     rows.append(("re-ingest (same files)", a["reingest"]["seconds"], b["reingest"]["seconds"]))
     rows.append(
         (
@@ -224,6 +248,20 @@ def growth(results: list[dict]) -> list[str]:
     return [*lines, ""]
 
 
+def ingest_floor_note(r: dict) -> str:
+    """Whether DuckDB itself, loading and deriving by hand, is within the ingest target."""
+    fd = r.get("floor_derive")
+    if not fd:
+        return ""
+    floor_ratio = fd["seconds"] / r["floor_ingest"]["seconds"]
+    within = floor_ratio <= INGEST_RATIO
+    return (
+        f"; DuckDB's own load + derivation takes {floor_ratio:.2f}× its load"
+        + ("" if within else f": the {INGEST_RATIO}× target is below DuckDB's floor")
+        + f"; ours is {r['ingest']['seconds'] / fd['seconds']:.2f}× that floor"
+    )
+
+
 def targets(results: list[dict]) -> list[str]:
     r = results[-1]
     ing = r["ingest"]
@@ -251,7 +289,7 @@ def targets(results: list[dict]) -> list[str]:
         "| target | measured | status |",
         "| --- | --- | --- |",
         f"| ingest within {INGEST_RATIO}× of DuckDB's plain load | {ing['seconds'] / r['floor_ingest']['seconds']:.2f}× "
-        f"({s(ing['seconds'])} s vs {s(r['floor_ingest']['seconds'])} s) | "
+        f"({s(ing['seconds'])} s vs {s(r['floor_ingest']['seconds'])} s){ingest_floor_note(r)} | "
         f"{ok(ing['seconds'] <= INGEST_RATIO * r['floor_ingest']['seconds'])} |",
         f"| re-ingest under {REINGEST_SHARE:.0%} of the first | {r['reingest']['seconds'] / ing['seconds']:.1%} | "
         f"{ok(r['reingest']['seconds'] <= REINGEST_SHARE * ing['seconds'])} |",
@@ -279,7 +317,13 @@ def targets(results: list[dict]) -> list[str]:
         slowest_later = max(views.values())
         lines += [
             f"| files to first answer faster than pandas | ingest + `report --by code` = {s(first_answer)} s "
-            f"vs pandas {s(p)} s (process wall) | {ok(first_answer < p)} |",
+            f"vs pandas {s(p)} s (process wall)"
+            + (
+                f"; DuckDB's own load + derivation: {s(r['floor_derive']['wall'])} s"
+                if r.get("floor_derive")
+                else ""
+            )
+            + f" | {ok(first_answer < p)} |",
             f"| every later view ≥{LATER_VIEW_SPEEDUP}× faster than repeating pandas | slowest view "
             f"{s(slowest_later)} s = {r['pandas']['seconds'] / slowest_later:,.0f}× | "
             f"{ok(r['pandas']['seconds'] / slowest_later >= LATER_VIEW_SPEEDUP)} |",

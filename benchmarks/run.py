@@ -92,8 +92,8 @@ def native_reader_available() -> str | None:
 
 # What --views-only keeps from the previous results: everything measured by ingesting.
 INGEST_SIDE = (
-    "floor_ingest", "ingest", "reingest", "overlap_reingest", "store_bytes_after_reingest",
-    "pandas", "native",
+    "floor_ingest", "floor_derive", "ingest", "reingest", "overlap_reingest",
+    "store_bytes_after_reingest", "pandas", "native",
 )  # fmt: skip
 
 
@@ -162,6 +162,19 @@ def measure_ingest_side(
     ]
     result["floor_ingest"] = summarize(floor) | {"size_bytes": store_size(work / "floor.duckdb")}
     fresh(work / "floor.duckdb")
+
+    log(f"{label}: DuckDB floor with derivation (plain load + floor_derive.sql)")
+    derive_args = {"db": "", "sends": sends, "events": events}
+    floor_derive = []
+    for _ in range(runs):
+        floor_derive.append(worker("floor_derive", derive_args | {"db": fresh(work / "fd.duckdb")}))
+        log(
+            f"  load {floor_derive[-1]['load_seconds']:.1f}s + derive {floor_derive[-1]['derive_seconds']:.1f}s"
+        )
+    result["floor_derive"] = summarize(
+        floor_derive, ("seconds", "load_seconds", "derive_seconds", "wall", "peak_rss_mb")
+    ) | {"memory_limit": floor_derive[-1]["memory_limit"], "check": floor_derive[-1]["check"]}
+    fresh(work / "fd.duckdb")
 
     log(f"{label}: ingest into a fresh store x{runs}")
     ingests = []
