@@ -19,7 +19,7 @@ import phonenumbers
 
 from deliverability.readers import choose_reader
 from deliverability.readers.base import ReadOptions, UnreadableFile, sniff
-from deliverability.readers.canonical import number_rejected_rows
+from deliverability.readers.csv_rejects import number_rejected_rows
 from deliverability.settings import max_decompressed_bytes, max_upload_bytes
 from deliverability.store import Store, sql_text
 

@@ -18,7 +18,7 @@ from pathlib import Path
 # The staging table every reader fills. `line` is the record's line (or record) number in
 # the file (NULL when stage's rows are the file's rows in order: rejected rows are then
 # numbered from their position and variable stage_first_line, as the canonical reader sets
-# it; readers/canonical.py, number_rejected_rows);
+# it; readers/csv_rejects.py, number_rejected_rows);
 # `reject_reason` is set by the reader for records it could not take apart.
 STAGE_COLUMNS = (
     "line",

@@ -24,6 +24,7 @@ import duckdb
 
 from deliverability.readers.base import STAGE_COLUMNS, ReadOptions, Sniff, UnreadableFile
 from deliverability.readers.canonical import csv_encoding
+from deliverability.readers.csv_rejects import MAX_RAW, malformed_lines, shift_past_rejects
 
 # A path into a JSON record: keys as the provider documents them (matched ignoring case)
 # and integer array indexes. A field is one or more alternative paths, tried in order.
@@ -37,7 +38,6 @@ LINE_DELIMITER = chr(0x1F)
 # buffer size is set explicitly to LINE_BUFFER.
 MAX_LINE = 16 * 1024 * 1024
 LINE_BUFFER = 2 * MAX_LINE
-MAX_RAW = 4000  # characters of a rejected record kept in quarantine
 
 MACROS = """
 -- Child k of JSON object o, key matched ignoring case (the documented spelling first).
@@ -175,48 +175,10 @@ def read_lines(con: duckdb.DuckDBPyConnection, s: Sniff) -> None:
 
 
 def _merge_csv_rejects(con: duckdb.DuckDBPyConnection, table: str, header_lines: int) -> None:
-    """Lines DuckDB's CSV reader rejected go into `table` with their real line numbers.
-
-    Parsed rows were numbered by position; each moves down by the rejected lines before it.
-    `table` is one of our own fixed names.
-    """
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'csv_rejects' AND temporary"
-    ).fetchone()[0]
-    if not exists or not con.execute("SELECT count(*) FROM csv_rejects").fetchone()[0]:
-        return
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE reject_offsets AS
-        SELECT parsed_before, max(rejects_so_far) AS rejects_so_far
-        FROM (
-            SELECT line - $header - row_number() OVER (ORDER BY line) AS parsed_before,
-                   row_number() OVER (ORDER BY line) AS rejects_so_far
-            FROM (SELECT DISTINCT line FROM csv_rejects)
-        )
-        GROUP BY parsed_before
-        """,
-        {"header": header_lines},
-    )
-    # Only fixed table names of this module are formatted in.
-    con.execute(
-        f"""
-        UPDATE {table} SET line = {table}.line + o.rejects_so_far
-        FROM (
-            SELECT s.line AS old_line, r.rejects_so_far
-            FROM {table} s ASOF JOIN reject_offsets r ON s.line - $header > r.parsed_before
-        ) o
-        WHERE {table}.line = o.old_line
-        """,  # noqa: S608
-        {"header": header_lines},
-    )
-    con.execute(
-        f"""
-        INSERT INTO {table} (line, raw, reason)
-        SELECT line, left(csv_line, {MAX_RAW}), 'malformed line: ' || error_message
-        FROM (SELECT DISTINCT ON (line) line, csv_line, error_message FROM csv_rejects ORDER BY line)
-        """  # noqa: S608
-    )
+    """Lines DuckDB's CSV reader rejected go into `table` (one of our fixed names) with
+    their real line numbers; the parsed rows move down past them."""
+    if shift_past_rejects(con, table, "csv_rejects", header_lines):
+        con.execute(f"INSERT INTO {table} (line, raw, reason) {malformed_lines('csv_rejects')}")  # noqa: S608
 
 
 def csv_src(

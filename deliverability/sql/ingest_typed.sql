@@ -6,7 +6,7 @@
 -- rowid is the row's position in the file: the first row of a repeated send or event is
 -- the one kept. A reader may leave `line` NULL when stage's rows are the file's rows in
 -- order: rejected rows are numbered from their position afterwards
--- (readers/canonical.py, number_rejected_rows).
+-- (readers/csv_rejects.py, number_rejected_rows).
 CREATE OR REPLACE TEMP TABLE typed AS
 WITH parsed AS (
     SELECT
