@@ -247,13 +247,14 @@ def _load_staged(
         """,  # noqa: S608
         {"id": ingest_id},
     )
-    # The code keys of the events just loaded that the store has not seen yet.
+    # The code keys of the events just loaded, per day (schema.sql, event_code_days).
     con.execute(
         f"""
-        INSERT INTO event_code_keys
-        SELECT DISTINCT provider, channel, status_code, upstream_provider, upstream_code
+        INSERT INTO event_code_days
+        SELECT date_trunc('day', event_ts), provider, channel, status_code, upstream_provider,
+               upstream_code, count(*)
         FROM {new_event_rows}
-        EXCEPT SELECT * FROM event_code_keys
+        GROUP BY ALL
         """  # noqa: S608
     )
     con.execute(

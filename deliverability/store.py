@@ -19,7 +19,7 @@ import duckdb
 from deliverability.catalog import PUBLIC_FIELDS, Catalog
 from deliverability.settings import catalog_extra as default_catalog_extra
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_MEMORY_LIMIT = "2GB"
 # Messages derived per slice when an ingest touches many (see Store.refresh_messages).
 REFRESH_SLICE = 2_000_000
@@ -157,14 +157,17 @@ class Store:
                     self.rebuild_rollups(con)
                     self.set_meta("schema_version", "2", con)
                     self.bump_version(con)
-            if version < 3:
-                # 2 -> 3: event_code_keys (created empty); list the keys once.
+            if version < 4:
+                # 3 -> 4: event_code_days (created empty) replaces event_code_keys (version
+                # 3's distinct keys, without days); count it once. From 2, the same.
                 with self.write_lock, self.transaction(self.con) as con:
                     con.execute(
-                        "INSERT INTO event_code_keys SELECT DISTINCT provider, channel, "
-                        "status_code, upstream_provider, upstream_code FROM events"
+                        "INSERT INTO event_code_days SELECT date_trunc('day', event_at), "
+                        "provider, channel, status_code, upstream_provider, upstream_code, "
+                        "count(*) FROM events GROUP BY ALL"
                     )
-                    self.set_meta("schema_version", "3", con)
+                    con.execute("DROP TABLE IF EXISTS event_code_keys")
+                    self.set_meta("schema_version", "4", con)
                     self.bump_version(con)
         # Future versions: step through migrations from int(found) to SCHEMA_VERSION here.
 

@@ -210,6 +210,12 @@ def _spikes(con, current: Filters, grain: str) -> tuple[pl.DataFrame, pl.DataFra
 
 
 def _new_codes(con, start: datetime, end: datetime, baseline_start: datetime) -> pl.DataFrame:
+    # The query tells which codes occur when by day (event_code_days): whole days only.
+    if any(
+        t != t.replace(hour=0, minute=0, second=0, microsecond=0)
+        for t in (start, end, baseline_start)
+    ):
+        raise ValueError(f"new codes are found between midnights, not {start}..{end}")
     frame = run(con, "codes_new_in_period", since=start, until=end, baseline_since=baseline_start)
     named = attach_code_names(con, frame)
     names = run(con, "code_names").select("provider", "channel", "code", "category")

@@ -152,21 +152,44 @@ def test_newer_schema_refused(db_path):
 
 def test_older_stores_are_migrated_on_open(loaded, db_path):
     store, _, _ = loaded
-    keys = store.con.execute("SELECT * FROM event_code_keys ORDER BY ALL").fetchall()
-    # Every (provider, channel, code, upstream) of the events, once: x9 is sinch mms.
+    days = store.con.execute("SELECT * FROM event_code_days ORDER BY ALL").fetchall()
+    # Every (provider, channel, code, upstream) of the events on each day, with its count:
+    # x9 is sinch mms.
+    keys = {row[1:6] for row in days}
     assert len(keys) == 7 and ("sinch", "mms", "2000", None, None) in keys
+    events = store.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+    assert sum(row[6] for row in days) == events
     store.close()
-    # A version 1 store: no rollups, no code keys (tables made empty by schema.sql).
+    # A version 1 store: no rollups, no code days (tables made empty by schema.sql).
     con = duckdb.connect(str(db_path))
-    con.execute("DELETE FROM event_code_keys; DELETE FROM rollup_code_hour")
+    con.execute("DELETE FROM event_code_days; DELETE FROM rollup_code_hour")
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
     reopened = Store.open(db_path)
     try:
-        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "3"
-        assert reopened.con.execute("SELECT * FROM event_code_keys ORDER BY ALL").fetchall() == keys
+        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "4"
+        assert reopened.con.execute("SELECT * FROM event_code_days ORDER BY ALL").fetchall() == days
         hours = reopened.con.execute("SELECT sum(messages) FROM rollup_code_hour").fetchall()
         assert hours == [(5,)]
+    finally:
+        reopened.close()
+    # A version 3 store: its code keys without days (event_code_keys) give way to the days.
+    con = duckdb.connect(str(db_path))
+    con.execute("DELETE FROM event_code_days")
+    con.execute(
+        "CREATE TABLE event_code_keys AS SELECT DISTINCT provider, channel, status_code, "
+        "upstream_provider, upstream_code FROM events"
+    )
+    con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    con.close()
+    reopened = Store.open(db_path)
+    try:
+        assert reopened.meta("schema_version") == "4"
+        assert reopened.con.execute("SELECT * FROM event_code_days ORDER BY ALL").fetchall() == days
+        tables = {
+            r[0] for r in reopened.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        }
+        assert "event_code_keys" not in tables
     finally:
         reopened.close()
 

@@ -1,5 +1,5 @@
 -- The store's tables. Timestamps are UTC, stored as TIMESTAMP (no zone) so that nothing
--- depends on a session's time zone. Schema version 2 (2: the rollup tables).
+-- depends on a session's time zone. Schema version 4 (2: the rollup tables; 4: event_code_days).
 
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 
@@ -56,11 +56,13 @@ CREATE TABLE IF NOT EXISTS messages (
     category VARCHAR             -- the catalog category; no_report / uncatalogued otherwise
 );
 
--- Every distinct code key in events (a few hundred rows), added to with the events an
--- ingest loads: which codes the data holds without reading every event (queries/sql/uncatalogued_codes.sql).
-CREATE TABLE IF NOT EXISTS event_code_keys (
-    provider VARCHAR NOT NULL, channel VARCHAR, status_code VARCHAR,
-    upstream_provider VARCHAR, upstream_code VARCHAR
+-- Events per UTC day and code key (a few thousand rows a month), added to with the events
+-- an ingest loads. Which codes the data holds, and on which days, without reading every
+-- event: the uncatalogued lists (queries/sql/unknown_code_keys.sql) and the review's new
+-- codes (queries/sql/codes_new_in_period.sql). A (day, key) may have a row per ingest: sum.
+CREATE TABLE IF NOT EXISTS event_code_days (
+    day TIMESTAMP NOT NULL, provider VARCHAR NOT NULL, channel VARCHAR, status_code VARCHAR,
+    upstream_provider VARCHAR, upstream_code VARCHAR, events BIGINT NOT NULL
 );
 
 -- Messages whose sends or events an ingest of several files has committed but not derived

@@ -2,29 +2,26 @@
 -- never reported in [$baseline_since, $since)? Counted over events (every report, not only
 -- final statuses). A provider and channel with no reports at all in the baseline window is
 -- left out: without history, nothing can be called new.
-WITH period AS (
-    SELECT DISTINCT provider, channel, status_code AS code
-    FROM events
-    WHERE event_at >= $since AND event_at < $until
-),
-history AS (
-    SELECT DISTINCT provider, channel, status_code AS code
-    FROM events
-    WHERE event_at >= $baseline_since AND event_at < $since
+-- The three bounds are midnights UTC (a review's weeks): which keys occur when is read from
+-- event_code_days (events per day and code key, kept at ingest), not from every event.
+WITH keys AS (
+    SELECT provider, channel, status_code AS code,
+           bool_or(day >= $since) AS in_period,
+           bool_or(day < $since) AS in_history
+    FROM event_code_days
+    WHERE day >= $baseline_since AND day < $until
+    GROUP BY ALL
 ),
 new_codes AS (
-    SELECT p.* FROM period p
-    WHERE EXISTS (
-        SELECT 1 FROM history h
-        WHERE h.provider = p.provider AND h.channel IS NOT DISTINCT FROM p.channel
-    )
-    AND NOT EXISTS (
-        SELECT 1 FROM history h
-        WHERE h.provider = p.provider AND h.channel IS NOT DISTINCT FROM p.channel
-          AND h.code = p.code
+    SELECT k.provider, k.channel, k.code FROM keys k
+    WHERE k.in_period AND NOT k.in_history
+      AND EXISTS (
+        SELECT 1 FROM keys h
+        WHERE h.in_history AND h.provider = k.provider
+          AND h.channel IS NOT DISTINCT FROM k.channel
     )
 )
--- Counting distinct messages is the costly part: only for the new codes' events.
+-- Counting distinct messages needs the events themselves: only the new codes' are read.
 SELECT e.provider, e.channel, e.status_code AS code, count(*) AS events,
        count(DISTINCT e.message_id) AS messages, min(e.event_at) AS first_seen,
        max(e.event_at) AS last_seen
