@@ -110,6 +110,10 @@ COUNTS_SQL = """count(*) AS messages,
     count(*) FILTER (WHERE outcome = 'no_report') AS no_report,
     count(*) FILTER (WHERE outcome = 'unknown') AS unknown"""
 
+# The last complete week (Monday to Monday) before the data's last day: the review's default.
+_WEEK = """WITH w AS (SELECT date_trunc('week', max(message_at)) - INTERVAL 7 DAY AS since,
+    date_trunc('week', max(message_at)) AS until FROM messages)"""
+
 # The least SQL that gives each view's numbers from the stored tables: one GROUP BY over
 # `messages` at the grain the view needs (no filters macro, no catalog names, no polars).
 _FLOOR_SQL = {
@@ -137,11 +141,44 @@ _FLOOR_SQL = {
     "catalog": """SELECT provider, channel, status_code, count(*) FROM events e
         WHERE NOT EXISTS (SELECT 1 FROM codes c WHERE c.provider = e.provider
             AND c.code = e.status_code AND c.channel IN (e.channel, '*')) GROUP BY ALL""",
+    # The review's numbers for the last complete week (the page's default): outcomes by day
+    # over it and the 4 weeks before (headline, chart, gaps), failures by each dimension in
+    # it and the week before (worse/better), codes by day (spikes), the code keys of the
+    # events in those weeks (new codes), unknown codes in the week, send-log coverage.
+    "review": [
+        """@WEEK SELECT date_trunc('day', message_at) AS day, provider, outcome,
+            count(*) FROM messages, w WHERE message_at >= w.since - INTERVAL 28 DAY
+            AND message_at < w.until GROUP BY ALL""",
+        *[
+            """@WEEK SELECT message_at >= w.since AS this_week, @DIM, @COUNTS
+            FROM messages, w WHERE message_at >= w.since - INTERVAL 7 DAY
+            AND message_at < w.until GROUP BY ALL""".replace("@DIM", dim)
+            for dim in ("provider, channel, code", "carrier", "country", "campaign")
+        ],
+        """@WEEK SELECT date_trunc('day', message_at) AS day, provider, channel, code,
+            count(*) FROM messages, w WHERE message_at >= w.since - INTERVAL 28 DAY
+            AND message_at < w.until GROUP BY ALL""",
+        """@WEEK SELECT event_at >= w.since AS this_week, provider, channel, status_code,
+            count(*) FROM events, w WHERE event_at >= w.since - INTERVAL 28 DAY
+            AND event_at < w.until GROUP BY ALL""",
+        """@WEEK SELECT provider, channel, status_code, count(*),
+            count(DISTINCT message_id) FROM events e, w
+            WHERE event_at >= w.since AND event_at < w.until AND NOT EXISTS (
+                SELECT 1 FROM codes c WHERE c.provider = e.provider
+                AND c.code = e.status_code AND c.channel IN (e.channel, '*'))
+            GROUP BY ALL""",
+        """@WEEK SELECT provider, count(*), count(*) FILTER (WHERE has_send),
+            count(*) FILTER (WHERE outcome = 'no_report') FROM messages, w
+            WHERE message_at >= w.since AND message_at < w.until GROUP BY ALL""",
+    ],
     "upload": """SELECT * FROM ingests""",
     "sidebar": """SELECT 'carrier', carrier, count(*) FROM messages GROUP BY ALL""",
 }
 FLOOR_SQL = {
-    k: [q.replace("@COUNTS", COUNTS_SQL) for q in (v if isinstance(v, list) else [v])]
+    k: [
+        q.replace("@COUNTS", COUNTS_SQL).replace("@WEEK", _WEEK)
+        for q in (v if isinstance(v, list) else [v])
+    ]
     for k, v in _FLOOR_SQL.items()
 }
 

@@ -38,7 +38,7 @@ CLI_COMMANDS = (
     "spikes --grain day",
     "spikes --grain hour",
 )
-PAGES = ("overview", "failures", "spikes", "messages", "catalog", "upload")
+PAGES = ("overview", "failures", "spikes", "messages", "catalog", "review", "upload")
 # Re-ingest with another (equivalent) time zone: a new fingerprint, so the rows go through
 # the full dedupe path instead of the ledger's short cut. The files carry 'Z' offsets, so
 # the zone changes nothing in what is read.

@@ -81,7 +81,7 @@ def page_calls(con) -> dict[str, list]:
     arguments the page passes by default. Every page also draws the sidebar."""
     from importlib import import_module
 
-    from queries import compare, failures, spikes, timeseries
+    from queries import compare, failures, review, spikes, timeseries
     from queries.compare import previous_period
 
     # `queries.status` the module (the package exports a function of the same name).
@@ -156,6 +156,12 @@ def page_calls(con) -> dict[str, list]:
             *sidebar,
             ("catalog_search", mq.catalog_search, (), {"filters": current}),
             ("uncatalogued_codes", sq.uncatalogued_codes, (current,)),
+        ],
+        # The page asks for the weeks, then the default week's review (the last complete one).
+        "review": [
+            *sidebar,
+            ("available_weeks", review.available_weeks, ()),
+            ("weekly_review", review.weekly_review, ()),
         ],
         "upload": [
             *sidebar,

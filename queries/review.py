@@ -342,19 +342,21 @@ def weekly_review(
     top: int = TOP,
 ) -> Review:
     """The review of WEEK ('YYYY-Www'; default: the last complete week, see default_week)."""
-    # Its comparisons ask for the week's (and the previous weeks') cubes again and again.
-    with reusing_cubes():
-        return _build_review(con, week, spike_grain, min_messages, top)
-
-
-def _build_review(
-    con: duckdb.DuckDBPyConnection, week: str | None, spike_grain: str, min_messages: int, top: int
-) -> Review:
     if week is None:
         week = default_week(con)
         if week is None:
             raise ValueError("the store holds no messages yet: ingest send logs or reports first")
     week = normalise_week(week)
+    start, end = week_bounds(week)
+    # Its comparisons ask for the week's and the previous weeks' cubes again and again: the
+    # baseline's four weeks and this one are counted once, by week.
+    with reusing_cubes(weeks=(start - timedelta(days=7 * BASELINE_WEEKS), end)):
+        return _build_review(con, week, spike_grain, min_messages, top)
+
+
+def _build_review(
+    con: duckdb.DuckDBPyConnection, week: str, spike_grain: str, min_messages: int, top: int
+) -> Review:
     start, end = week_bounds(week)
     previous_start = start - timedelta(days=7)
     baseline_start = start - timedelta(days=7 * BASELINE_WEEKS)

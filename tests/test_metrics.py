@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 
 from deliverability.store import Store
+from queries import cube as cube_module
 from queries.compare import compare_periods, headline, previous_period
 from queries.cube import message_cube, reusing_cubes
 from queries.failures import failure_breakdown, failure_heatmap
@@ -125,6 +126,28 @@ def test_reused_cubes_are_the_cubes_counted_afresh(con, dims):
             assert message_cube(con, filters, grain=None, dims=dims) is reused
         assert fresh.height > 0
         assert reused.equals(fresh), (filters, dims)
+
+
+@pytest.mark.parametrize(
+    "dims", [(), ("carrier",), ("code",), ("code", "carrier", "country", "campaign")]
+)
+def test_whole_weeks_are_summed_from_one_cube_by_week(con, dims):
+    # reusing_cubes(weeks=...): whole-week windows inside them come from one cube by week.
+    weeks = (PREVIOUS.since, CURRENT.until)
+    both = Filters.build(since=PREVIOUS.since, until=CURRENT.until)
+    for filters in (CURRENT, PREVIOUS, both, CURRENT.with_(carrier=("AT&T",))):
+        fresh = message_cube(con, filters, grain=None, dims=dims)
+        with reusing_cubes(weeks=weeks):
+            reused = message_cube(con, filters, grain=None, dims=dims)
+            counted = cube_module._reused.get()
+            # The windows without other filters were summed from the cube by week.
+            by_week = (repr(both), "week", cube_module.WIDE_DIMS)
+            assert (by_week in counted) == (not filters.carrier), filters
+        assert fresh.height > 0
+        assert reused.equals(fresh), (filters, dims)
+    with pytest.raises(ValueError, match="Monday"):
+        with reusing_cubes(weeks=(CURRENT.since + timedelta(days=1), CURRENT.until)):
+            pass
 
 
 def test_compare_by_carrier_hand_computed(con):

@@ -1,7 +1,7 @@
 -- Per UTC day and provider, for every day in [$baseline_since, $until) (days without any
 -- row appear with 0), for every provider with messages in that window:
 --   messages: messages sent that day; reported: how many of them got any delivery report
---   (both from rollup_code_hour: the window is on whole days);
+--   (both from rollup_code_hour: the window is on whole days, as the bounds are midnights);
 --   events: delivery reports stamped that day, counted for the review week [$since, $until)
 --   only (NULL before it): a missing day of reports shows as 0 there even when messages
 --   sent just before midnight got their reports the next day.
@@ -28,10 +28,11 @@ sent AS (
     WHERE hour >= $baseline_since AND hour < $until
     GROUP BY ALL
 ),
+-- From event_code_days (events per day and code key, kept at ingest), not every event.
 week_reports AS (
-    SELECT date_trunc('day', event_at) AS day, provider, count(*) AS events
-    FROM events
-    WHERE event_at >= $since AND event_at < $until
+    SELECT day, provider, sum(events) AS events
+    FROM event_code_days
+    WHERE day >= $since AND day < $until
     GROUP BY ALL
 )
 SELECT d.day, p.provider,
