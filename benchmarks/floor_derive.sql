@@ -6,7 +6,7 @@
 -- they never need: codes resolve on (provider, channel, code), then the provider's '*'
 -- entry (no upstream networks in the generated data); the final status is the latest
 -- final event, else the latest event; a message with no event is no_report; the carrier
--- falls back to the reports'. Nothing is validated, de-duplicated or rolled up.
+-- and channel fall back to the reports'. Nothing is validated, de-duplicated or rolled up.
 CREATE TABLE messages AS
 WITH resolved AS (
     SELECT k.provider, k.channel, k.status_code,
@@ -26,16 +26,17 @@ final_events AS (
            arg_max({'code': e.status_code::VARCHAR, 'status_text': e.status_text::VARCHAR,
                     'event_at': e.event_at, 'outcome': r.outcome, 'category': r.category},
                    (r.is_final, e.event_at)) AS fin,
+           arg_max(e.channel, e.event_at) AS channel,
            arg_max(e.carrier, e.event_at) AS carrier
     FROM t1 e
     JOIN resolved r
-        ON r.provider = e.provider AND r.channel = e.channel
-        AND r.status_code = e.status_code::VARCHAR
+        ON r.provider = e.provider AND r.channel IS NOT DISTINCT FROM e.channel
+        AND r.status_code IS NOT DISTINCT FROM e.status_code::VARCHAR
     GROUP BY e.provider, e.message_id
 )
 SELECT coalesce(s.provider, f.provider) AS provider,
        coalesce(s.message_id, f.message_id) AS message_id,
-       s.channel,
+       coalesce(s.channel, f.channel) AS channel,
        coalesce(s.sent_at, f.first_event_at) AS message_at,
        s.sender, s.recipient, s.country,
        coalesce(s.carrier, f.carrier) AS carrier,

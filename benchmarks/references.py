@@ -63,18 +63,19 @@ def step_floor_ingest(args: dict) -> dict:
 
 def step_floor_derive(args: dict) -> dict:
     """The plain load of the send log and the delivery log, then floor_derive.sql: every
-    message's final status, in one statement, within the memory limit our ingest runs under
-    (DuckDB's default would take 80% of RAM; our target is a 3 GB peak)."""
+    message's final status, in one statement. The whole step, load included, runs within
+    the memory limit our ingest runs under (DuckDB's default would take 80% of RAM; our
+    target is a 3 GB peak)."""
     import duckdb
 
     from deliverability.store import memory_limit
 
     con = duckdb.connect(args["db"])
+    # memory_limit() only returns a validated size ("2GB"): no text from outside.
+    con.execute(f"SET memory_limit = '{memory_limit()}'")
     started = time.perf_counter()
     per_file = plain_load(con, [args["sends"], args["events"]])
     load = time.perf_counter() - started
-    # memory_limit() only returns a validated size ("2GB"): no text from outside.
-    con.execute(f"SET memory_limit = '{memory_limit()}'")
     t0 = time.perf_counter()
     con.execute(
         "CREATE TABLE codes AS SELECT provider, channel, code, outcome, category, final "
@@ -110,7 +111,8 @@ COUNTS_SQL = """count(*) AS messages,
     count(*) FILTER (WHERE outcome = 'no_report') AS no_report,
     count(*) FILTER (WHERE outcome = 'unknown') AS unknown"""
 
-# The last complete week (Monday to Monday) before the data's last day: the review's default.
+# The week before the week of the data's last message: the review's default week (the last
+# complete one) unless the data ends on a Sunday.
 _WEEK = """WITH w AS (SELECT date_trunc('week', max(message_at)) - INTERVAL 7 DAY AS since,
     date_trunc('week', max(message_at)) AS until FROM messages)"""
 
@@ -145,13 +147,19 @@ _FLOOR_SQL = {
     # over it and the 4 weeks before (headline, chart, gaps), failures by each dimension in
     # it and the week before (worse/better), codes by day (spikes), the code keys of the
     # events in those weeks (new codes), unknown codes in the week, send-log coverage.
+    # The review's numbers for that week: outcomes by day over it and the 4 weeks before
+    # (headline, chart, gaps), each dimension's counts in the week, the week before and the
+    # 4-week baseline (worse/better), codes by day (spikes), the code keys of the events in
+    # those weeks (new codes), reports per day and unknown codes in the week, send-log
+    # coverage.
     "review": [
         """@WEEK SELECT date_trunc('day', message_at) AS day, provider, outcome,
             count(*) FROM messages, w WHERE message_at >= w.since - INTERVAL 28 DAY
             AND message_at < w.until GROUP BY ALL""",
         *[
-            """@WEEK SELECT message_at >= w.since AS this_week, @DIM, @COUNTS
-            FROM messages, w WHERE message_at >= w.since - INTERVAL 7 DAY
+            """@WEEK SELECT message_at >= w.since AS this_week,
+            message_at >= w.since - INTERVAL 7 DAY AS previous_week, @DIM, @COUNTS
+            FROM messages, w WHERE message_at >= w.since - INTERVAL 28 DAY
             AND message_at < w.until GROUP BY ALL""".replace("@DIM", dim)
             for dim in ("provider, channel, code", "carrier", "country", "campaign")
         ],
@@ -161,6 +169,8 @@ _FLOOR_SQL = {
         """@WEEK SELECT event_at >= w.since AS this_week, provider, channel, status_code,
             count(*) FROM events, w WHERE event_at >= w.since - INTERVAL 28 DAY
             AND event_at < w.until GROUP BY ALL""",
+        """@WEEK SELECT date_trunc('day', event_at) AS day, provider, count(*) FROM events, w
+            WHERE event_at >= w.since AND event_at < w.until GROUP BY ALL""",
         """@WEEK SELECT provider, channel, status_code, count(*),
             count(DISTINCT message_id) FROM events e, w
             WHERE event_at >= w.since AND event_at < w.until AND NOT EXISTS (

@@ -172,8 +172,18 @@ def measure_ingest_side(
             f"  load {floor_derive[-1]['load_seconds']:.1f}s + derive {floor_derive[-1]['derive_seconds']:.1f}s"
         )
     result["floor_derive"] = summarize(
-        floor_derive, ("seconds", "load_seconds", "derive_seconds", "wall", "peak_rss_mb")
+        floor_derive,
+        (
+            "seconds",
+            "load_seconds",
+            "derive_seconds",
+            "wall",
+            "peak_rss_mb",
+            "cpu_seconds",
+            "loadavg",
+        ),
     ) | {"memory_limit": floor_derive[-1]["memory_limit"], "check": floor_derive[-1]["check"]}
+    assert floor_derive[-1]["check"]["messages"] == manifest["messages"], floor_derive[-1]
     fresh(work / "fd.duckdb")
 
     log(f"{label}: ingest into a fresh store x{runs}")
@@ -213,6 +223,9 @@ def measure_ingest_side(
         result["pandas"]["check"] = {
             k: pandas_runs[-1][k] for k in ("messages", "delivered", "pandas")
         }
+        # Two hand-made derivations of the same files must agree.
+        for key in ("messages", "delivered"):
+            assert result["pandas"]["check"][key] == result["floor_derive"]["check"][key], key
 
     reader = native_reader_available()
     if reader and "native" not in skip:
