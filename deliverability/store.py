@@ -159,7 +159,7 @@ class Store:
                     self.bump_version(con)
             if version < 4:
                 # 3 -> 4: event_code_days (created empty) replaces event_code_keys (version
-                # 3's distinct keys, without days); count it once. From 2, the same.
+                # 3's distinct keys, without days); count it once. From 1 and 2 as well.
                 with self.write_lock, self.transaction(self.con) as con:
                     con.execute(
                         "INSERT INTO event_code_days SELECT date_trunc('day', event_at), "

@@ -64,7 +64,7 @@ def reusing_cubes(weeks: tuple[datetime, datetime] | None = None) -> Iterator[No
     analysis made of many comparisons (the weekly review) asks for the same periods by one
     dimension after another. With WEEKS (two Mondays 00:00), the whole-window WIDE_DIMS
     cubes of any whole weeks between them are summed from one cube of those weeks by week
-    (the review's week, the week before and the four before it: one query, not three).
+    (the review's week, the week before it and its 4-week baseline: one query, not three).
     Nothing outlives the block, so nothing can go stale when the store changes."""
     if weeks is not None and not all(_is_monday(t) for t in weeks):
         raise ValueError(f"weeks run from Monday 00:00 to Monday 00:00, not {weeks}")

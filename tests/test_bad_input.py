@@ -126,6 +126,24 @@ def test_rows_rejected_after_ragged_lines_keep_their_own_lines(store, tmp_path):
     ]  # fmt: skip
 
 
+def test_a_long_malformed_line_is_kept_to_4000_characters(store, tmp_path):
+    # Quarantine keeps the start of a line DuckDB could not split, like a native reader's.
+    path = tmp_path / "long.csv"
+    long_text = "x" * 6000
+    path.write_text(
+        "message_id,provider,channel,event_at,status_code,status_text\n"
+        "m1,azure_acs,sms,2024-03-04T10:00:00Z,2000,Delivered\n"
+        f"m2,azure_acs,sms,2024-03-04T10:00:00Z,2000,{long_text},surplus\n",
+        encoding="utf-8",
+    )
+    result = ingest_file(store, path)
+    assert_accounted(result)
+    assert (result.rows_read, result.loaded, result.rejected) == (2, 1, 1)
+    line, raw, reason = store.con.execute("SELECT line, raw, reason FROM quarantine").fetchone()
+    assert (line, len(raw), reason.startswith("malformed line:")) == (3, 4000, True)
+    assert raw.startswith("m2,azure_acs,sms,")
+
+
 def test_json_with_wrong_types(store):
     result = ingest_file(store, CORPUS / "wrong_types.ndjson")
     assert_accounted(result)

@@ -34,7 +34,7 @@ def shift_past_rejects(
     rows: str = "true",
 ) -> bool:
     """Move the rows of TABLE that satisfy ROWS down past the lines DuckDB rejected before
-    them (TEMP TABLE REJECTS_TABLE). Returns whether it rejected any line: then add them
+    them (TEMP TABLE REJECTS_TABLE). Returns whether DuckDB rejected any line: then add them
     with malformed_lines().
 
     TABLE's `line` holds each row's position-based line (header lines included). Table

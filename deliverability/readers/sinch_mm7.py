@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from deliverability.readers import native
 from deliverability.readers.base import ReadOptions, Sniff, UnreadableFile
+from deliverability.readers.csv_rejects import MAX_RAW
 
 NAME = "sinch_mm7"
 DESCRIPTION = "Sinch MM7 DeliveryReportReq XML (MessageID, Recipient, Date, MMStatus, StatusText)"
@@ -155,11 +156,11 @@ def records(s: Sniff) -> Iterator[tuple[int, str | None, str | None, dict[str, s
             try:
                 yield line, None, None, parse_record(text)
             except ValueError as exc:
-                yield line, text[: native.MAX_RAW], f"malformed record: {exc}", {}
+                yield line, text[:MAX_RAW], f"malformed record: {exc}", {}
         elif following is not None or eof:
             # Not closed before the next report starts (or the file ends).
             text = buffer[: following.start()] if following is not None else buffer
-            yield line, text[: native.MAX_RAW], UNCLOSED, {}
+            yield line, text[:MAX_RAW], UNCLOSED, {}
         else:
             more()
             continue

@@ -56,10 +56,11 @@ CREATE TABLE IF NOT EXISTS messages (
     category VARCHAR             -- the catalog category; no_report / uncatalogued otherwise
 );
 
--- Events per UTC day and code key (a few thousand rows a month), added to with the events
--- an ingest loads. Which codes the data holds, and on which days, without reading every
--- event: the uncatalogued lists (queries/sql/unknown_code_keys.sql) and the review's new
--- codes (queries/sql/codes_new_in_period.sql). A (day, key) may have a row per ingest: sum.
+-- Events per UTC day and code key, added to with the events an ingest loads: a row per day,
+-- key and ingest reporting it (a few thousand rows a month of daily files). Which codes the
+-- data holds, and on which days, without reading every event: the uncatalogued lists
+-- (queries/sql/unknown_code_keys.sql), the review's new codes (codes_new_in_period.sql) and
+-- gaps (ingest_gaps.sql). A (day, key) may have several rows: readers sum them.
 CREATE TABLE IF NOT EXISTS event_code_days (
     day TIMESTAMP NOT NULL, provider VARCHAR NOT NULL, channel VARCHAR, status_code VARCHAR,
     upstream_provider VARCHAR, upstream_code VARCHAR, events BIGINT NOT NULL
