@@ -247,6 +247,14 @@ def _load_staged(
         """,  # noqa: S608
         {"id": ingest_id},
     )
+    # The events just loaded whose code the catalog does not know (schema.sql).
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW events_to_check AS "  # noqa: S608
+        "SELECT provider, message_id, channel, event_ts AS event_at, status_code, status_text, "
+        f"upstream_provider, upstream_code FROM {new_event_rows}"
+    )
+    con.execute(sql_text("uncatalogued_events.sql"))
+    con.execute("DROP VIEW events_to_check")
     # The code keys of the events just loaded, per day (schema.sql, event_code_days).
     con.execute(
         f"""

@@ -19,7 +19,7 @@ import duckdb
 from deliverability.catalog import PUBLIC_FIELDS, Catalog
 from deliverability.settings import catalog_extra as default_catalog_extra
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_MEMORY_LIMIT = "2GB"
 # Messages derived per slice when an ingest touches many (see Store.refresh_messages).
 REFRESH_SLICE = 2_000_000
@@ -169,6 +169,12 @@ class Store:
                     con.execute("DROP TABLE IF EXISTS event_code_keys")
                     self.set_meta("schema_version", "4", con)
                     self.bump_version(con)
+            if version < 5:
+                # 4 -> 5: uncatalogued_events (created empty): copy them once.
+                with self.write_lock, self.transaction(self.con) as con:
+                    self.find_uncatalogued_events(con)
+                    self.set_meta("schema_version", "5", con)
+                    self.bump_version(con)
         # Future versions: step through migrations from int(found) to SCHEMA_VERSION here.
 
     # -- catalog ----------------------------------------------------------------------------
@@ -191,6 +197,7 @@ class Store:
                     values,
                 )
             self.set_meta("catalog_fingerprint", fingerprint, con)
+            self.find_uncatalogued_events(con)
             self.refresh_all_messages(con)
             self.bump_version(con)
 
@@ -340,6 +347,19 @@ class Store:
                     self.bump_version(con)
             finally:
                 cur.close()
+
+    @staticmethod
+    def find_uncatalogued_events(con: duckdb.DuckDBPyConnection) -> None:
+        """Copy afresh the events whose code the catalog does not know (uncatalogued_events):
+        when the catalog changed, and once for a store from before the table."""
+        con.execute("DELETE FROM uncatalogued_events")
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW events_to_check AS SELECT provider, message_id, "
+            "channel, event_at, status_code, status_text, upstream_provider, upstream_code "
+            "FROM events"
+        )
+        con.execute(sql_text("uncatalogued_events.sql"))
+        con.execute("DROP VIEW events_to_check")
 
     def rebuild_rollups(self, con: duckdb.DuckDBPyConnection) -> None:
         """Count the rollups afresh from every message (schema migration 1 -> 2)."""

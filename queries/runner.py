@@ -25,7 +25,7 @@ def _used_params(text: str, params: dict) -> dict:
 
 # Table macros (TEMP: per connection) the query files may call; defined before a file that
 # names one runs.
-MACROS = ("filtered_messages", "unknown_code_keys")
+MACROS = ("filtered_messages",)
 
 
 def prepare(con: duckdb.DuckDBPyConnection, text: str | None = None) -> None:

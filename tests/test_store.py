@@ -89,6 +89,31 @@ def test_receipts_without_send_and_uncatalogued_codes(loaded):
     assert unknown == 0
 
 
+def test_uncatalogued_events_follow_the_catalog(db_path, tmp_path):
+    # z1's 8888 is unknown until an extra catalog file names it, and again once it is gone.
+    def uncatalogued(store):
+        return store.con.execute(
+            "SELECT message_id, status_code FROM uncatalogued_events ORDER BY ALL"
+        ).fetchall()
+
+    store = Store.open(db_path)
+    ingest(store, write(tmp_path / "events.csv", EVENTS))
+    assert uncatalogued(store) == [("z1", "8888")]
+    store.close()
+    extra = write(
+        tmp_path / "extra.csv",
+        "provider,channel,code,variant,name,outcome,category,final,retryable\n"
+        "azure_acs,sms,8888,0,Our own code,failed,carrier_filtered,true,false\n",
+    )
+    store = Store.open(db_path, catalog_extra=extra)
+    assert uncatalogued(store) == []
+    assert messages(store)[("azure_acs", "z1")]["category"] == "carrier_filtered"
+    store.close()
+    store = Store.open(db_path)
+    assert uncatalogued(store) == [("z1", "8888")]
+    store.close()
+
+
 def test_no_report_without_events(store, tmp_path):
     ingest(store, write(tmp_path / "sends.csv", SENDS))
     m = messages(store)
@@ -153,6 +178,8 @@ def test_newer_schema_refused(db_path):
 def test_older_stores_are_migrated_on_open(loaded, db_path):
     store, _, _ = loaded
     days = store.con.execute("SELECT * FROM event_code_days ORDER BY ALL").fetchall()
+    unknown = store.con.execute("SELECT * FROM uncatalogued_events ORDER BY ALL").fetchall()
+    assert [row[:2] for row in unknown] == [("azure_acs", "z1")]
     # Every (provider, channel, code, upstream) of the events on each day, with its count:
     # x9 is sinch mms.
     keys = {row[1:6] for row in days}
@@ -162,20 +189,24 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
     store.close()
     # A version 1 store: no rollups, no code days (tables made empty by schema.sql).
     con = duckdb.connect(str(db_path))
-    con.execute("DELETE FROM event_code_days; DELETE FROM rollup_code_hour")
+    con.execute("DELETE FROM event_code_days; DELETE FROM uncatalogued_events")
+    con.execute("DELETE FROM rollup_code_hour")
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
     reopened = Store.open(db_path)
     try:
-        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "4"
+        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "5"
         assert reopened.con.execute("SELECT * FROM event_code_days ORDER BY ALL").fetchall() == days
+        found = reopened.con.execute("SELECT * FROM uncatalogued_events ORDER BY ALL").fetchall()
+        assert found == unknown
         hours = reopened.con.execute("SELECT sum(messages) FROM rollup_code_hour").fetchall()
         assert hours == [(5,)]
     finally:
         reopened.close()
-    # A version 3 store: its code keys without days (event_code_keys) give way to the days.
+    # A version 3 store: its code keys without days (event_code_keys) give way to the days,
+    # and it had no copy of the uncatalogued events.
     con = duckdb.connect(str(db_path))
-    con.execute("DELETE FROM event_code_days")
+    con.execute("DELETE FROM event_code_days; DROP TABLE uncatalogued_events")
     con.execute(
         "CREATE TABLE event_code_keys AS SELECT DISTINCT provider, channel, status_code, "
         "upstream_provider, upstream_code FROM events"
@@ -184,12 +215,14 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
     con.close()
     reopened = Store.open(db_path)
     try:
-        assert reopened.meta("schema_version") == "4"
+        assert reopened.meta("schema_version") == "5"
         assert reopened.con.execute("SELECT * FROM event_code_days ORDER BY ALL").fetchall() == days
         tables = {
             r[0] for r in reopened.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
         }
         assert "event_code_keys" not in tables
+        found = reopened.con.execute("SELECT * FROM uncatalogued_events ORDER BY ALL").fetchall()
+        assert found == unknown
     finally:
         reopened.close()
 

@@ -1,5 +1,6 @@
 -- The store's tables. Timestamps are UTC, stored as TIMESTAMP (no zone) so that nothing
--- depends on a session's time zone. Schema version 4 (2: the rollup tables; 4: event_code_days).
+-- depends on a session's time zone. Schema version 5 (2: the rollup tables; 4: event_code_days;
+-- 5: uncatalogued_events).
 
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 
@@ -58,12 +59,21 @@ CREATE TABLE IF NOT EXISTS messages (
 
 -- Events per UTC day and code key, added to with the events an ingest loads: a row per day,
 -- key and ingest reporting it (a few thousand rows a month of daily files). Which codes the
--- data holds, and on which days, without reading every event: the uncatalogued lists
--- (queries/sql/unknown_code_keys.sql), the review's new codes (codes_new_in_period.sql) and
--- gaps (ingest_gaps.sql). A (day, key) may have several rows: readers sum them.
+-- data holds, and on which days, without reading every event: the review's new codes
+-- (queries/sql/codes_new_in_period.sql) and gaps (ingest_gaps.sql). A (day, key) may have
+-- several rows: readers sum them.
 CREATE TABLE IF NOT EXISTS event_code_days (
     day TIMESTAMP NOT NULL, provider VARCHAR NOT NULL, channel VARCHAR, status_code VARCHAR,
     upstream_provider VARCHAR, upstream_code VARCHAR, events BIGINT NOT NULL
+);
+
+-- A copy of the events whose code key the catalog does not know (a few in a thousand): the
+-- uncatalogued lists (Catalog page, review) read these rows, not every event. Added to at
+-- ingest and made again when the catalog changes (deliverability/sql/uncatalogued_events.sql).
+CREATE TABLE IF NOT EXISTS uncatalogued_events (
+    provider VARCHAR NOT NULL, message_id VARCHAR NOT NULL, channel VARCHAR,
+    event_at TIMESTAMP NOT NULL, status_code VARCHAR, status_text VARCHAR,
+    upstream_provider VARCHAR, upstream_code VARCHAR
 );
 
 -- Messages whose sends or events an ingest of several files has committed but not derived

@@ -1,26 +1,13 @@
 -- Which codes in the data does the catalog not know, and how often do they occur?
 -- Counted over events (every report, not only final statuses), of the messages the filters
--- select.
--- Which keys are unknown: queries/sql/unknown_code_keys.sql; only the events with an
--- unknown key are read and counted.
-WITH unknown AS (SELECT * FROM unknown_code_keys()),
-unknown_events AS NOT MATERIALIZED (
-    -- Narrowing by status_code first lets DuckDB read the other columns only for those events.
-    -- Not materialized: only one branch of in_selection runs, and a materialized copy cost a
-    -- tenth of the query at 10M messages.
-    SELECT e.* FROM (SELECT * FROM events WHERE status_code IN (SELECT status_code FROM unknown)) e
-    SEMI JOIN unknown u
-        ON u.provider = e.provider
-        AND u.channel IS NOT DISTINCT FROM e.channel
-        AND u.status_code = e.status_code
-        AND u.upstream_provider IS NOT DISTINCT FROM e.upstream_provider
-        AND u.upstream_code IS NOT DISTINCT FROM e.upstream_code
-),
-in_selection AS (
-    SELECT * FROM unknown_events WHERE $whole_store
+-- select: the rows of uncatalogued_events, the events the store found unknown to the
+-- catalog when they were loaded or when the catalog last changed (the rule:
+-- deliverability/sql/uncatalogued_events.sql), a few in a thousand of all events.
+WITH in_selection AS (
+    SELECT * FROM uncatalogued_events WHERE $whole_store
     UNION ALL
     -- With filters: the events of the messages they select, as every other view counts.
-    SELECT e.* FROM unknown_events e
+    SELECT e.* FROM uncatalogued_events e
     SEMI JOIN filtered_messages(
         $since, $until, $providers, $channels, $carriers, $countries, $campaigns, $categories,
         $codes
