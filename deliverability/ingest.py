@@ -247,6 +247,17 @@ def _load_staged(
         """,  # noqa: S608
         {"id": ingest_id},
     )
+    # The code keys of the events just loaded, per day (schema.sql, event_code_days).
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE keys_to_check AS
+        SELECT date_trunc('day', event_ts) AS day, provider, channel, status_code,
+               upstream_provider, upstream_code, count(*) AS events
+        FROM {new_event_rows}
+        GROUP BY ALL
+        """  # noqa: S608
+    )
+    con.execute("INSERT INTO event_code_days SELECT * FROM keys_to_check")
     # The events just loaded whose code the catalog does not know (schema.sql).
     con.execute(
         "CREATE OR REPLACE TEMP VIEW events_to_check AS "  # noqa: S608
@@ -254,17 +265,7 @@ def _load_staged(
         f"upstream_provider, upstream_code FROM {new_event_rows}"
     )
     con.execute(sql_text("uncatalogued_events.sql"))
-    con.execute("DROP VIEW events_to_check")
-    # The code keys of the events just loaded, per day (schema.sql, event_code_days).
-    con.execute(
-        f"""
-        INSERT INTO event_code_days
-        SELECT date_trunc('day', event_ts), provider, channel, status_code, upstream_provider,
-               upstream_code, count(*)
-        FROM {new_event_rows}
-        GROUP BY ALL
-        """  # noqa: S608
-    )
+    con.execute("DROP VIEW events_to_check; DROP TABLE keys_to_check")
     con.execute(
         """
         INSERT INTO quarantine

@@ -358,8 +358,9 @@ class Store:
             "channel, event_at, status_code, status_text, upstream_provider, upstream_code "
             "FROM events"
         )
+        con.execute("CREATE OR REPLACE TEMP VIEW keys_to_check AS SELECT * FROM event_code_days")
         con.execute(sql_text("uncatalogued_events.sql"))
-        con.execute("DROP VIEW events_to_check")
+        con.execute("DROP VIEW events_to_check; DROP VIEW keys_to_check")
 
     def rebuild_rollups(self, con: duckdb.DuckDBPyConnection) -> None:
         """Count the rollups afresh from every message (schema migration 1 -> 2)."""

@@ -1,12 +1,14 @@
 -- Add to uncatalogued_events the events of TEMP view events_to_check (an ingest's new
 -- events, or every event when the catalog changed) whose code key the catalog does not know.
+-- TEMP table keys_to_check holds their code keys (from event_code_days, or the rows an
+-- ingest adds to it: never a pass over the events), maybe more than once.
 -- A key is known when the provider's code is catalogued for its channel or for every
 -- channel ('*'), or when the upstream network's code is (Chirp on Telnyx). The catalog is
 -- checked once per distinct key, not once per event.
 CREATE OR REPLACE TEMP TABLE unknown_keys AS
 SELECT * FROM (
     SELECT DISTINCT provider, channel, status_code, upstream_provider, upstream_code
-    FROM events_to_check
+    FROM keys_to_check
 ) k
 WHERE NOT EXISTS (
     SELECT 1 FROM codes c
