@@ -134,7 +134,7 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
 
     event_at = col("event_at") if "event_at" in has else col("sent_at")
     select = {
-        # NULL: ingest_typed.sql numbers the rows from their position in stage.
+        # NULL: a rejected row is numbered from its position (readers/csv_rejects.py).
         "line": "CAST(NULL AS BIGINT)",
         "raw": "CAST(NULL AS VARCHAR)",
         "reject_reason": "CAST(NULL AS VARCHAR)",
@@ -183,5 +183,6 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
     except duckdb.Error as exc:
         raise UnreadableFile(f"{s.path}: cannot parse: {str(exc).splitlines()[0]}") from exc
     header_lines = 0 if (s.is_parquet or s.looks_json) else 1
-    # The rows are in file order: ingest_typed.sql numbers them from the first data line.
+    # The rows are in file order: a rejected one is numbered from the first data line
+    # (readers/csv_rejects.py, number_rejected_rows).
     con.execute(f"SET VARIABLE stage_first_line = {int(header_lines) + 1}")
