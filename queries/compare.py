@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 from scipy import stats
 
-from queries.cube import message_cube
+from queries.cube import COUNTS, message_cube
 from queries.filters import Filters
 from queries.report import attach_code_names
 
@@ -82,14 +82,15 @@ def _expand(by: Sequence[str]) -> list[str]:
 
 
 def _period_counts(
-    con: duckdb.DuckDBPyConnection, filters: Filters, keys: list[str], metric: str
-) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
-    """(numerators by KEYS, exposure by the non-outcome keys, those exposure keys).
+    cube: pl.LazyFrame, keys: list[str], metric: str
+) -> tuple[pl.LazyFrame, pl.LazyFrame, list[str]]:
+    """(numerators by KEYS, exposure by the non-outcome keys, those exposure keys) of one
+    period's CUBE (any grain: its buckets are summed).
 
     Both carry a constant `_all` key so that an empty grouping still joins.
     """
     numerator_cols, _ = METRICS[metric]
-    cube = message_cube(con, filters, grain=None, dims=keys).with_columns(pl.lit(0).alias("_all"))
+    cube = cube.with_columns(pl.lit(0).alias("_all"))
     keys = [*keys, "_all"]
     exposure_keys = [k for k in keys if k not in OUTCOME_DIMENSIONS]
     numerators = cube.group_by(keys).agg(
@@ -102,13 +103,13 @@ def _period_counts(
 
 
 def _attach(
-    keys_frame: pl.DataFrame,
-    numerators: pl.DataFrame,
-    exposure: pl.DataFrame,
+    keys_frame: pl.LazyFrame,
+    numerators: pl.LazyFrame,
+    exposure: pl.LazyFrame,
     keys: list[str],
     exposure_keys: list[str],
     suffix: str,
-) -> pl.DataFrame:
+) -> pl.LazyFrame:
     joined = keys_frame.join(numerators, on=keys, how="left", nulls_equal=True).join(
         exposure, on=exposure_keys, how="left", nulls_equal=True
     )
@@ -168,13 +169,33 @@ def compare_periods(
     Sorted worst first: by z in the worsening direction (most significant deterioration
     first, most significant improvement last), then messages_current.
     """
+    dims = _expand(by)
+    cubes = [message_cube(con, f, grain=None, dims=dims) for f in (current, previous)]
+    frame = compare_counts(*cubes, by, metric, min_messages, alpha=alpha).collect()
+    return with_code_names(con, frame)
+
+
+def compare_counts(
+    current: pl.DataFrame | pl.LazyFrame,
+    previous: pl.DataFrame | pl.LazyFrame,
+    by: Sequence[str],
+    metric: str = "failure_rate",
+    min_messages: int = 0,
+    *,
+    alpha: float = ALPHA,
+) -> pl.LazyFrame:
+    """compare_periods of two periods already counted: CURRENT and PREVIOUS are message
+    cubes (queries/cube.py) by at least BY's columns, of any grain (their buckets are
+    summed). The same rows, order and columns, except that a comparison by code has no
+    `name` yet (with_code_names adds it). Lazy, so that many comparisons can be collected
+    together (pl.collect_all)."""
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; one of {', '.join(METRICS)}")
     dims = _expand(by)
     keys = [*dims, "_all"]
     higher_is_worse = METRICS[metric][1]
-    cur_num, cur_exp, exposure_keys = _period_counts(con, current, dims, metric)
-    prev_num, prev_exp, _ = _period_counts(con, previous, dims, metric)
+    cur_num, cur_exp, exposure_keys = _period_counts(current.lazy(), dims, metric)
+    prev_num, prev_exp, _ = _period_counts(previous.lazy(), dims, metric)
     all_keys = pl.concat([cur_num.select(keys), prev_num.select(keys)]).unique()
     cur = _attach(all_keys, cur_num, cur_exp, keys, exposure_keys, "current")
     prev = _attach(all_keys, prev_num, prev_exp, keys, exposure_keys, "previous")
@@ -183,44 +204,54 @@ def compare_periods(
     x1, x2 = pl.col("hits_current"), pl.col("hits_previous")
     z, p_value = two_proportion_test(x1, n1, x2, n2)
     sign = 1.0 if higher_is_worse else -1.0
-    frame = frame.with_columns(
-        pl.when(n1 > 0).then(x1 / n1).alias("rate_current"),
-        pl.when(n2 > 0).then(x2 / n2).alias("rate_previous"),
-        z.alias("z"),
-    ).with_columns(
-        ((pl.col("rate_current") - pl.col("rate_previous")) * 100).alias("delta_pp"),
-        p_value.alias("p_value"),
-    )
     significant = pl.col("p_value").fill_null(1.0) < alpha
-    frame = frame.with_columns(
-        significant.alias("significant"),
-        pl.when(significant & (pl.col("z") * sign > 0))
-        .then(pl.lit("worse"))
-        .when(significant & (pl.col("z") * sign < 0))
-        .then(pl.lit("better"))
-        .otherwise(pl.lit("same"))
-        .alias("direction"),
-        (pl.col("z") * sign).alias("_worse_z"),
-    ).filter(pl.max_horizontal(n1, n2) >= min_messages)
-    if "code" in dims:
-        frame = attach_code_names(con, frame)
-        at = dims.index("category") + 1
-        dims = [*dims[:at], "name", *dims[at:]]
-    frame = frame.sort(
-        ["_worse_z", "messages_current", *dims],
-        descending=[True, True] + [False] * len(dims),
-        nulls_last=True,
+    return (
+        frame.with_columns(
+            pl.when(n1 > 0).then(x1 / n1).alias("rate_current"),
+            pl.when(n2 > 0).then(x2 / n2).alias("rate_previous"),
+            z.alias("z"),
+        )
+        .with_columns(
+            ((pl.col("rate_current") - pl.col("rate_previous")) * 100).alias("delta_pp"),
+            p_value.alias("p_value"),
+        )
+        .with_columns(
+            significant.alias("significant"),
+            pl.when(significant & (pl.col("z") * sign > 0))
+            .then(pl.lit("worse"))
+            .when(significant & (pl.col("z") * sign < 0))
+            .then(pl.lit("better"))
+            .otherwise(pl.lit("same"))
+            .alias("direction"),
+            (pl.col("z") * sign).alias("_worse_z"),
+        )
+        .filter(pl.max_horizontal(n1, n2) >= min_messages)
+        .sort(
+            ["_worse_z", "messages_current", *dims],
+            descending=[True, True] + [False] * len(dims),
+            nulls_last=True,
+        )
+        .select(*dims, *PERIOD_COLUMNS)
     )
-    return frame.select(*dims, *PERIOD_COLUMNS)
 
 
-def _summary(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict:
-    cube = message_cube(con, filters, grain=None, dims=())
-    counts = {
-        c: int(cube[c].sum()) if cube.height else 0
-        for c in ("messages", "delivered", "failed", "pending", "unconfirmed", "no_report")
-    }
-    counts["unknown"] = int(cube["unknown"].sum()) if cube.height else 0
+def with_code_names(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
+    """A comparison by code (compare_counts, with any further columns) with the catalog's
+    `name` after `category`, in the same order; other comparisons unchanged."""
+    if "code" not in frame.columns:
+        return frame
+    named = attach_code_names(con, frame.with_row_index("_order")).sort("_order")
+    dims = frame.columns[: frame.columns.index("messages_current")]
+    at = dims.index("category") + 1
+    return named.select(*dims[:at], "name", *frame.columns[at:])
+
+
+def summarise(cube: pl.DataFrame) -> dict:
+    """The counts of a message cube (any grain and dimensions) summed, and their rates:
+    messages, delivered, failed, pending, unconfirmed, no_report, unknown, delivery_rate,
+    failure_rate, pending_rate (see headline)."""
+    sums = cube.select(pl.col(COUNTS).sum()).row(0, named=True)
+    counts = {c: int(sums[c] or 0) for c in COUNTS}
     n = counts["messages"]
     waiting = counts["pending"] + counts["unconfirmed"] + counts["no_report"] + counts["unknown"]
     return counts | {
@@ -228,6 +259,34 @@ def _summary(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict:
         "failure_rate": counts["failed"] / n if n else 0.0,
         "pending_rate": waiting / n if n else 0.0,
     }
+
+
+def change(current: dict, previous: dict) -> dict:
+    """How two summaries (summarise) differ: messages (difference), messages_pct (relative
+    change in %, None when PREVIOUS has no messages), delivery_rate, failure_rate,
+    pending_rate (change in percentage points), failure_rate_p_value (two-sided pooled
+    z-test, None when a side has no messages)."""
+    delta: dict[str, object] = {
+        "messages": current["messages"] - previous["messages"],
+        "messages_pct": (
+            (current["messages"] - previous["messages"]) / previous["messages"] * 100
+            if previous["messages"]
+            else None
+        ),
+    }
+    for rate in ("delivery_rate", "failure_rate", "pending_rate"):
+        delta[rate] = (current[rate] - previous[rate]) * 100
+    frame = pl.DataFrame(
+        {
+            "x1": [current["failed"]],
+            "n1": [current["messages"]],
+            "x2": [previous["failed"]],
+            "n2": [previous["messages"]],
+        }
+    )
+    _, p = two_proportion_test(pl.col("x1"), pl.col("n1"), pl.col("x2"), pl.col("n2"))
+    delta["failure_rate_p_value"] = frame.select(p.alias("p"))["p"][0]
+    return delta
 
 
 def headline(
@@ -245,27 +304,8 @@ def headline(
     messages_delta, delivery_rate_current, ..., failure_rate_delta_pp, pending_rate_delta_pp.
     Also since/until of both periods (datetime or None).
     """
-    cur, prev = _summary(con, current), _summary(con, previous)
-    delta: dict[str, object] = {
-        "messages": cur["messages"] - prev["messages"],
-        "messages_pct": (
-            (cur["messages"] - prev["messages"]) / prev["messages"] * 100
-            if prev["messages"]
-            else None
-        ),
-    }
-    for rate in ("delivery_rate", "failure_rate", "pending_rate"):
-        delta[rate] = (cur[rate] - prev[rate]) * 100
-    frame = pl.DataFrame(
-        {
-            "x1": [cur["failed"]],
-            "n1": [cur["messages"]],
-            "x2": [prev["failed"]],
-            "n2": [prev["messages"]],
-        }
-    )
-    _, p = two_proportion_test(pl.col("x1"), pl.col("n1"), pl.col("x2"), pl.col("n2"))
-    delta["failure_rate_p_value"] = frame.select(p.alias("p"))["p"][0]
+    cur, prev = (summarise(message_cube(con, f, grain=None, dims=())) for f in (current, previous))
+    delta = change(cur, prev)
     flat: dict[str, object] = {}
     for key in ("messages", "delivery_rate", "failure_rate", "pending_rate"):
         flat[f"{key}_current"] = cur[key]

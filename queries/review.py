@@ -32,8 +32,8 @@ from datetime import datetime, timedelta
 import duckdb
 import polars as pl
 
-from queries.compare import compare_periods, headline
-from queries.cube import reusing_cubes
+from queries.compare import change, compare_counts, summarise, with_code_names
+from queries.cube import message_cube, reusing_cubes
 from queries.filters import Filters
 from queries.notes import normalise_week, notes_covering, week_bounds, week_label
 from queries.privacy import scrub_contributors, scrub_frame, scrub_phones  # noqa: F401  (re-exported)
@@ -140,21 +140,46 @@ def default_week(con: duckdb.DuckDBPyConnection) -> str | None:
 # -- the parts --------------------------------------------------------------------------------
 
 
-def _headline(con, current: Filters, previous: Filters, baseline: Filters, weeks: int) -> dict:
-    vs_previous = headline(con, current, previous)
-    vs_baseline = headline(con, current, baseline)
-    base = dict(vs_baseline["previous"])
-    per_week = max(weeks, 1)
-    for key in ("messages", "delivered", "failed", "pending", "unconfirmed", "no_report"):
-        base[key] = base.get(key, 0) / per_week
-    base["unknown"] = base.get("unknown", 0) / per_week
-    cur = vs_previous["current"]
+def _period_cubes(
+    con, start: datetime, end: datetime
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The message cubes by every review dimension of the week, the week before and the
+    baseline: one cube by week over all of them, split."""
+    baseline_start = start - timedelta(days=7 * BASELINE_WEEKS)
+    weekly = message_cube(
+        con, Filters(since=baseline_start, until=end), grain="week", dims=REVIEW_DIMENSIONS
+    )
+    week = pl.col("period_start")
+    return (
+        weekly.filter(week == start),
+        weekly.filter(week == start - timedelta(days=7)),
+        weekly.filter(week < start),
+    )
+
+
+def _headline(current: pl.DataFrame, previous: pl.DataFrame, baseline: pl.DataFrame) -> dict:
+    cur, prev = summarise(current), summarise(previous)
+    weeks = baseline["period_start"].n_unique()
+    whole_baseline = summarise(baseline)
+    # Its counts are per week that has data; its rates are over the whole 4 weeks.
+    base = dict(whole_baseline)
+    for key in (
+        "messages",
+        "delivered",
+        "failed",
+        "pending",
+        "unconfirmed",
+        "no_report",
+        "unknown",
+    ):
+        base[key] = base[key] / max(weeks, 1)
+    vs_baseline = change(cur, whole_baseline)
     return {
         "current": cur,
-        "previous": vs_previous["previous"],
+        "previous": prev,
         "baseline": base,
         "baseline_weeks": weeks,
-        "vs_previous": vs_previous["delta"],
+        "vs_previous": change(cur, prev),
         "vs_baseline": {
             "messages": cur["messages"] - base["messages"],
             "messages_pct": (
@@ -162,26 +187,37 @@ def _headline(con, current: Filters, previous: Filters, baseline: Filters, weeks
                 if base["messages"]
                 else None
             ),
-            **{rate: vs_baseline["delta"][rate] for rate in HEADLINE_RATES},
-            "failure_rate_p_value": vs_baseline["delta"]["failure_rate_p_value"],
+            **{rate: vs_baseline[rate] for rate in HEADLINE_RATES},
+            "failure_rate_p_value": vs_baseline["failure_rate_p_value"],
         },
     }
 
 
 def _changes(
-    con, current: Filters, previous: Filters, baseline: Filters, min_messages: int, top: int
+    con,
+    current: pl.DataFrame,
+    previous: pl.DataFrame,
+    baseline: pl.DataFrame,
+    min_messages: int,
+    top: int,
 ) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
-    worse: dict[str, pl.DataFrame] = {}
-    better: dict[str, pl.DataFrame] = {}
+    plans = []
     for dim in REVIEW_DIMENSIONS:
-        frame = compare_periods(con, [dim], current, previous, min_messages=min_messages)
-        dims = frame.columns[: frame.columns.index("messages_current")]
-        keys = [d for d in dims if d != "name"]
-        against = compare_periods(con, [dim], current, baseline).select(
+        frame = compare_counts(current, previous, [dim], min_messages=min_messages)
+        keys = frame.collect_schema().names()[
+            : frame.collect_schema().names().index("messages_current")
+        ]
+        against = compare_counts(current, baseline, [dim]).select(
             *keys, pl.col("rate_previous").alias("rate_baseline")
         )
-        frame = frame.join(against, on=keys, how="left", nulls_equal=True)
-        # compare_periods sorts most significant deterioration first, improvement last.
+        plans.append(
+            frame.join(against, on=keys, how="left", nulls_equal=True, maintain_order="left")
+        )
+    worse: dict[str, pl.DataFrame] = {}
+    better: dict[str, pl.DataFrame] = {}
+    for dim, frame in zip(REVIEW_DIMENSIONS, pl.collect_all(plans), strict=True):
+        frame = with_code_names(con, frame)
+        # compare_counts sorts most significant deterioration first, improvement last.
         worse[dim] = scrub_frame(frame.filter(pl.col("direction") == "worse").head(top))
         better[dim] = scrub_frame(frame.filter(pl.col("direction") == "better").reverse().head(top))
     return worse, better
@@ -347,10 +383,9 @@ def weekly_review(
         if week is None:
             raise ValueError("the store holds no messages yet: ingest send logs or reports first")
     week = normalise_week(week)
-    start, end = week_bounds(week)
-    # Its comparisons ask for the week's and the previous weeks' cubes again and again: the
-    # baseline's four weeks and this one are counted once, by week.
-    with reusing_cubes(weeks=(start - timedelta(days=7 * BASELINE_WEEKS), end)):
+    # The daily outcomes are summed from the spike cells' cube by code and day: both span
+    # the baseline and the week.
+    with reusing_cubes():
         return _build_review(con, week, spike_grain, min_messages, top)
 
 
@@ -358,20 +393,12 @@ def _build_review(
     con: duckdb.DuckDBPyConnection, week: str, spike_grain: str, min_messages: int, top: int
 ) -> Review:
     start, end = week_bounds(week)
-    previous_start = start - timedelta(days=7)
     baseline_start = start - timedelta(days=7 * BASELINE_WEEKS)
     current = Filters(since=start, until=end)
-    previous = Filters(since=previous_start, until=start)
-    baseline = Filters(since=baseline_start, until=start)
 
-    weeks = available_weeks(con)
-    data_until = None
-    if weeks.height:
-        data_until = run(con, "time_range")["last_at"][0]
-    baseline_weeks = weeks.filter(
-        (pl.col("start") >= baseline_start) & (pl.col("start") < start)
-    ).height
-    worse, better = _changes(con, current, previous, baseline, min_messages, top)
+    data_until = run(con, "time_range")["last_at"][0]
+    this_week, week_before, baseline_weeks = _period_cubes(con, start, end)
+    worse, better = _changes(con, this_week, week_before, baseline_weeks, min_messages, top)
     spikes, contributors = _spikes(con, current, spike_grain)
     rejected, reasons = _ingests(con, start, end)
     return Review(
@@ -380,7 +407,7 @@ def _build_review(
         end=end,
         complete=data_until is not None and data_until >= end - LAST_DAY,
         data_until=data_until,
-        headline=_headline(con, current, previous, baseline, baseline_weeks),
+        headline=_headline(this_week, week_before, baseline_weeks),
         daily=outcomes_over_time(con, Filters(since=baseline_start, until=end), grain="day"),
         worse=worse,
         better=better,

@@ -128,26 +128,23 @@ def test_reused_cubes_are_the_cubes_counted_afresh(con, dims):
         assert reused.equals(fresh), (filters, dims)
 
 
-@pytest.mark.parametrize(
-    "dims", [(), ("carrier",), ("code",), ("code", "carrier", "country", "campaign")]
-)
-def test_whole_weeks_are_summed_from_one_cube_by_week(con, dims):
-    # reusing_cubes(weeks=...): whole-week windows inside them come from one cube by week.
-    weeks = (PREVIOUS.since, CURRENT.until)
-    both = Filters.build(since=PREVIOUS.since, until=CURRENT.until)
-    for filters in (CURRENT, PREVIOUS, both, CURRENT.with_(carrier=("AT&T",))):
-        fresh = message_cube(con, filters, grain=None, dims=dims)
-        with reusing_cubes(weeks=weeks):
-            reused = message_cube(con, filters, grain=None, dims=dims)
+@pytest.mark.parametrize("grain", ["day", "week", "hour"])
+def test_cubes_with_a_grain_are_summed_from_a_wider_cube_of_that_grain(con, grain):
+    # The review's daily outcomes come from its spike cells' cube by code and day.
+    for dims in [(), ("outcome",), ("provider", "carrier"), ("category",)]:
+        wide = ("code",) if "carrier" not in dims else ("code", "carrier")
+        fresh = message_cube(con, CURRENT, grain=grain, dims=dims)
+        with reusing_cubes():
+            message_cube(con, CURRENT, grain=grain, dims=wide)
+            reused = message_cube(con, CURRENT, grain=grain, dims=dims)
             counted = cube_module._reused.get()
-            # Summed from the cube by week of the same filters over all the weeks.
-            source = filters.with_(since=weeks[0], until=weeks[1])
-            assert (repr(source), "week", cube_module.WIDE_DIMS) in counted, filters
+            assert len(counted) == 2  # the wide cube, and the one summed from it
+            # Another grain or other filters are counted afresh.
+            message_cube(con, CURRENT, grain=None, dims=dims)
+            message_cube(con, PREVIOUS, grain=grain, dims=dims)
+            assert len(counted) == 4
         assert fresh.height > 0
-        assert reused.equals(fresh), (filters, dims)
-    with pytest.raises(ValueError, match="Monday"):
-        with reusing_cubes(weeks=(CURRENT.since + timedelta(days=1), CURRENT.until)):
-            pass
+        assert reused.equals(fresh), (grain, dims)
 
 
 def test_compare_by_carrier_hand_computed(con):

@@ -33,7 +33,15 @@ import pytest
 from deliverability.review_render import md, to_html, to_markdown
 from deliverability.store import Store
 from queries import notes
-from queries.review import available_weeks, default_week, scrub_phones, weekly_review
+from queries.compare import compare_periods
+from queries.filters import Filters
+from queries.review import (
+    available_weeks,
+    default_week,
+    scrub_frame,
+    scrub_phones,
+    weekly_review,
+)
 from tests.conftest import cli_json, ingest, run_cli
 
 FIRST_DAY = date(2024, 4, 1)
@@ -41,6 +49,7 @@ LAST_DAY = date(2024, 5, 14)
 WEEK = "2024-W19"
 WEEK_START = date(2024, 5, 6)
 GAP_DAY = date(2024, 5, 9)
+W18, W19, W20 = datetime(2024, 4, 29), datetime(2024, 5, 6), datetime(2024, 5, 13)
 CARRIERS = ("Verizon", "T-Mobile", "AT&T")
 HOSTILE = "<img src=x onerror=alert(1)>"
 HOSTILE_TEXT = "**bold** <img src=x onerror=alert(1)> call +14155550123"
@@ -224,6 +233,31 @@ def test_worse_and_better_put_the_planted_changes_on_top(review):
     assert "T-Mobile" not in review.better["carrier"]["carrier"].to_list()
     p_values = review.worse["code"]["p_value"].to_list()
     assert all(p < 0.05 for p in p_values)
+
+
+def test_changes_are_compare_periods_of_the_weeks(review_db):
+    # The review splits one cube by week; compare_periods counts each period afresh.
+    week, before = Filters(since=W19, until=W20), Filters(since=W18, until=W19)
+    baseline = Filters(since=W19 - timedelta(days=28), until=W19)
+    store = Store.open(review_db)
+    try:
+        review = weekly_review(store.con, WEEK, min_messages=0, top=1000)
+        for dim in ("code", "carrier", "country", "campaign"):
+            fresh = compare_periods(store.con, [dim], week, before)
+            dims = fresh.columns[: fresh.columns.index("messages_current")]
+            keys = [d for d in dims if d != "name"]
+            against = compare_periods(store.con, [dim], week, baseline)
+            rates = against.select(*keys, pl.col("rate_previous").alias("rate_baseline"))
+            expected = fresh.join(rates, on=keys, how="left", maintain_order="left")
+            for direction, frame in (("worse", review.worse), ("better", review.better)):
+                rows = expected.filter(pl.col("direction") == direction)
+                if direction == "better":
+                    rows = rows.reverse()
+                assert frame[dim].equals(scrub_frame(rows)), (dim, direction)
+        assert review.worse["carrier"].height and review.better["carrier"].height
+        assert review.worse["code"]["rate_baseline"].null_count() == 0
+    finally:
+        store.close()
 
 
 def test_new_codes_uncatalogued_spikes(review):
