@@ -46,6 +46,10 @@ METRICS = {
 # Two-sided significance level of the z-test. 5% is the usual review threshold; the test
 # already accounts for volume, and min_messages hides rows too small to matter.
 ALPHA = 0.05
+# Lazy comparisons run on DuckDB's aggregates, a few thousand rows at most: polars' default
+# engine picks its streaming engine, whose start-up costs more than such frames take (one
+# comparison by carrier at 10M messages: 7.8 ms streaming, 3.6 ms in memory).
+ENGINE = "in-memory"
 PERIOD_COLUMNS = (
     "messages_current",
     "messages_previous",
@@ -171,7 +175,7 @@ def compare_periods(
     """
     dims = _expand(by)
     cubes = [message_cube(con, f, grain=None, dims=dims) for f in (current, previous)]
-    frame = compare_counts(*cubes, by, metric, min_messages, alpha=alpha).collect()
+    frame = compare_counts(*cubes, by, metric, min_messages, alpha=alpha).collect(engine=ENGINE)
     return with_code_names(con, frame)
 
 
@@ -188,7 +192,7 @@ def compare_counts(
     cubes (queries/cube.py) by at least BY's columns, of any grain (their buckets are
     summed). The same rows, order and columns, except that a comparison by code has no
     `name` yet (with_code_names adds it). Lazy, so that many comparisons can be collected
-    together (pl.collect_all)."""
+    together (pl.collect_all, engine=ENGINE)."""
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; one of {', '.join(METRICS)}")
     dims = _expand(by)

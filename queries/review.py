@@ -32,8 +32,8 @@ from datetime import datetime, timedelta
 import duckdb
 import polars as pl
 
-from queries.compare import change, compare_counts, summarise, with_code_names
-from queries.cube import message_cube, reusing_cubes
+from queries.compare import ENGINE, change, compare_counts, summarise, with_code_names
+from queries.cube import COUNTS, reusing_cubes
 from queries.filters import Filters
 from queries.notes import normalise_week, notes_covering, week_bounds, week_label
 from queries.privacy import scrub_contributors, scrub_frame, scrub_phones  # noqa: F401  (re-exported)
@@ -140,21 +140,21 @@ def default_week(con: duckdb.DuckDBPyConnection) -> str | None:
 # -- the parts --------------------------------------------------------------------------------
 
 
-def _period_cubes(
-    con, start: datetime, end: datetime
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The message cubes by every review dimension of the week, the week before and the
-    baseline: one cube by week over all of them, split."""
+def _period_counts(con, start: datetime, end: datetime) -> dict[str, tuple[pl.DataFrame, ...]]:
+    """Per review dimension, its counts (a message cube by that dimension, see
+    queries/cube.py) of the week, the week before and the baseline: one query by week over
+    all of them, split."""
     baseline_start = start - timedelta(days=7 * BASELINE_WEEKS)
-    weekly = message_cube(
-        con, Filters(since=baseline_start, until=end), grain="week", dims=REVIEW_DIMENSIONS
-    )
+    counts = run(con, "counts_by_week_and_dimension", since=baseline_start, until=end)
+    counts = counts.with_columns(pl.col("period_start").cast(pl.Datetime("us")))
     week = pl.col("period_start")
-    return (
-        weekly.filter(week == start),
-        weekly.filter(week == start - timedelta(days=7)),
-        weekly.filter(week < start),
-    )
+    periods = (week == start, week == start - timedelta(days=7), week < start)
+    by_dimension = counts.partition_by("dimension", as_dict=True, include_key=False)
+    empty = counts.clear().drop("dimension")
+    return {
+        dim: tuple(by_dimension.get((dim,), empty).filter(period) for period in periods)
+        for dim in REVIEW_DIMENSIONS
+    }
 
 
 def _headline(current: pl.DataFrame, previous: pl.DataFrame, baseline: pl.DataFrame) -> dict:
@@ -163,15 +163,7 @@ def _headline(current: pl.DataFrame, previous: pl.DataFrame, baseline: pl.DataFr
     whole_baseline = summarise(baseline)
     # Its counts are per week that has data; its rates are over the whole 4 weeks.
     base = dict(whole_baseline)
-    for key in (
-        "messages",
-        "delivered",
-        "failed",
-        "pending",
-        "unconfirmed",
-        "no_report",
-        "unknown",
-    ):
+    for key in COUNTS:
         base[key] = base[key] / max(weeks, 1)
     vs_baseline = change(cur, whole_baseline)
     return {
@@ -194,19 +186,14 @@ def _headline(current: pl.DataFrame, previous: pl.DataFrame, baseline: pl.DataFr
 
 
 def _changes(
-    con,
-    current: pl.DataFrame,
-    previous: pl.DataFrame,
-    baseline: pl.DataFrame,
-    min_messages: int,
-    top: int,
+    con, counts: dict[str, tuple[pl.DataFrame, ...]], min_messages: int, top: int
 ) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
     plans = []
     for dim in REVIEW_DIMENSIONS:
+        current, previous, baseline = counts[dim]
         frame = compare_counts(current, previous, [dim], min_messages=min_messages)
-        keys = frame.collect_schema().names()[
-            : frame.collect_schema().names().index("messages_current")
-        ]
+        columns = frame.collect_schema().names()
+        keys = columns[: columns.index("messages_current")]
         against = compare_counts(current, baseline, [dim]).select(
             *keys, pl.col("rate_previous").alias("rate_baseline")
         )
@@ -215,7 +202,7 @@ def _changes(
         )
     worse: dict[str, pl.DataFrame] = {}
     better: dict[str, pl.DataFrame] = {}
-    for dim, frame in zip(REVIEW_DIMENSIONS, pl.collect_all(plans), strict=True):
+    for dim, frame in zip(REVIEW_DIMENSIONS, pl.collect_all(plans, engine=ENGINE), strict=True):
         frame = with_code_names(con, frame)
         # compare_counts sorts most significant deterioration first, improvement last.
         worse[dim] = scrub_frame(frame.filter(pl.col("direction") == "worse").head(top))
@@ -397,8 +384,8 @@ def _build_review(
     current = Filters(since=start, until=end)
 
     data_until = run(con, "time_range")["last_at"][0]
-    this_week, week_before, baseline_weeks = _period_cubes(con, start, end)
-    worse, better = _changes(con, this_week, week_before, baseline_weeks, min_messages, top)
+    counts = _period_counts(con, start, end)
+    worse, better = _changes(con, counts, min_messages, top)
     spikes, contributors = _spikes(con, current, spike_grain)
     rejected, reasons = _ingests(con, start, end)
     return Review(
@@ -407,7 +394,7 @@ def _build_review(
         end=end,
         complete=data_until is not None and data_until >= end - LAST_DAY,
         data_until=data_until,
-        headline=_headline(this_week, week_before, baseline_weeks),
+        headline=_headline(*counts["code"]),
         daily=outcomes_over_time(con, Filters(since=baseline_start, until=end), grain="day"),
         worse=worse,
         better=better,

@@ -117,7 +117,8 @@ def test_cube_counts_by_week_and_carrier(con):
     ],
 )
 def test_reused_cubes_are_the_cubes_counted_afresh(con, dims):
-    # Inside reusing_cubes, whole-window cubes are summed from one cube by every dimension.
+    # Inside reusing_cubes, a cube is summed from a counted cube of the same filters and grain
+    # that has its columns.
     for filters in (CURRENT, PREVIOUS, Filters(), CURRENT.with_(carrier=("AT&T",))):
         fresh = message_cube(con, filters, grain=None, dims=dims)
         with reusing_cubes():
