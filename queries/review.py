@@ -232,13 +232,15 @@ def _spikes(con, current: Filters, grain: str) -> tuple[pl.DataFrame, pl.DataFra
     return scrub_frame(found.drop("top_contributors")), scrub_contributors(contributors)
 
 
+def _require_midnights(what: str, *times: datetime) -> None:
+    """Refuse bounds that are not midnights, for the parts read from counts by day."""
+    if any(t != t.replace(hour=0, minute=0, second=0, microsecond=0) for t in times):
+        raise ValueError(f"{what} are found between midnights, not {min(times)}..{max(times)}")
+
+
 def _new_codes(con, start: datetime, end: datetime, baseline_start: datetime) -> pl.DataFrame:
-    # The query tells which codes occur when by day (event_code_days): whole days only.
-    if any(
-        t != t.replace(hour=0, minute=0, second=0, microsecond=0)
-        for t in (start, end, baseline_start)
-    ):
-        raise ValueError(f"new codes are found between midnights, not {start}..{end}")
+    # The query tells which codes occur when by day (event_code_days).
+    _require_midnights("new codes", start, end, baseline_start)
     frame = run(con, "codes_new_in_period", since=start, until=end, baseline_since=baseline_start)
     named = attach_code_names(con, frame)
     names = run(con, "code_names").select("provider", "channel", "code", "category")
@@ -296,6 +298,8 @@ def _gaps(
     con, start: datetime, end: datetime, baseline_start: datetime, data_until: datetime | None
 ) -> pl.DataFrame:
     """Days of the week (up to the store's last data) with nothing, overall or per provider."""
+    # The query counts rollup_code_hour by day.
+    _require_midnights("gaps", start, end, baseline_start)
     daily = run(con, "ingest_gaps", since=start, until=end, baseline_since=baseline_start)
     schema = {
         "day": pl.Date,

@@ -9,7 +9,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from queries.review import _new_codes
+from queries.review import _gaps, _new_codes
 from queries.runner import run
 from tests.conftest import ingest, write
 
@@ -70,6 +70,9 @@ def test_new_codes_gaps_and_uncatalogued_read_the_days(con):
     assert unknown.select("code", "events").rows() == [("8888", 1)]  # 8887 is before it
 
 
-def test_new_codes_need_whole_days(con):
-    with pytest.raises(ValueError, match="midnights"):
+def test_new_codes_and_gaps_need_whole_days(con):
+    with pytest.raises(ValueError, match="new codes .* midnights"):
         _new_codes(con, datetime(2024, 5, 6, 1), WEEK[1], BASELINE_SINCE)
+    with pytest.raises(ValueError, match="gaps .* midnights"):
+        _gaps(con, WEEK[0], WEEK[1], datetime(2024, 4, 8, 12), None)
+    assert _gaps(con, WEEK[0], WEEK[1], BASELINE_SINCE, WEEK[1]).height > 0
