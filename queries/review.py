@@ -140,10 +140,12 @@ def default_week(con: duckdb.DuckDBPyConnection) -> str | None:
 # -- the parts --------------------------------------------------------------------------------
 
 
-def _period_counts(con, start: datetime, end: datetime) -> dict[str, tuple[pl.DataFrame, ...]]:
+def _review_counts(con, start: datetime, end: datetime) -> dict[str, tuple[pl.DataFrame, ...]]:
     """Per review dimension, its counts (a message cube by that dimension, see
     queries/cube.py) of the week, the week before and the baseline: one query by week over
     all of them, split."""
+    # The query reads counts by day (rollup_dims_day).
+    _require_midnights("week counts", start, end)
     baseline_start = start - timedelta(days=7 * BASELINE_WEEKS)
     counts = run(con, "counts_by_week_and_dimension", since=baseline_start, until=end)
     counts = counts.with_columns(pl.col("period_start").cast(pl.Datetime("us")))
@@ -388,7 +390,7 @@ def _build_review(
     current = Filters(since=start, until=end)
 
     data_until = run(con, "time_range")["last_at"][0]
-    counts = _period_counts(con, start, end)
+    counts = _review_counts(con, start, end)
     worse, better = _changes(con, counts, min_messages, top)
     spikes, contributors = _spikes(con, current, spike_grain)
     rejected, reasons = _ingests(con, start, end)

@@ -103,6 +103,20 @@ def test_cube_counts_by_week_and_carrier(con):
     assert whole["period_start"].to_list() == [None]
 
 
+@pytest.fixture
+def cube_queries(monkeypatch) -> list[str]:
+    """The queries message_cube runs from here on (the real ones, listed as they run)."""
+    ran: list[str] = []
+    real_run = cube_module.run
+
+    def listed(con, name, *args, **kwargs):
+        ran.append(name)
+        return real_run(con, name, *args, **kwargs)
+
+    monkeypatch.setattr(cube_module, "run", listed)
+    return ran
+
+
 @pytest.mark.parametrize(
     "dims",
     [
@@ -116,36 +130,43 @@ def test_cube_counts_by_week_and_carrier(con):
         ("provider", "carrier"),
     ],
 )
-def test_reused_cubes_are_the_cubes_counted_afresh(con, dims):
+def test_reused_cubes_are_the_cubes_counted_afresh(con, dims, cube_queries):
     # Inside reusing_cubes, a cube is summed from a counted cube of the same filters and grain
-    # that has its columns.
+    # that has its columns: no query.
     for filters in (CURRENT, PREVIOUS, Filters(), CURRENT.with_(carrier=("AT&T",))):
         fresh = message_cube(con, filters, grain=None, dims=dims)
         with reusing_cubes():
             message_cube(con, filters, grain=None, dims=("code", "carrier", "country", "campaign"))
+            before = len(cube_queries)
             reused = message_cube(con, filters, grain=None, dims=dims)
             assert message_cube(con, filters, grain=None, dims=dims) is reused
+            assert len(cube_queries) == before, (filters, dims)
         assert fresh.height > 0
         assert reused.equals(fresh), (filters, dims)
 
 
 @pytest.mark.parametrize("grain", ["day", "week", "hour"])
-def test_cubes_with_a_grain_are_summed_from_a_wider_cube_of_that_grain(con, grain):
+def test_cubes_with_a_grain_are_summed_from_a_wider_cube_of_that_grain(con, grain, cube_queries):
     # The review's daily outcomes come from its spike cells' cube by code and day.
     for dims in [(), ("outcome",), ("provider", "carrier"), ("category",)]:
         wide = ("code",) if "carrier" not in dims else ("code", "carrier")
-        fresh = message_cube(con, CURRENT, grain=grain, dims=dims)
+        fresh = {
+            (f.since, g): message_cube(con, f, grain=g, dims=dims)
+            for f, g in ((CURRENT, grain), (CURRENT, None), (PREVIOUS, grain))
+        }
         with reusing_cubes():
             message_cube(con, CURRENT, grain=grain, dims=wide)
+            before = len(cube_queries)
             reused = message_cube(con, CURRENT, grain=grain, dims=dims)
-            counted = cube_module._reused.get()
-            assert len(counted) == 2  # the wide cube, and the one summed from it
-            # Another grain or other filters are counted afresh.
-            message_cube(con, CURRENT, grain=None, dims=dims)
-            message_cube(con, PREVIOUS, grain=grain, dims=dims)
-            assert len(counted) == 4
-        assert fresh.height > 0
-        assert reused.equals(fresh), (grain, dims)
+            assert len(cube_queries) == before  # summed, not counted
+            # Another grain or other filters are counted afresh, and right.
+            other_grain = message_cube(con, CURRENT, grain=None, dims=dims)
+            other_filters = message_cube(con, PREVIOUS, grain=grain, dims=dims)
+            assert len(cube_queries) == before + 2
+        assert fresh[(CURRENT.since, grain)].height > 0
+        assert reused.equals(fresh[(CURRENT.since, grain)]), (grain, dims)
+        assert other_grain.equals(fresh[(CURRENT.since, None)]), (grain, dims)
+        assert other_filters.equals(fresh[(PREVIOUS.since, grain)]), (grain, dims)
 
 
 def test_compare_by_carrier_hand_computed(con):

@@ -49,7 +49,7 @@ LAST_DAY = date(2024, 5, 14)
 WEEK = "2024-W19"
 WEEK_START = date(2024, 5, 6)
 GAP_DAY = date(2024, 5, 9)
-W18, W19, W20 = datetime(2024, 4, 29), datetime(2024, 5, 6), datetime(2024, 5, 13)
+WEEK_LONG = timedelta(days=7)
 CARRIERS = ("Verizon", "T-Mobile", "AT&T")
 HOSTILE = "<img src=x onerror=alert(1)>"
 HOSTILE_TEXT = "**bold** <img src=x onerror=alert(1)> call +14155550123"
@@ -235,27 +235,87 @@ def test_worse_and_better_put_the_planted_changes_on_top(review):
     assert all(p < 0.05 for p in p_values)
 
 
+def assert_changes_are_compare_periods(con, review) -> None:
+    """The review counts its weeks in one query by week and dimension; compare_periods counts
+    each period afresh (review made with min_messages=0 and a large top)."""
+    start = review.start
+    week, before = (
+        Filters(since=start, until=review.end),
+        Filters(since=start - WEEK_LONG, until=start),
+    )
+    baseline = Filters(since=start - 4 * WEEK_LONG, until=start)
+    for dim in ("code", "carrier", "country", "campaign"):
+        fresh = compare_periods(con, [dim], week, before)
+        dims = fresh.columns[: fresh.columns.index("messages_current")]
+        keys = [d for d in dims if d != "name"]
+        against = compare_periods(con, [dim], week, baseline)
+        rates = against.select(*keys, pl.col("rate_previous").alias("rate_baseline"))
+        expected = fresh.join(rates, on=keys, how="left", nulls_equal=True, maintain_order="left")
+        for direction, frame in (("worse", review.worse), ("better", review.better)):
+            rows = expected.filter(pl.col("direction") == direction)
+            if direction == "better":
+                rows = rows.reverse()
+            assert frame[dim].equals(scrub_frame(rows)), (dim, direction)
+
+
 def test_changes_are_compare_periods_of_the_weeks(review_db):
-    # The review splits one cube by week; compare_periods counts each period afresh.
-    week, before = Filters(since=W19, until=W20), Filters(since=W18, until=W19)
-    baseline = Filters(since=W19 - timedelta(days=28), until=W19)
     store = Store.open(review_db)
     try:
         review = weekly_review(store.con, WEEK, min_messages=0, top=1000)
-        for dim in ("code", "carrier", "country", "campaign"):
-            fresh = compare_periods(store.con, [dim], week, before)
-            dims = fresh.columns[: fresh.columns.index("messages_current")]
-            keys = [d for d in dims if d != "name"]
-            against = compare_periods(store.con, [dim], week, baseline)
-            rates = against.select(*keys, pl.col("rate_previous").alias("rate_baseline"))
-            expected = fresh.join(rates, on=keys, how="left", maintain_order="left")
-            for direction, frame in (("worse", review.worse), ("better", review.better)):
-                rows = expected.filter(pl.col("direction") == direction)
-                if direction == "better":
-                    rows = rows.reverse()
-                assert frame[dim].equals(scrub_frame(rows)), (dim, direction)
+        assert_changes_are_compare_periods(store.con, review)
         assert review.worse["carrier"].height and review.better["carrier"].height
         assert review.worse["code"]["rate_baseline"].null_count() == 0
+    finally:
+        store.close()
+
+
+def test_missing_values_and_a_baseline_week_without_data(tmp_path):
+    # Every day of W14-W19 but W16: 40 messages, half without a carrier, a quarter without
+    # a recipient or country, a fifth without a campaign; 2 fail a day. In W19, 10 more of
+    # the messages without a carrier fail a day: the worse carrier is "no carrier".
+    sends, events = [], []
+    day = date(2024, 4, 1)
+    while day < date(2024, 5, 13):
+        if day.isocalendar().week != 16:
+            for i in range(40):
+                mid = f"n{day:%m%d}-{i:02d}"
+                sent = datetime.combine(day, datetime.min.time()) + timedelta(minutes=10 + i)
+                blank = i % 4 == 0
+                sends.append(
+                    [mid, "azure_acs", "sms", sent.isoformat() + "Z", "",
+                     "" if blank else f"+1415555{i:04d}", "" if blank else "US",
+                     "Verizon" if i < 20 else "", "" if i % 5 == 0 else "spring", "1"]
+                )  # fmt: skip
+                failed = i < 2 or (day >= WEEK_START and 20 <= i < 30)
+                code = ("4005" if i >= 20 else "4006") if failed else "2000"
+                at = (sent + timedelta(seconds=30)).isoformat() + "Z"
+                events.append([mid, "azure_acs", "sms", at, code, f"status {code}", ""])
+        day += timedelta(days=1)
+    for name, columns, rows in (
+        ("sends.csv", SEND_COLUMNS, sends),
+        ("events.csv", EVENT_COLUMNS, events),
+    ):
+        with (tmp_path / name).open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(columns)
+            writer.writerows(rows)
+    store = Store.open(tmp_path / "store.duckdb")
+    try:
+        for name in ("sends.csv", "events.csv"):
+            assert not ingest(store, tmp_path / name).errors
+        review = weekly_review(store.con, WEEK, min_messages=0, top=1000)
+        assert_changes_are_compare_periods(store.con, review)
+        worst = review.worse["carrier"].row(0, named=True)
+        assert worst["carrier"] is None
+        assert (worst["failed_current"], worst["failed_previous"]) == (70, 0)
+        assert worst["rate_baseline"] == 0.0
+        head = review.headline
+        # Three of the four baseline weeks have data: its counts are per week with data.
+        assert head["baseline_weeks"] == 3
+        assert head["baseline"]["messages"] == pytest.approx(280)
+        assert head["baseline"]["failed"] == pytest.approx(14)
+        assert head["baseline"]["failure_rate"] == pytest.approx(2 / 40)
+        assert head["current"]["failed"] == 7 * 12
     finally:
         store.close()
 
