@@ -7,6 +7,8 @@ no_report, unknown, delivery_rate, failure_rate. Rows sorted by messages, descen
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import polars as pl
 
@@ -66,17 +68,20 @@ def code_names(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return run(con, "code_names")
 
 
-def attach_code_names(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
-    """Add the catalog's name for (provider, channel, code), with the '*' fallback."""
-    names = code_names(con).select("provider", "channel", "code", "name")
+def attach_code_names(
+    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, columns: Sequence[str] = ("name",)
+) -> pl.DataFrame:
+    """Add the catalog's COLUMNS (name, and category if asked) for (provider, channel,
+    code), with the '*' (any channel) entry as the fallback."""
+    names = code_names(con).select("provider", "channel", "code", *columns)
     exact = frame.join(names, on=["provider", "channel", "code"], how="left")
     star = names.filter(pl.col("channel") == "*").select(
-        "provider", "code", pl.col("name").alias("star_name")
+        "provider", "code", *[pl.col(c).alias(f"star_{c}") for c in columns]
     )
     return (
         exact.join(star, on=["provider", "code"], how="left")
-        .with_columns(pl.coalesce("name", "star_name").alias("name"))
-        .drop("star_name")
+        .with_columns(pl.coalesce(c, f"star_{c}").alias(c) for c in columns)
+        .drop(f"star_{c}" for c in columns)
     )
 
 

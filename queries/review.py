@@ -244,15 +244,8 @@ def _new_codes(con, start: datetime, end: datetime, baseline_start: datetime) ->
     # The query tells which codes occur when by day (event_code_days).
     _require_midnights("new codes", start, end, baseline_start)
     frame = run(con, "codes_new_in_period", since=start, until=end, baseline_since=baseline_start)
-    named = attach_code_names(con, frame)
-    names = run(con, "code_names").select("provider", "channel", "code", "category")
-    star = names.filter(pl.col("channel") == "*").select(
-        "provider", "code", pl.col("category").alias("star_category")
-    )
-    named = (
-        named.join(names, on=["provider", "channel", "code"], how="left")
-        .join(star, on=["provider", "code"], how="left")
-        .with_columns(pl.coalesce("category", "star_category", pl.lit("uncatalogued")))
+    named = attach_code_names(con, frame, columns=("name", "category")).with_columns(
+        pl.col("category").fill_null("uncatalogued")
     )
     return scrub_frame(
         named.select(
