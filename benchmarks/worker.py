@@ -68,8 +68,8 @@ def step_ingest(args: dict) -> dict:
 
 def dashboard_filters(con):
     """What the sidebar starts with: the store's whole time range, nothing else."""
-    from queries import Filters
-    from queries.messages import time_range
+    from deliverability.queries import Filters
+    from deliverability.queries.messages import time_range
 
     span = time_range(con)
     first, last = span["first_at"].date(), span["last_at"].date()
@@ -81,11 +81,14 @@ def page_calls(con) -> dict[str, list]:
     arguments the page passes by default. Every page also draws the sidebar."""
     from importlib import import_module
 
-    from queries import compare, failures, review, spikes, timeseries
-    from queries.compare import previous_period
+    from deliverability.queries import compare, failures, review, spikes, timeseries
+    from deliverability.queries.compare import previous_period
 
     # `queries.status` the module (the package exports a function of the same name).
-    mq, sq = import_module("queries.messages"), import_module("queries.status")
+    mq, sq = (
+        import_module("deliverability.queries.messages"),
+        import_module("deliverability.queries.status"),
+    )
 
     current = dashboard_filters(con)
     previous = previous_period(current)
@@ -261,10 +264,10 @@ def step_cli(args: dict) -> dict:
 
 def step_query(args: dict) -> dict:
     """The query function behind a CLI command, on one open store (no store opening)."""
-    import queries
+    from deliverability import queries
+    from deliverability.queries import Filters
+    from deliverability.queries.spikes import SpikeSettings, find_spikes
     from deliverability.store import Store
-    from queries import Filters
-    from queries.spikes import SpikeSettings, find_spikes
 
     store = Store.open(Path(args["db"]))
     con = store.cursor()
@@ -311,7 +314,7 @@ def main() -> None:
         import deliverability.cli  # noqa: F401
         import deliverability.cli_more  # noqa: F401
         import deliverability.ingest  # noqa: F401
-        import queries.spikes  # noqa: F401
+        import deliverability.queries.spikes  # noqa: F401
     result = STEPS[step](json.loads(raw))
     # ru_maxrss: this process's peak resident set (KiB on Linux), DuckDB's threads included.
     usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import filters
-from dashboard.state import get_store
+from deliverability.dashboard import filters
+from deliverability.dashboard.state import get_store
 
 st.set_page_config(page_title="Deliverability", page_icon=":material/sms:", layout="wide")
 

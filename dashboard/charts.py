@@ -9,7 +9,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.safe import label
+from deliverability.dashboard.safe import label
 
 OUTCOME_COLOURS = {
     "delivered": "#2e7d32",

@@ -12,15 +12,14 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.state import cursor, get_store, store_version
-from queries import Filters, compare, failures, spikes, timeseries
-from queries import messages as message_queries
-from queries import notes as _notes
-from queries import review as _review
-from queries.status import has_send_log as _has_send_log
-from queries.status import ingest_ledger as _ingest_ledger
-from queries.status import quarantined_rows as _quarantined_rows
-from queries.status import uncatalogued_codes as _uncatalogued_codes
+from deliverability.dashboard.state import cursor, get_store, store_version
+from deliverability.queries import Filters, compare, failures, spikes, timeseries
+from deliverability.queries import messages as message_queries
+from deliverability.queries import review as _review
+from deliverability.queries.status import has_send_log as _has_send_log
+from deliverability.queries.status import ingest_ledger as _ingest_ledger
+from deliverability.queries.status import quarantined_rows as _quarantined_rows
+from deliverability.queries.status import uncatalogued_codes as _uncatalogued_codes
 
 
 @st.cache_data(show_spinner=False, max_entries=512, hash_funcs={Filters: repr})
@@ -77,8 +76,4 @@ default_week = cached(_review.default_week)
 
 def add_note(scope: str, subject: str, body: str, author: str | None, week: str | None) -> int:
     """Store a reviewer's note; it bumps the store version, so every cached result refreshes."""
-    from dashboard.state import get_store
-
-    return _notes.add_note(
-        get_store(), scope, subject, body, author=author, week=week, con=cursor()
-    )
+    return get_store().add_note(scope, subject, body, author=author, week=week, con=cursor())

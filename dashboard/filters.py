@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from dashboard import data
-from queries import Filters
+from deliverability.dashboard import data
+from deliverability.queries import Filters
 
 DIMENSIONS = ("provider", "channel", "carrier", "country", "campaign")
 # Drill-down selections that pages add on top of the sidebar filters; also in the URL.

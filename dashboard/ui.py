@@ -8,10 +8,10 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from dashboard import data
-from dashboard.filters import DIMENSIONS
-from deliverability.output import to_csv
-from queries import Filters
+from deliverability.dashboard import data
+from deliverability.dashboard.filters import DIMENSIONS
+from deliverability.queries import Filters
+from deliverability.render.output import to_csv
 
 
 def pct(value: float | None) -> str:

@@ -12,37 +12,15 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from deliverability.load_staged import count, load_staged
+from deliverability.load_staged import FileResult, count, load_staged
 from deliverability.readers import choose_reader
 from deliverability.readers.base import ReadOptions, UnreadableFile, sniff
 from deliverability.settings import max_decompressed_bytes, max_upload_bytes
 from deliverability.store import Store
-
-
-@dataclass
-class FileResult:
-    path: str
-    kind: str | None = None
-    provider: str | None = None
-    reader: str | None = None
-    rows_read: int = 0
-    loaded: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    errors: list[str] = field(default_factory=list)
-    already_ingested: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def _progress(message: str, quiet: bool) -> None:

@@ -6,18 +6,39 @@ deliverability/ingest.py runs it inside each file's transaction.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import phonenumbers
 
 from deliverability.readers.base import ReadOptions, UnreadableFile
 from deliverability.readers.csv_rejects import number_rejected_rows
-from deliverability.store import Store, sql_text
+from deliverability.sql_files import sql_text
+from deliverability.store import Store
 
-if TYPE_CHECKING:
-    from deliverability.ingest import FileResult
+
+@dataclass
+class FileResult:
+    """What became of one file: rows_read = loaded + duplicates + rejected."""
+
+    path: str
+    kind: str | None = None
+    provider: str | None = None
+    reader: str | None = None
+    rows_read: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+    already_ingested: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
 def _fill_country_prefixes(con: duckdb.DuckDBPyConnection) -> None:

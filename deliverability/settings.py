@@ -6,11 +6,13 @@ Each setting has a command-line flag and an environment variable; the flag wins.
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CATALOG_DIR = ROOT / "catalog"
-SAMPLE_LOGS_DIR = ROOT / "sample_logs"
+# Package data, found the same way in a checkout and in an installed wheel.
+CATALOG_DIR = Path(str(resources.files("deliverability.catalog_files")))
+SAMPLE_LOGS_DIR = Path(str(resources.files("deliverability.sample_logs")))
+DASHBOARD_APP = Path(str(resources.files("deliverability.dashboard").joinpath("app.py")))
 
 DEFAULT_DB = Path("data") / "deliverability.duckdb"
 

@@ -1,37 +1,36 @@
 """The DuckDB store: opening it, its schema, the catalog inside it, and derived messages.
 
-Everything that writes lives here and in ingest.py; views read through queries/.
+Store is the only writer: ingest.py loads files through it, and every other write (notes,
+saved mappings) is one of its methods. Views read through queries/.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from deliverability.catalog import PUBLIC_FIELDS, Catalog
+from deliverability.notes import checked_note
 from deliverability.settings import catalog_extra as default_catalog_extra
+from deliverability.sql_files import sql_text
 
 SCHEMA_VERSION = 5
 DEFAULT_MEMORY_LIMIT = "2GB"
 # Messages derived per slice when an ingest touches many (see Store.refresh_messages).
 REFRESH_SLICE = 2_000_000
-SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 
 class StoreBusy(RuntimeError):
     """Another process has the store open for writing."""
-
-
-def sql_text(name: str) -> str:
-    return resources.files("deliverability").joinpath("sql", name).read_text(encoding="utf-8")
 
 
 def _busy_message(path: Path, exc: Exception) -> str:
@@ -200,6 +199,67 @@ class Store:
             self.find_uncatalogued_events(con)
             self.refresh_all_messages(con)
             self.bump_version(con)
+
+    # -- reviewers' notes and saved mappings -------------------------------------------------
+
+    def add_note(
+        self,
+        scope: str,
+        subject: str,
+        body: str,
+        author: str | None = None,
+        week: str | None = None,
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> int:
+        """Keep a reviewer's note (deliverability/notes.py says what one is) and bump the
+        store version, so cached views refresh; returns the note's id. CON: the cursor to
+        write on (default the store's own connection)."""
+        note = checked_note(scope, subject, body, author, week)
+        with self.write_lock, self.transaction(con or self.con) as tx:
+            rows = tx.execute(
+                sql_text("note_insert.sql"),
+                {
+                    "scope": note.scope,
+                    "subject": note.subject,
+                    "week": note.week,
+                    "body": note.body,
+                    "author": note.author,
+                    "created_at": datetime.now(UTC).replace(tzinfo=None),
+                },
+            ).fetchall()  # fetchall drains the result: the connection is free again
+            self.bump_version(tx)
+        return int(rows[0][0])
+
+    def save_mapping(self, name: str, mapping: dict[str, str]) -> None:
+        """Keep a --map column mapping under NAME (--mapping NAME reuses it)."""
+        # A cursor per call: the dashboard calls these from many session threads at once.
+        with self.write_lock:
+            con = self.cursor()
+            try:
+                con.execute(
+                    "INSERT OR REPLACE INTO mappings VALUES (?, ?, now()::TIMESTAMP)",
+                    [name, json.dumps(mapping, sort_keys=True)],
+                )
+            finally:
+                con.close()
+
+    def mapping_names(self) -> list[str]:
+        con = self.cursor()
+        try:
+            return [r[0] for r in con.execute("SELECT name FROM mappings ORDER BY 1").fetchall()]
+        finally:
+            con.close()
+
+    def load_mapping(self, name: str) -> dict[str, str]:
+        con = self.cursor()
+        try:
+            row = con.execute("SELECT spec FROM mappings WHERE name = ?", [name]).fetchone()
+        finally:
+            con.close()
+        if row is None:
+            known = self.mapping_names()
+            raise ValueError(f"no saved mapping {name!r} (saved: {', '.join(known) or 'none'})")
+        return json.loads(row[0])
 
     # -- transactions and derived tables ----------------------------------------------------
 

@@ -4,9 +4,9 @@ SQL lives in queries/sql/*.sql (one file per question, parameters bound); polars
 the counts into rates, deltas and test statistics. Nothing here imports streamlit.
 """
 
-from queries.filters import Filters
-from queries.report import DIMENSIONS, report, totals
-from queries.status import (
+from deliverability.queries.filters import Filters
+from deliverability.queries.report import DIMENSIONS, report, totals
+from deliverability.queries.status import (
     ingest_ledger,
     quarantined_rows,
     status,

@@ -5,10 +5,8 @@ cube query; polars computes rates, the change in percentage points and a pooled
 two-proportion z-test, so a review can sort by "what got worse" without being fooled by
 small volumes.
 
-Rates of a code or a category are out of all messages of the rest of the row's key: the
-failure rate of code 4000 at carrier X is (messages ending on 4000 at X) / (messages of that
-provider and channel at X). Rates of anything else (carrier, campaign, ...) are out of that
-value's own messages.
+Rates, and what they are out of, are queries/metrics.py's: a code's or a category's rate is
+out of the messages of the rest of its row's key.
 """
 
 from __future__ import annotations
@@ -20,9 +18,18 @@ import duckdb
 import polars as pl
 from scipy import stats
 
-from queries.cube import COUNTS, message_cube
-from queries.filters import Filters
-from queries.report import attach_code_names
+from deliverability.queries.cube import message_cube
+from deliverability.queries.filters import Filters
+from deliverability.queries.metrics import (
+    COUNTS,
+    RATES,
+    exposure_keys,
+    higher_is_worse,
+    hits,
+    ratio,
+    summary,
+)
+from deliverability.queries.report import attach_code_names
 
 COMPARE_DIMENSIONS = (
     "provider",
@@ -34,15 +41,8 @@ COMPARE_DIMENSIONS = (
     "campaign",
     "sender",
 )
-# Dimensions that describe what happened to a message rather than where it went: their
-# rates are out of the messages of the other dimensions (see the module docstring).
-OUTCOME_DIMENSIONS = ("code", "category")
-# metric -> (numerator counts, True when a higher rate is worse)
-METRICS = {
-    "failure_rate": (("failed",), True),
-    "delivery_rate": (("delivered",), False),
-    "pending_rate": (("pending", "unconfirmed", "no_report", "unknown"), True),
-}
+# The rates a comparison can test (queries/metrics.py defines them), the CLI's default first.
+METRICS = ("failure_rate", "delivery_rate", "pending_rate")
 # Two-sided significance level of the z-test. 5% is the usual review threshold; the test
 # already accounts for volume, and min_messages hides rows too small to matter.
 ALPHA = 0.05
@@ -93,17 +93,16 @@ def _period_counts(
 
     Both carry a constant `_all` key so that an empty grouping still joins.
     """
-    numerator_cols, _ = METRICS[metric]
     cube = cube.with_columns(pl.lit(0).alias("_all"))
     keys = [*keys, "_all"]
-    exposure_keys = [k for k in keys if k not in OUTCOME_DIMENSIONS]
+    out_of = exposure_keys(keys)
     numerators = cube.group_by(keys).agg(
         pl.col("failed").sum(),
         pl.col("delivered").sum(),
-        pl.sum_horizontal(numerator_cols).sum().alias("hits"),
+        hits(metric).sum().alias("hits"),
     )
-    exposure = cube.group_by(exposure_keys).agg(pl.col("messages").sum())
-    return numerators, exposure, exposure_keys
+    exposure = cube.group_by(out_of).agg(pl.col("messages").sum())
+    return numerators, exposure, out_of
 
 
 def _attach(
@@ -197,7 +196,6 @@ def compare_counts(
         raise ValueError(f"unknown metric {metric!r}; one of {', '.join(METRICS)}")
     dims = _expand(by)
     keys = [*dims, "_all"]
-    higher_is_worse = METRICS[metric][1]
     cur_num, cur_exp, exposure_keys = _period_counts(current.lazy(), dims, metric)
     prev_num, prev_exp, _ = _period_counts(previous.lazy(), dims, metric)
     all_keys = pl.concat([cur_num.select(keys), prev_num.select(keys)]).unique()
@@ -207,12 +205,12 @@ def compare_counts(
     n1, n2 = pl.col("messages_current"), pl.col("messages_previous")
     x1, x2 = pl.col("hits_current"), pl.col("hits_previous")
     z, p_value = two_proportion_test(x1, n1, x2, n2)
-    sign = 1.0 if higher_is_worse else -1.0
+    sign = 1.0 if higher_is_worse(metric) else -1.0
     significant = pl.col("p_value").fill_null(1.0) < alpha
     return (
         frame.with_columns(
-            pl.when(n1 > 0).then(x1 / n1).alias("rate_current"),
-            pl.when(n2 > 0).then(x2 / n2).alias("rate_previous"),
+            ratio(x1, n1).alias("rate_current"),
+            ratio(x2, n2).alias("rate_previous"),
             z.alias("z"),
         )
         .with_columns(
@@ -256,13 +254,8 @@ def summarise(cube: pl.DataFrame) -> dict:
     failure_rate, pending_rate (see headline)."""
     sums = cube.select(pl.col(COUNTS).sum()).row(0, named=True)
     counts = {c: int(sums[c] or 0) for c in COUNTS}
-    n = counts["messages"]
-    waiting = counts["pending"] + counts["unconfirmed"] + counts["no_report"] + counts["unknown"]
-    return counts | {
-        "delivery_rate": counts["delivered"] / n if n else 0.0,
-        "failure_rate": counts["failed"] / n if n else 0.0,
-        "pending_rate": waiting / n if n else 0.0,
-    }
+    # A headline reads an empty period as 0%, not as a missing number.
+    return counts | {name: value or 0.0 for name, value in summary(counts).items()}
 
 
 def change(current: dict, previous: dict) -> dict:
@@ -278,7 +271,7 @@ def change(current: dict, previous: dict) -> dict:
             else None
         ),
     }
-    for rate in ("delivery_rate", "failure_rate", "pending_rate"):
+    for rate in RATES:
         delta[rate] = (current[rate] - previous[rate]) * 100
     frame = pl.DataFrame(
         {
@@ -311,11 +304,11 @@ def headline(
     cur, prev = (summarise(message_cube(con, f, grain=None, dims=())) for f in (current, previous))
     delta = change(cur, prev)
     flat: dict[str, object] = {}
-    for key in ("messages", "delivery_rate", "failure_rate", "pending_rate"):
+    for key in ("messages", *RATES):
         flat[f"{key}_current"] = cur[key]
         flat[f"{key}_previous"] = prev[key]
     flat["messages_delta"] = delta["messages"]
-    for rate in ("delivery_rate", "failure_rate", "pending_rate"):
+    for rate in RATES:
         flat[f"{rate}_delta_pp"] = delta[rate]
     window: dict[str, datetime | None] = {
         "current_since": current.since,

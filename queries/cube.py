@@ -13,8 +13,9 @@ from contextvars import ContextVar
 import duckdb
 import polars as pl
 
-from queries.filters import Filters
-from queries.runner import run
+from deliverability.queries.filters import Filters
+from deliverability.queries.metrics import COUNTS
+from deliverability.queries.runner import run
 
 GRAINS = ("hour", "day", "week")
 CUBE_DIMENSIONS = (
@@ -28,7 +29,6 @@ CUBE_DIMENSIONS = (
     "campaign",
     "sender",
 )
-COUNTS = ("messages", "delivered", "failed", "pending", "unconfirmed", "no_report", "unknown")
 DEFAULT_DIMS = ("provider", "channel", "code", "category", "carrier", "country", "campaign")
 # `code` alone is ambiguous (4000 means different things per provider): it always brings
 # the provider and channel, and its category and outcome (which depend on the code only).

@@ -4,9 +4,10 @@ Each level carries its failure rate and its share of ALL failures under the filt
 drill-down never loses sight of how much of the problem a row is. One cube query per call;
 polars does the rest.
 
-Rates: a category's or a code's failure rate is out of all messages that could have ended on
-it (every message in the filter for a category; every message of the code's provider and
-channel for a code). A carrier's, country's or campaign's rate is out of its own messages.
+Rates are queries/metrics.py's: a category's or a code's failure rate is out of all messages
+that could have ended on it (every message in the filter for a category; every message of
+the code's provider and channel for a code); a carrier's, country's or campaign's rate is out
+of its own messages.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from queries.cube import message_cube
-from queries.filters import Filters
-from queries.report import code_names
+from deliverability.queries.cube import message_cube
+from deliverability.queries.filters import Filters
+from deliverability.queries.metrics import exposure_keys, rate, ratio
+from deliverability.queries.report import attach_code_names
 
 LEVELS = ("category", "code", "carrier", "country", "campaign", "sender", "provider", "channel")
 # Parent keys narrow a drill-down; those that are global filters narrow in SQL, the others
 # (what happened to the message) in polars so that the rate's denominator stays whole.
 PARENT_KEYS = ("provider", "channel", "carrier", "country", "campaign", "category", "code")
-OUTCOME_KEYS = ("code", "category")
+OUTCOME_KEYS = ("code", "category")  # parent keys that say what happened to a message
 NONE_LABEL = "(none)"
 
 
@@ -31,10 +33,6 @@ def level_columns(level: str) -> list[str]:
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; one of {', '.join(LEVELS)}")
     return ["provider", "channel", "code", "category"] if level == "code" else [level]
-
-
-def _exposure_columns(columns: list[str]) -> list[str]:
-    return [c for c in columns if c not in OUTCOME_KEYS]
 
 
 def _narrow(filters: Filters, parent: dict | None) -> tuple[Filters | None, dict]:
@@ -59,19 +57,6 @@ def _narrow(filters: Filters, parent: dict | None) -> tuple[Filters | None, dict
     if "category" in outcome and filters.category and outcome["category"] not in filters.category:
         return None, {}
     return narrowed, outcome
-
-
-def _with_catalog_text(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
-    """name, description, advice of (provider, channel, code), falling back to channel '*'."""
-    text = ("name", "description", "advice")
-    names = code_names(con).select("provider", "channel", "code", *text)
-    exact = frame.join(names, on=["provider", "channel", "code"], how="left", nulls_equal=False)
-    star = names.filter(pl.col("channel") == "*").select(
-        "provider", "code", *[pl.col(c).alias(f"star_{c}") for c in text]
-    )
-    return exact.join(star, on=["provider", "code"], how="left").with_columns(
-        *[pl.coalesce(c, f"star_{c}").alias(c) for c in text]
-    )
 
 
 def _empty_breakdown(columns: list[str]) -> pl.DataFrame:
@@ -103,7 +88,7 @@ def failure_breakdown(
     category, name, description, advice; otherwise the level itself), failed (int, failed
     messages of the row within parent), messages (int, the rate's denominator: see the
     module docstring; within parent's provider/channel/carrier/country/campaign),
-    failure_rate (float, failed / messages, 0 without messages), share_of_failures (float,
+    failure_rate (float, failed / messages), share_of_failures (float,
     failed / all failed messages under FILTERS without PARENT; the rows of an unnarrowed
     level sum to 1). Only rows with failures; sorted by failed, descending.
     """
@@ -123,7 +108,7 @@ def failure_breakdown(
     if failures.is_empty():
         return _empty_breakdown(out_columns)
     failed = failures.group_by(columns).agg(pl.col("messages").sum().alias("failed"))
-    exposure_columns = _exposure_columns(columns)
+    exposure_columns = exposure_keys(columns)
     if exposure_columns:
         exposure = cube.group_by(exposure_columns).agg(pl.col("messages").sum())
         frame = failed.join(exposure, on=exposure_columns, how="left", nulls_equal=True)
@@ -133,16 +118,11 @@ def failure_breakdown(
         pl.col("failed").cast(pl.Int64),
         pl.col("messages").fill_null(0).cast(pl.Int64),
     ).with_columns(
-        pl.when(pl.col("messages") > 0)
-        .then(pl.col("failed") / pl.col("messages"))
-        .otherwise(0.0)
-        .alias("failure_rate"),
-        (pl.col("failed") / total_failed if total_failed else pl.lit(0.0)).alias(
-            "share_of_failures"
-        ),
+        rate("failure_rate"),
+        ratio("failed", pl.lit(total_failed)).alias("share_of_failures"),
     )
     if level == "code":
-        frame = _with_catalog_text(con, frame)
+        frame = attach_code_names(con, frame, columns=("name", "description", "advice"))
     return frame.sort(
         ["failed", *columns], descending=[True] + [False] * len(columns), nulls_last=True
     ).select(*out_columns, "failed", "messages", "failure_rate", "share_of_failures")
@@ -201,16 +181,7 @@ def failure_heatmap(
     if failures.is_empty():
         return pl.DataFrame(schema=schema)
     if "code" in keys:
-        names = code_names(con)
-        exact = names.select("provider", "channel", "code", "name")
-        star = names.filter(pl.col("channel") == "*").select(
-            "provider", "code", pl.col("name").alias("star_name")
-        )
-        cube = (
-            cube.join(exact, on=["provider", "channel", "code"], how="left")
-            .join(star, on=["provider", "code"], how="left")
-            .with_columns(pl.coalesce("name", "star_name").alias("name"))
-        )
+        cube = attach_code_names(con, cube)
     cube = cube.with_columns(_label(rows).alias("row"), _label(columns).alias("column"))
     failures = cube.filter(pl.col("outcome") == "failed")
     row_rank = failures.group_by("row").agg(pl.col("messages").sum().alias("row_failed"))
@@ -220,17 +191,17 @@ def failure_heatmap(
     failed = failures.group_by("row", "column").agg(pl.col("messages").sum().alias("failed"))
     # The exposure of a cell: messages of its row's and column's non-outcome keys (a code
     # row brings its provider and channel), whether or not the cell had a failure.
-    row_exp, col_exp = _exposure_columns(row_keys), _exposure_columns(col_keys)
-    exposure_keys = list(dict.fromkeys([*row_exp, *col_exp]))
+    row_exp, col_exp = exposure_keys(row_keys), exposure_keys(col_keys)
+    cell_keys = list(dict.fromkeys([*row_exp, *col_exp]))
     grid = row_rank.join(col_rank, how="cross")
     row_map = cube.select("row", *row_exp).unique()
     col_map = cube.select("column", *col_exp).unique().with_columns(pl.lit(True).alias("_ok"))
     common = [k for k in col_exp if k in row_exp]
     grid = grid.join(row_map, on="row", how="left", nulls_equal=True)
     grid = grid.join(col_map, on=["column", *common], how="left", nulls_equal=True)
-    if exposure_keys:
-        exposure = cube.group_by(exposure_keys).agg(pl.col("messages").sum())
-        grid = grid.join(exposure, on=exposure_keys, how="left", nulls_equal=True)
+    if cell_keys:
+        exposure = cube.group_by(cell_keys).agg(pl.col("messages").sum())
+        grid = grid.join(exposure, on=cell_keys, how="left", nulls_equal=True)
     else:
         grid = grid.with_columns(pl.lit(int(cube["messages"].sum())).alias("messages"))
     # A row and a column that cannot meet (a code of one provider, another provider's
@@ -250,11 +221,7 @@ def failure_heatmap(
         "column", *[pl.col(k).cast(pl.String).alias(f"column_{k}") for k in col_keys]
     ).unique(subset="column", keep="first")
     return (
-        grid.with_columns(
-            pl.when(pl.col("messages") > 0)
-            .then(pl.col("failed") / pl.col("messages"))
-            .alias("failure_rate")
-        )
+        grid.with_columns(rate("failure_rate"))
         .sort(["row_failed", "row", "col_failed", "column"], descending=[True, False, True, False])
         .select(list(schema))
         .join(row_values, on="row", how="left", maintain_order="left")

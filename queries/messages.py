@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import duckdb
 import polars as pl
 
-from queries.filters import Filters
-from queries.report import counts
-from queries.runner import run
+from deliverability.queries.filters import Filters
+from deliverability.queries.report import counts
+from deliverability.queries.runner import run
 
 MESSAGE_LIMIT = 5000
 # More than every entry the shipped catalog holds (about 600), so a search lists them all.

@@ -12,8 +12,10 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
-from queries.filters import Filters
-from queries.runner import run
+from deliverability.queries.cube import message_cube
+from deliverability.queries.filters import Filters
+from deliverability.queries.metrics import COUNTS, rates
+from deliverability.queries.runner import run
 
 DIMENSIONS = (
     "provider",
@@ -29,17 +31,8 @@ DIMENSIONS = (
     "week",
     "hour",
 )
-COUNTS = ("messages", "delivered", "failed", "pending", "unconfirmed", "no_report", "unknown")
+TIME_DIMENSIONS = ("hour", "day", "week")  # finest first
 RATES = ("delivery_rate", "failure_rate")
-
-
-def with_rates(frame: pl.DataFrame) -> pl.DataFrame:
-    """delivery_rate = delivered / messages, failure_rate = failed / messages (0 if none)."""
-    safe = pl.when(pl.col("messages") > 0)
-    return frame.with_columns(
-        safe.then(pl.col("delivered") / pl.col("messages")).otherwise(0.0).alias("delivery_rate"),
-        safe.then(pl.col("failed") / pl.col("messages")).otherwise(0.0).alias("failure_rate"),
-    )
 
 
 def dimension_columns(by: list[str]) -> list[str]:
@@ -59,9 +52,14 @@ def counts(con: duckdb.DuckDBPyConnection, by: list[str], filters: Filters) -> p
         raise ValueError(
             f"unknown dimension(s) {', '.join(unknown)}; one of {', '.join(DIMENSIONS)}"
         )
-    flags = {f"by_{d}": d in by for d in DIMENSIONS}
-    frame = run(con, "message_counts", filters, **flags)
-    return frame.select([*dimension_columns(by), *COUNTS])
+    times = [t for t in TIME_DIMENSIONS if t in by]
+    # The finest time dimension asked for is the cube's grain; coarser ones are its buckets'
+    # days or weeks, so every bucket still belongs to one row.
+    cube = message_cube(
+        con, filters, grain=times[0] if times else None, dims=[d for d in by if d not in times]
+    )
+    cube = cube.with_columns(pl.col("period_start").dt.truncate(f"1{t[0]}").alias(t) for t in times)
+    return cube.select([*dimension_columns(by), *COUNTS])
 
 
 def code_names(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -90,7 +88,7 @@ def report(
 ) -> pl.DataFrame:
     by = by or []
     filters = filters or Filters()
-    frame = with_rates(counts(con, by, filters))
+    frame = counts(con, by, filters).with_columns(rates(RATES))
     if "code" in by:
         frame = attach_code_names(con, frame)
         dims = dimension_columns(by)

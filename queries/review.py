@@ -1,6 +1,7 @@
 """The weekly deliverability review: how did we do, what got worse, what spiked, what is new,
-and can we trust the data. One `Review` per ISO week, rendered as HTML and Markdown by
-deliverability/review_render.py and as a dashboard page.
+and can we trust the data. One `Review` per ISO week, computed here once and rendered by
+deliverability/render/ (review_html, review_markdown, review_json) and the dashboard's
+Weekly review page; both draw their charts from `daily` and `daily_rates`.
 
 The week is Monday 00:00 UTC to the next Monday. Comparisons:
 
@@ -32,16 +33,24 @@ from datetime import datetime, timedelta
 import duckdb
 import polars as pl
 
-from queries.compare import ENGINE, change, compare_counts, summarise, with_code_names
-from queries.cube import COUNTS, reusing_cubes
-from queries.filters import Filters
-from queries.notes import normalise_week, notes_covering, week_bounds, week_label
-from queries.privacy import scrub_contributors, scrub_frame, scrub_phones  # noqa: F401  (re-exported)
-from queries.report import attach_code_names
-from queries.runner import run
-from queries.spikes import SpikeSettings, find_spikes
-from queries.status import ingest_ledger
-from queries.timeseries import outcomes_over_time
+from deliverability.notes import normalise_week, week_bounds, week_label
+from deliverability.queries.compare import (
+    ENGINE,
+    change,
+    compare_counts,
+    summarise,
+    with_code_names,
+)
+from deliverability.queries.cube import COUNTS, reusing_cubes
+from deliverability.queries.filters import Filters
+from deliverability.queries.metrics import rate, ratio
+from deliverability.queries.notes import notes_covering
+from deliverability.queries.privacy import scrub_contributors, scrub_frame
+from deliverability.queries.report import attach_code_names
+from deliverability.queries.runner import run
+from deliverability.queries.spikes import SpikeSettings, find_spikes
+from deliverability.queries.status import ingest_ledger
+from deliverability.queries.timeseries import outcomes_over_time
 
 BASELINE_WEEKS = 4
 REVIEW_DIMENSIONS = ("code", "carrier", "country", "campaign")
@@ -72,6 +81,9 @@ class Review:
     #  failure_rate_p_value}, "baseline_weeks": weeks of the baseline with data}
     headline: dict
     daily: pl.DataFrame  # outcomes_over_time by day over the baseline and the week
+    # Every day of the baseline and the week: day, messages, failed, failure_rate (null on a
+    # day without messages).
+    daily_rates: pl.DataFrame
     worse: dict[str, pl.DataFrame]  # dimension -> rows (see module docstring)
     better: dict[str, pl.DataFrame]
     spikes: pl.DataFrame  # SPIKE columns without top_contributors, plus `spike` (its id)
@@ -258,10 +270,23 @@ def _report_coverage(con, start: datetime, end: datetime) -> pl.DataFrame:
     frame = run(con, "report_coverage_by_provider", since=start, until=end)
     return frame.with_columns(
         pl.col(c).cast(pl.Int64) for c in ("messages", "with_send", "no_report")
-    ).with_columns(
-        pl.when(pl.col("with_send") > 0)
-        .then(pl.col("no_report") / pl.col("with_send"))
-        .alias("no_report_share")
+    ).with_columns(ratio("no_report", "with_send").alias("no_report_share"))
+
+
+def _daily_rates(daily: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFrame:
+    """The failure rate of every day in [START, END), from the daily outcomes."""
+    days = pl.DataFrame(
+        {"day": pl.datetime_range(start, end, "1d", closed="left", eager=True, time_unit="us")}
+    )
+    per_day = daily.group_by(pl.col("period_start").alias("day")).agg(
+        pl.col("messages").sum(),
+        pl.col("messages").filter(pl.col("outcome") == "failed").sum().alias("failed"),
+    )
+    return (
+        days.join(per_day, on="day", how="left")
+        .with_columns(pl.col("messages", "failed").fill_null(0).cast(pl.Int64))
+        .with_columns(rate("failure_rate"))
+        .sort("day")
     )
 
 
@@ -387,6 +412,7 @@ def _build_review(
     worse, better = _changes(con, counts, min_messages, top)
     spikes, contributors = _spikes(con, current, spike_grain)
     rejected, reasons = _ingests(con, start, end)
+    daily = outcomes_over_time(con, Filters(since=baseline_start, until=end), grain="day")
     return Review(
         week=week,
         start=start,
@@ -394,7 +420,8 @@ def _build_review(
         complete=data_until is not None and data_until >= end - LAST_DAY,
         data_until=data_until,
         headline=_headline(*counts["code"]),
-        daily=outcomes_over_time(con, Filters(since=baseline_start, until=end), grain="day"),
+        daily=daily,
+        daily_rates=_daily_rates(daily, baseline_start, end),
         worse=worse,
         better=better,
         spikes=spikes,

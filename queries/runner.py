@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-from functools import cache
-from importlib import resources
 
 import duckdb
 import polars as pl
 
-from queries.filters import Filters
+from deliverability.queries.filters import Filters
+from deliverability.sql_files import QUERIES, sql_text
 
 
-@cache
 def sql(name: str) -> str:
-    return resources.files("queries").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+    """The text of queries/sql/NAME.sql."""
+    return sql_text(f"{name}.sql", QUERIES)
 
 
 def _used_params(text: str, params: dict) -> dict:

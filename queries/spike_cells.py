@@ -6,19 +6,17 @@ the method and holds the settings; this module is its engine.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
 import polars as pl
 from scipy import stats
 
-from queries.cube import message_cube
-from queries.exact_test import hypergeom_sf
-from queries.filters import Filters
-
-if TYPE_CHECKING:
-    from queries.spikes import SpikeSettings
+from deliverability.queries.cube import message_cube
+from deliverability.queries.exact_test import hypergeom_sf
+from deliverability.queries.filters import Filters
+from deliverability.queries.metrics import ratio
+from deliverability.queries.spike_settings import SpikeSettings
 
 KEY = ["provider", "channel", "code"]
 
@@ -169,16 +167,10 @@ def evaluate(
         .alias("base_messages"),
         (has_baseline & pl.col("testable") & (pl.col("count") > 0)).alias("tested"),
     ).with_columns(
-        pl.when(pl.col("messages") > 0).then(pl.col("count") / pl.col("messages")).alias("rate"),
-        pl.when(pl.col("base_messages") > 0)
-        .then(pl.col("base_count") / pl.col("base_messages"))
-        .alias("baseline_rate"),
+        ratio("count", "messages").alias("rate"),
+        ratio("base_count", "base_messages").alias("baseline_rate"),
     )
-    cells = cells.with_columns(
-        pl.when(pl.col("baseline_rate") > 0)
-        .then(pl.col("rate") / pl.col("baseline_rate"))
-        .alias("ratio")
-    )
+    cells = cells.with_columns(ratio("rate", "baseline_rate").alias("ratio"))
     return _test(cells, settings)
 
 

@@ -7,16 +7,12 @@ turns them into excess over baseline and keeps the largest.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import duckdb
 import polars as pl
 
-from queries.filters import Filters
-from queries.runner import run
-
-if TYPE_CHECKING:
-    from queries.spikes import SpikeSettings
+from deliverability.queries.filters import Filters
+from deliverability.queries.runner import run
+from deliverability.queries.spike_settings import SpikeSettings
 
 CONTRIBUTOR = pl.Struct(
     {"dimension": pl.String, "value": pl.String, "count": pl.Int64, "excess": pl.Float64}

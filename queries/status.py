@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from queries.filters import Filters
-from queries.runner import run
+from deliverability.queries.filters import Filters
+from deliverability.queries.runner import run
 
 # Every Filters field but the time window.
 DIMENSION_FIELDS = ("provider", "channel", "carrier", "country", "campaign", "category", "code")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from queries.cube import message_cube
-from queries.filters import Filters
-
-OUTCOMES = ("delivered", "failed", "pending", "unconfirmed", "no_report", "unknown")
+from deliverability.queries.cube import message_cube
+from deliverability.queries.filters import Filters
+from deliverability.queries.metrics import OUTCOMES, ratio
 
 
 def outcomes_over_time(
@@ -37,9 +36,7 @@ def outcomes_over_time(
     )
     total = pl.col("count").sum().over("period_start")
     return (
-        long.with_columns(
-            pl.when(total > 0).then(pl.col("count") / total).otherwise(0.0).alias("share")
-        )
+        long.with_columns(ratio("count", total).alias("share"))
         .with_columns(pl.col("outcome").cast(order))
         .sort(["period_start", "outcome"])
         .select(

@@ -9,8 +9,8 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from queries.review import _gaps, _new_codes
-from queries.runner import run
+from deliverability.queries.review import _gaps, _new_codes
+from deliverability.queries.runner import run
 from tests.conftest import ingest, write
 
 HEADER = "message_id,provider,channel,event_at,status_code,status_text\n"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from queries.exact_test import hypergeom_sf
+from deliverability.queries.exact_test import hypergeom_sf
 
 
 def scipy_sf(k, M, K, n):

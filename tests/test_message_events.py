@@ -9,9 +9,9 @@ from datetime import datetime
 
 import pytest
 
+from deliverability.queries.filters import Filters
+from deliverability.queries.messages import message_events, messages_in_selection
 from deliverability.store import Store
-from queries.filters import Filters
-from queries.messages import message_events, messages_in_selection
 from tests.conftest import ingest, write
 
 SENDS = """message_id,provider,channel,sent_at,sender,recipient,country,carrier,campaign,segments

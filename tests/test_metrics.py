@@ -16,13 +16,13 @@ from math import erfc, sqrt
 import polars as pl
 import pytest
 
+from deliverability.queries import cube as cube_module
+from deliverability.queries.compare import compare_periods, headline, previous_period
+from deliverability.queries.cube import message_cube, reusing_cubes
+from deliverability.queries.failures import failure_breakdown, failure_heatmap
+from deliverability.queries.filters import Filters
+from deliverability.queries.timeseries import outcomes_over_time
 from deliverability.store import Store
-from queries import cube as cube_module
-from queries.compare import compare_periods, headline, previous_period
-from queries.cube import message_cube, reusing_cubes
-from queries.failures import failure_breakdown, failure_heatmap
-from queries.filters import Filters
-from queries.timeseries import outcomes_over_time
 from tests import synth
 from tests.conftest import ingest, write
 

@@ -8,9 +8,9 @@ import io
 import duckdb
 import pytest
 
-from deliverability.output import csv_safe, to_csv
-from queries import Filters
-from queries.messages import messages_in_selection
+from deliverability.queries import Filters
+from deliverability.queries.messages import messages_in_selection
+from deliverability.render.output import csv_safe, to_csv
 from tests.conftest import cli_json, run_cli, write
 
 SENDS = """message_id,provider,channel,sent_at,recipient,carrier,campaign
@@ -150,7 +150,7 @@ def test_hashed_store_keeps_no_numbers_in_rejected_rows(tmp_path):
 def test_spike_contributors_mask_senders_like_the_messages_table():
     import polars as pl
 
-    from queries.privacy import scrub_contributors
+    from deliverability.queries.privacy import scrub_contributors
 
     contributors = pl.DataFrame(
         {

@@ -30,18 +30,19 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from deliverability.review_render import md, to_html, to_markdown
-from deliverability.store import Store
-from queries import notes
-from queries.compare import compare_periods
-from queries.filters import Filters
-from queries.review import (
+from deliverability.queries import notes
+from deliverability.queries.compare import compare_periods
+from deliverability.queries.filters import Filters
+from deliverability.queries.privacy import scrub_phones
+from deliverability.queries.review import (
     available_weeks,
     default_week,
     scrub_frame,
-    scrub_phones,
     weekly_review,
 )
+from deliverability.render.review_html import to_html
+from deliverability.render.review_markdown import md, to_markdown
+from deliverability.store import Store
 from tests.conftest import cli_json, ingest, run_cli
 
 FIRST_DAY = date(2024, 4, 1)
@@ -504,15 +505,15 @@ def test_note_add_bumps_the_store_version(tmp_path):
     store = Store.open(tmp_path / "s.duckdb")
     try:
         before = store.version()
-        note_id = notes.add_note(store, "carrier", "Verizon", "hello")
+        note_id = store.add_note("carrier", "Verizon", "hello")
         assert store.version() == before + 1
         assert notes.list_notes(store.con)["note_id"].to_list() == [note_id]
         with pytest.raises(ValueError):
-            notes.add_note(store, "sender", "x", "y")
+            store.add_note("sender", "x", "y")
         with pytest.raises(ValueError):
-            notes.add_note(store, "week", "2024-W99", "y")
+            store.add_note("week", "2024-W99", "y")
         with pytest.raises(ValueError):
-            notes.add_note(store, "code", "4005", "   ")
+            store.add_note("code", "4005", "   ")
     finally:
         store.close()
 

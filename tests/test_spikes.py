@@ -19,9 +19,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from deliverability.queries.filters import Filters
+from deliverability.queries.spikes import (
+    SPIKE_COLUMNS,
+    SpikeSettings,
+    code_series,
+    find_spikes,
+    spike_tests,
+)
 from deliverability.store import Store
-from queries.filters import Filters
-from queries.spikes import SPIKE_COLUMNS, SpikeSettings, code_series, find_spikes, spike_tests
 from tests import synth
 from tests.conftest import ingest, run_cli
 
@@ -364,9 +370,9 @@ def test_logs_without_a_channel_still_give_spikes_and_contributors(tmp_path):
     from datetime import datetime, timedelta
 
     from deliverability.ingest import ingest_file
+    from deliverability.queries import Filters
+    from deliverability.queries.spikes import SpikeSettings, find_spikes
     from deliverability.store import Store
-    from queries import Filters
-    from queries.spikes import SpikeSettings, find_spikes
 
     lines = ["message_id,provider,sent_at,event_at,status_code,carrier"]
     start = datetime(2026, 10, 1)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, filters, ui
-from dashboard.safe import md
 from deliverability.catalog import CATEGORIES, PROVIDERS
-from queries.privacy import scrub_frame
+from deliverability.dashboard import data, filters, ui
+from deliverability.dashboard.safe import md
+from deliverability.queries.privacy import scrub_frame
 
 st.title("Code catalog")
 

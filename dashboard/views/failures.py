@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, filters, ui
-from dashboard.safe import md
+from deliverability.dashboard import charts, data, filters, ui
+from deliverability.dashboard.safe import md
 
 st.title("Failures")
 

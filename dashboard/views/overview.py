@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, filters, ui
-from queries.compare import previous_period
+from deliverability.dashboard import charts, data, filters, ui
+from deliverability.queries.compare import previous_period
 
 st.title("Overview")
 

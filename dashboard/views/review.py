@@ -12,10 +12,11 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data, ui
-from dashboard.safe import md
-from deliverability.review_render import to_html, to_markdown
-from queries.notes import code_subject
+from deliverability.dashboard import charts, data, ui
+from deliverability.dashboard.safe import md
+from deliverability.notes import code_subject
+from deliverability.render.review_html import to_html
+from deliverability.render.review_markdown import to_markdown
 
 DIMENSIONS = {"code": "Codes", "carrier": "Carriers", "country": "Countries",
               "campaign": "Campaigns"}  # fmt: skip
@@ -65,19 +66,10 @@ def headline(review) -> None:
             )  # fmt: skip
 
 
-def failure_rate_chart(daily: pl.DataFrame) -> go.Figure:
-    per_day = (
-        daily.group_by("period_start")
-        .agg(
-            pl.col("messages").sum().alias("messages"),
-            pl.col("messages").filter(pl.col("outcome") == "failed").sum().alias("failed"),
-        )
-        .sort("period_start")
-    )
-    per_day = per_day.with_columns((pl.col("failed") / pl.col("messages")).alias("rate"))
+def failure_rate_chart(daily_rates: pl.DataFrame) -> go.Figure:
     fig = go.Figure(
         go.Scatter(
-            x=per_day["period_start"].to_list(), y=per_day["rate"].to_list(),
+            x=daily_rates["day"].to_list(), y=daily_rates["failure_rate"].to_list(),
             mode="lines+markers", line={"color": "#c62828"},
             hovertemplate="%{x|%a %d %b}: %{y:.2%} failed<extra></extra>",
         )
@@ -169,7 +161,7 @@ if ui.require_data():
     with chart_right:
         st.subheader("Failure rate per day")
         if not review.daily.is_empty():
-            st.plotly_chart(failure_rate_chart(review.daily), key="review_failure_rate",
+            st.plotly_chart(failure_rate_chart(review.daily_rates), key="review_failure_rate",
                             width="stretch")  # fmt: skip
 
     st.header("What got worse")

@@ -7,10 +7,10 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data, filters, ui
-from dashboard.safe import md
-from queries.privacy import scrub_contributors
-from queries.spikes import SpikeSettings
+from deliverability.dashboard import charts, data, filters, ui
+from deliverability.dashboard.safe import md
+from deliverability.queries.privacy import scrub_contributors
+from deliverability.queries.spikes import SpikeSettings
 
 st.title("Spikes")
 

@@ -10,14 +10,9 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import data, filters, ui
-from dashboard.safe import md
-from dashboard.state import get_store
-from deliverability.ingest import ingest_files
-from deliverability.mappings import load_mapping, mapping_names, save_mapping
-from deliverability.readers import reader_names
-from deliverability.readers.base import EVENT_COLUMNS, SEND_COLUMNS, ReadOptions
-from queries.privacy import scrub_frame, scrub_phones
+from deliverability.dashboard import data, filters, ui, uploads
+from deliverability.dashboard.safe import md
+from deliverability.queries.privacy import scrub_frame, scrub_phones
 
 # Rejected rows shown per file; a file can reject millions.
 QUARANTINE_SHOWN = 5000
@@ -28,19 +23,18 @@ st.caption(
     "(Azure, Salesforce, Sinch, Webex Connect, Telnyx, Chirp, Twilio). The format is "
     "recognised from the content; gzip is fine."
 )
-store = get_store()
 
 
 def mapping_form() -> dict[str, str]:
     """Column mapping for a CSV of unknown layout (the same as `ingest --map`)."""
     with st.expander("Map the columns of a CSV with an unknown layout"):
-        saved = mapping_names(store)
+        saved = uploads.mapping_names()
         chosen = st.selectbox("Saved mapping", [None, *saved], key="upload_saved_mapping")
-        preset = load_mapping(store, chosen) if chosen else {}
+        preset = uploads.load_mapping(chosen) if chosen else {}
         st.caption("For each canonical column, the file's column that holds it (blank: none).")
         mapping: dict[str, str] = {}
         columns = st.columns(3)
-        for index, name in enumerate(dict.fromkeys((*SEND_COLUMNS, *EVENT_COLUMNS))):
+        for index, name in enumerate(uploads.CANONICAL_COLUMNS):
             value = columns[index % 3].text_input(
                 name, value=preset.get(name, ""), key=f"upload_map_{name}"
             )
@@ -49,14 +43,14 @@ def mapping_form() -> dict[str, str]:
         save_as = st.text_input("Save this mapping as", key="upload_mapping_name")
         if st.button("Save mapping", key="upload_save_mapping", disabled=not mapping):
             if re.fullmatch(r"[\w.-]{1,64}", save_as or ""):
-                save_mapping(store, save_as, mapping)
+                uploads.save_mapping(save_as, mapping)
                 st.success("Mapping saved.")
             else:
                 st.error("Name the mapping with letters, digits, '.', '_' or '-'.")
         return mapping
 
 
-uploads = st.file_uploader(
+files = st.file_uploader(
     "Log files",
     accept_multiple_files=True,
     key="upload_files",
@@ -70,14 +64,14 @@ with st.expander("Options"):
     timezone = cols[3].text_input("Time zone of naive times", value="UTC", key="upload_tz")
     hint = st.selectbox(
         "Format",
-        [None, *reader_names()],
+        [None, *uploads.reader_names()],
         key="upload_hint",
         format_func=lambda v: "recognise from content" if v is None else v,
     )
 mapping = mapping_form()
 
-if st.button("Ingest", type="primary", disabled=not uploads, key="upload_go"):
-    options = ReadOptions(
+if st.button("Ingest", type="primary", disabled=not files, key="upload_go"):
+    options = uploads.ReadOptions(
         kind=kind,
         provider=provider.strip() or None,
         channel=channel.strip() or None,
@@ -88,7 +82,7 @@ if st.button("Ingest", type="primary", disabled=not uploads, key="upload_go"):
     progress = st.progress(0.0, text="Ingesting…")
     with tempfile.TemporaryDirectory(prefix="deliverability-upload-") as tmp:
         targets = []
-        for index, upload in enumerate(uploads):
+        for index, upload in enumerate(files):
             # Only the name's last part, and only safe characters, reaches the disk.
             safe_name = re.sub(r"[^\w.-]", "_", Path(upload.name).name)[:120] or "upload"
             target = Path(tmp) / f"{index}-{safe_name}"
@@ -96,10 +90,10 @@ if st.button("Ingest", type="primary", disabled=not uploads, key="upload_go"):
             targets.append(target)
 
         def show_progress(index: int) -> None:
-            progress.progress(index / len(uploads), text=f"Ingesting {md(uploads[index].name)}…")
+            progress.progress(index / len(files), text=f"Ingesting {md(files[index].name)}…")
 
-        results = ingest_files(
-            store, targets, options, display_names=[u.name for u in uploads], on_file=show_progress
+        results = uploads.ingest(
+            targets, options, display_names=[u.name for u in files], on_file=show_progress
         )
     progress.progress(1.0, text="Done")
     st.session_state["upload_results"] = [r.as_dict() for r in results]

@@ -1,37 +1,53 @@
 """`deliverability review` and `deliverability note add|list`: the weekly review as a file,
-and reviewers' notes stored in the database (they show in every review that covers them).
-"""
+and reviewers' notes kept in the store (they show in every review that covers them)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 
-from deliverability import output
-from deliverability.cli import command, open_store
+from deliverability.cli.common import add_format, add_store_options, fail, open_store
+from deliverability.notes import SCOPES, code_subject
+from deliverability.queries.notes import list_notes
+from deliverability.queries.review import Review, weekly_review
+from deliverability.render import output
+from deliverability.render.review_html import to_html
+from deliverability.render.review_json import to_json
+from deliverability.render.review_markdown import to_markdown
+
+# --out's suffix picks the renderer.
+RENDERERS: dict[str, Callable[[Review], str]] = {
+    ".html": to_html,
+    ".htm": to_html,
+    ".md": to_markdown,
+    ".markdown": to_markdown,
+    ".json": to_json,
+}
 
 
-def add_review_commands(sub, store_options, fmt) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     review = sub.add_parser(
         "review",
-        help="the weekly deliverability review as HTML or Markdown",
+        help="the weekly deliverability review as HTML, Markdown or JSON",
         description="Write the review of one ISO week: headline vs the previous week and the "
         "4-week baseline, what got worse or better, spikes, new and uncatalogued codes, data "
         "quality and notes. FILE ending in .html gives a self-contained page (opens offline), "
-        ".md gives Markdown for chat or email; without --out the Markdown is printed.",
+        ".md gives Markdown for chat or email, .json the same review for other tools; without "
+        "--out the Markdown is printed.",
     )
-    store_options(review)
+    add_store_options(review)
     review.add_argument(
         "--week", help="ISO week YYYY-Www (default: the last complete week in the store)"
     )
-    review.add_argument("--out", metavar="FILE", help="write to FILE (.html or .md)")
+    review.add_argument("--out", metavar="FILE", help="write to FILE (.html, .md or .json)")
     review.add_argument(
         "--spike-grain", choices=("day", "hour"), default="day", help="spike buckets (day)"
     )
-    review.set_defaults(handler="review")
+    review.set_defaults(handler=cmd_review)
 
     note = sub.add_parser("note", help="reviewers' notes on a week, code, carrier or campaign")
     note_sub = note.add_subparsers(dest="note_command", metavar="SUBCOMMAND")
@@ -42,7 +58,7 @@ def add_review_commands(sub, store_options, fmt) -> None:
         "note shows in every review whose week has messages with that code, carrier or "
         "campaign; with --for-week, only from that week on.",
     )
-    store_options(add)
+    add_store_options(add)
     about = add.add_mutually_exclusive_group(required=True)
     about.add_argument("--week", help="the ISO week YYYY-Www the note is about")
     about.add_argument("--code", help="a status code (with --provider / --channel to narrow)")
@@ -55,59 +71,49 @@ def add_review_commands(sub, store_options, fmt) -> None:
     add.add_argument(
         "--for-week", help="a code/carrier/campaign note applies from this ISO week on"
     )
-    fmt(add)
-    add.set_defaults(handler="note add")
+    add_format(add)
+    add.set_defaults(handler=cmd_note_add)
+
     listing = note_sub.add_parser("list", help="every note, newest first")
-    store_options(listing)
-    listing.add_argument("--scope", choices=("week", "code", "carrier", "campaign"))
-    fmt(listing)
-    listing.set_defaults(handler="note list")
+    add_store_options(listing)
+    listing.add_argument("--scope", choices=SCOPES)
+    add_format(listing)
+    listing.set_defaults(handler=cmd_note_list)
 
 
-@command("review")
 def cmd_review(args: argparse.Namespace) -> int:
-    from deliverability.review_render import to_html, to_markdown
-    from queries.review import weekly_review
-
     out = Path(args.out) if args.out else None
-    if out is not None and out.suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
-        print("deliverability: --out must end in .html or .md", file=sys.stderr)
-        return 2
+    if out is not None and out.suffix.lower() not in RENDERERS:
+        return fail("--out must end in .html, .md or .json")
     store = open_store(args)
     review = weekly_review(store.con, args.week, spike_grain=args.spike_grain)
     if out is None:
         sys.stdout.write(to_markdown(review))
         return 0
-    html = out.suffix.lower() in (".html", ".htm")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(to_html(review) if html else to_markdown(review), encoding="utf-8")
+    out.write_text(RENDERERS[out.suffix.lower()](review), encoding="utf-8")
     print(f"wrote the {review.week} review to {out}", file=sys.stderr)
     return 0
 
 
-@command("note add")
 def cmd_note_add(args: argparse.Namespace) -> int:
-    from queries import notes
-
     if (args.provider or args.channel) and not args.code:
-        print("deliverability: --provider and --channel go with --code", file=sys.stderr)
-        return 2
+        return fail("--provider and --channel go with --code")
     if args.week and args.for_week:
-        print("deliverability: a week note takes --week only, not --for-week", file=sys.stderr)
-        return 2
+        return fail("a week note takes --week only, not --for-week")
     if args.week:
         scope, subject = "week", args.week
     elif args.code:
-        scope, subject = "code", notes.code_subject(args.code, args.provider, args.channel)
+        scope, subject = "code", code_subject(args.code, args.provider, args.channel)
     elif args.carrier:
         scope, subject = "carrier", args.carrier
     else:
         scope, subject = "campaign", args.campaign
     store = open_store(args)
-    note_id = notes.add_note(
-        store, scope, subject, args.text, author=args.author, week=args.week or args.for_week
+    note_id = store.add_note(
+        scope, subject, args.text, author=args.author, week=args.week or args.for_week
     )
-    added = notes.list_notes(store.con).filter(pl.col("note_id") == note_id)
+    added = list_notes(store.con).filter(pl.col("note_id") == note_id)
     if args.format == "json":
         print(output.to_json({"note": added.to_dicts()[0]}))
     else:
@@ -115,12 +121,9 @@ def cmd_note_add(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("note list")
 def cmd_note_list(args: argparse.Namespace) -> int:
-    from queries import notes
-
     store = open_store(args)
-    frame = notes.list_notes(store.con, args.scope)
+    frame = list_notes(store.con, args.scope)
     if args.format == "json":
         print(output.to_json({"notes": frame}))
     else:

@@ -1,9 +1,8 @@
-"""The weekly review as a file: self-contained HTML (inline CSS and SVG charts, no script, no
-link to anything) and Markdown for chat or email.
+"""The weekly review as one self-contained HTML file: inline CSS and SVG charts, no script,
+no link to anything, so it opens offline and can be mailed as it is.
 
-Both read the same tables (deliverability/review_sections.py). Log values are escaped for
-the format: html.escape in HTML, a backslash before every ASCII punctuation character in
-Markdown, so that `<img onerror=...>` or `**bold**` in a campaign name shows as text.
+It shows the same tables as the Markdown (render/review_tables.py). Log values go through
+html.escape, so that `<img onerror=...>` in a campaign name shows as text.
 """
 
 from __future__ import annotations
@@ -11,10 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
-from deliverability.review_sections import NUM, TEXT, Table, sections, when
-from queries.review import Review
-
-# -- HTML -------------------------------------------------------------------------------------
+from deliverability.queries.review import Review
+from deliverability.render.review_tables import NUM, Table, sections, when
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
@@ -66,43 +63,3 @@ def to_html(review: Review) -> str:
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts)
-
-
-# -- Markdown ---------------------------------------------------------------------------------
-
-_MD_PUNCTUATION = set("\\`*_{}[]()<>#+-.!|~=\"'$%&,/:;?@^")
-
-
-def md(value: object) -> str:
-    """VALUE as literal Markdown text: every ASCII punctuation character backslash-escaped
-    (CommonMark and GitHub tables honour it), line breaks flattened."""
-    flat = " ".join(str(value).split())
-    return "".join("\\" + ch if ch in _MD_PUNCTUATION else ch for ch in flat)
-
-
-def _md_cell(cell: str, kind: str) -> str:
-    return md(cell) if kind == TEXT else cell.replace("|", "\\|")
-
-
-def _md_table(table: Table) -> list[str]:
-    out = [f"### {table.caption}", ""]
-    if not table.rows:
-        return [*out, f"_{table.empty}_", ""]
-    out.append("| " + " | ".join(h or " " for h, _ in table.columns) + " |")
-    out.append("| " + " | ".join("---:" if k == NUM else "---" for _, k in table.columns) + " |")
-    for row in table.rows:
-        cells = [_md_cell(c, k) for (_, k), c in zip(table.columns, row, strict=True)]
-        out.append("| " + " | ".join(cells) + " |")
-    return [*out, ""]
-
-
-def to_markdown(review: Review) -> str:
-    """The review as Markdown (GitHub-flavoured tables), for chat or email."""
-    out = [f"# {review.title}", "", f"_Data until {when(review.data_until)} UTC._", ""]
-    for section in sections(review):
-        out += [f"## {section.title}", ""]
-        for line in section.lines:
-            out += [line, ""]
-        for table in section.tables:
-            out += _md_table(table)
-    return "\n".join(out).rstrip() + "\n"

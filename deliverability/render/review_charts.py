@@ -110,20 +110,13 @@ def daily_outcomes(daily: pl.DataFrame, start: datetime, end: datetime, week_sta
     return _svg(body, "Messages per day by final outcome (× marks a day with no data)")
 
 
-def daily_failure_rate(
-    daily: pl.DataFrame, start: datetime, end: datetime, week_start: date
-) -> str:
-    """Failure rate per day as a line (broken on days without messages)."""
-    days = _days(start, end)
-    failed = {d: 0 for d in days}
-    total = {d: 0 for d in days}
-    for row in daily.iter_rows(named=True):
-        day = row["period_start"].date()
-        if day in total:
-            total[day] += int(row["messages"])
-            if row["outcome"] == "failed":
-                failed[day] += int(row["messages"])
-    rates = [failed[d] / total[d] if total[d] else None for d in days]
+def daily_failure_rate(daily_rates: pl.DataFrame, week_start: date) -> str:
+    """Failure rate per day as a line (broken on days without messages), from a Review's
+    daily_rates (every day, its messages, failed and failure_rate)."""
+    days = [d.date() for d in daily_rates["day"].to_list()]
+    failed = dict(zip(days, daily_rates["failed"].to_list(), strict=True))
+    total = dict(zip(days, daily_rates["messages"].to_list(), strict=True))
+    rates = daily_rates["failure_rate"].to_list()
     top = max([r for r in rates if r is not None] + [0.01]) * 1.15
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(days), 1)

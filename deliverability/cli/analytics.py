@@ -10,14 +10,42 @@ import sys
 
 import polars as pl
 
-from deliverability import output
-from deliverability.cli import command, filters_from, open_store
+from deliverability.cli.common import (
+    add_filters,
+    add_format,
+    add_store_options,
+    dimensions,
+    emit,
+    filters_from,
+    open_store,
+)
+from deliverability.queries.compare import (
+    COMPARE_DIMENSIONS,
+    METRICS,
+    compare_periods,
+    headline,
+    previous_period,
+)
+from deliverability.queries.filters import to_datetime
+from deliverability.queries.spikes import SpikeSettings, find_spikes
+from deliverability.render import output
+
+SPIKE_TABLE = (
+    "period_start",
+    "provider",
+    "channel",
+    "code",
+    "name",
+    "count",
+    "messages",
+    "rate",
+    "baseline_rate",
+    "ratio",
+    "q_value",
+)
 
 
-def add_analytics_commands(sub, store_options, fmt, filters) -> None:
-    from queries.compare import COMPARE_DIMENSIONS, METRICS
-    from queries.spikes import SpikeSettings
-
+def register(sub: argparse._SubParsersAction) -> None:
     defaults = SpikeSettings()
     spikes = sub.add_parser(
         "spikes",
@@ -25,9 +53,9 @@ def add_analytics_commands(sub, store_options, fmt, filters) -> None:
         description="Test every (provider, channel, code) and time bucket in the window "
         "against its trailing baseline; print the spikes, most significant first.",
     )
-    store_options(spikes)
+    add_store_options(spikes)
     spikes.add_argument("--grain", choices=("hour", "day"), default=defaults.grain)
-    filters(spikes)
+    add_filters(spikes)
     spikes.add_argument(
         "--min-count",
         type=int,
@@ -52,11 +80,11 @@ def add_analytics_commands(sub, store_options, fmt, filters) -> None:
         default=defaults.baseline_days,
         help=f"trailing baseline window in days (default {defaults.baseline_days})",
     )
-    fmt(spikes)
+    add_format(spikes)
     spikes.add_argument(
         "--fail-on-spike", action="store_true", help="exit with status 3 when any spike is found"
     )
-    spikes.set_defaults(handler="spikes")
+    spikes.set_defaults(handler=cmd_spikes)
 
     compare = sub.add_parser(
         "compare",
@@ -64,18 +92,18 @@ def add_analytics_commands(sub, store_options, fmt, filters) -> None:
         description="Compare [--since, --until) with the previous period (by default the "
         "same length right before it), by any dimensions, with a two-proportion z-test.",
     )
-    store_options(compare)
+    add_store_options(compare)
     compare.add_argument("--by", help=f"DIM[,DIM...]: {', '.join(COMPARE_DIMENSIONS)}")
-    filters(compare)
+    add_filters(compare)
     compare.add_argument("--previous-since", help="start of the previous period (inclusive)")
     compare.add_argument("--previous-until", help="end of the previous period (exclusive)")
     compare.add_argument("--metric", choices=tuple(METRICS), default="failure_rate")
     compare.add_argument("--min-messages", type=int, default=0)
-    fmt(compare, ("table", "json", "csv"))
-    compare.set_defaults(handler="compare")
+    add_format(compare, ("table", "json", "csv"))
+    compare.set_defaults(handler=cmd_compare)
 
 
-def _contributors_text(limit: int = 3) -> pl.Expr:
+def contributors_text(limit: int = 3) -> pl.Expr:
     """top_contributors as one line: 'carrier=Verizon +30, country=US +27'."""
     return (
         pl.col("top_contributors")
@@ -96,10 +124,7 @@ def _contributors_text(limit: int = 3) -> pl.Expr:
     )
 
 
-@command("spikes")
 def cmd_spikes(args: argparse.Namespace) -> int:
-    from queries.spikes import SpikeSettings, find_spikes
-
     settings = SpikeSettings(
         grain=args.grain,
         min_count=args.min_count,
@@ -114,35 +139,13 @@ def cmd_spikes(args: argparse.Namespace) -> int:
     elif frame.is_empty():
         print(f"no spikes ({args.grain} grain)")
     else:
-        print(
-            output.to_table(
-                frame.select(
-                    "period_start",
-                    "provider",
-                    "channel",
-                    "code",
-                    "name",
-                    "count",
-                    "messages",
-                    "rate",
-                    "baseline_rate",
-                    "ratio",
-                    "q_value",
-                    _contributors_text(),
-                )
-            )
-        )
+        print(output.to_table(frame.select(*SPIKE_TABLE, contributors_text())))
     if frame.height:
         print(f"{frame.height} spike(s) at {args.grain} grain", file=sys.stderr)
     return 3 if args.fail_on_spike and frame.height else 0
 
 
-@command("compare")
 def cmd_compare(args: argparse.Namespace) -> int:
-    from queries.compare import compare_periods, headline, previous_period
-    from queries.filters import to_datetime
-
-    by = [d.strip() for d in (args.by or "").split(",") if d.strip()]
     current = filters_from(args)
     if args.previous_since or args.previous_until:
         previous = current.with_(
@@ -152,23 +155,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
         previous = previous_period(current)
     store = open_store(args)
     frame = compare_periods(
-        store.con, by, current, previous, metric=args.metric, min_messages=args.min_messages
+        store.con,
+        dimensions(args.by),
+        current,
+        previous,
+        metric=args.metric,
+        min_messages=args.min_messages,
     )
     if args.format == "json":
         head = headline(store.con, current, previous)
-        print(
-            output.to_json(
-                {
-                    "current": {"since": current.since, "until": current.until},
-                    "previous": {"since": previous.since, "until": previous.until},
-                    "metric": args.metric,
-                    "headline": {k: head[k] for k in ("current", "previous", "delta")},
-                    "rows": frame,
-                }
-            )
-        )
+        document = {
+            "current": {"since": current.since, "until": current.until},
+            "previous": {"since": previous.since, "until": previous.until},
+            "metric": args.metric,
+            "headline": {k: head[k] for k in ("current", "previous", "delta")},
+            "rows": frame,
+        }
+        print(output.to_json(document))
     elif args.format == "csv":
-        sys.stdout.write(output.to_csv(frame))
+        emit(args, frame)
     else:
         print(f"{current.since} .. {current.until}  vs  {previous.since} .. {previous.until}")
         print(output.to_table(frame))

@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from deliverability import review_charts
-from queries.review import Review
+from deliverability.queries.review import Review
+from deliverability.render import review_charts
 
 TEXT, LABEL, NUM = "text", "label", "num"
 DIMENSION_TITLES = {"code": "Codes", "carrier": "Carriers", "country": "Countries",
@@ -284,7 +284,7 @@ def sections(review: Review) -> list[Section]:
             ),
             [_headline(review)],
             review_charts.daily_outcomes(review.daily, chart_start, review.end, monday)
-            + review_charts.daily_failure_rate(review.daily, chart_start, review.end, monday),
+            + review_charts.daily_failure_rate(review.daily_rates, monday),
             chart_first=False,
         ),
         Section("What got worse", [worse_line], _changes(review, "worse"), _worse_chart(review)),

@@ -1,4 +1,4 @@
-"""The `dashboard` command: start Streamlit on the store (loading the samples with --demo)."""
+"""`deliverability dashboard`: start Streamlit on the store (loading the samples with --demo)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import argparse
 import os
 import sys
 
-from deliverability.cli import command
-from deliverability.settings import ROOT, db_path, max_upload_bytes
+from deliverability.cli.common import add_store_options
+from deliverability.demo import load_demo
+from deliverability.settings import DASHBOARD_APP, db_path, max_upload_bytes
 
 
-def add_more_commands(sub, store_options) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     dash = sub.add_parser("dashboard", help="start the Streamlit dashboard on the store")
-    store_options(dash)
+    add_store_options(dash)
     dash.add_argument("--port", type=int, default=8501)
     dash.add_argument(
         "--demo",
@@ -20,15 +21,12 @@ def add_more_commands(sub, store_options) -> None:
         help="load the bundled sample logs first if the store is empty",
     )
     dash.add_argument("--headless", action="store_true", help="do not open a browser")
-    dash.set_defaults(handler="dashboard")
+    dash.set_defaults(handler=cmd_dashboard)
 
 
-@command("dashboard")
 def cmd_dashboard(args: argparse.Namespace) -> int:
     path = db_path(args.db).resolve()
     if args.demo:
-        from deliverability.demo import load_demo
-
         load_demo(path, catalog_extra=args.catalog_extra)
     env = {**os.environ, "DELIVERABILITY_DB": str(path)}
     if args.catalog_extra:
@@ -38,7 +36,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "dashboard" / "app.py"),
+        str(DASHBOARD_APP),
         "--server.port",
         str(args.port),
         "--server.headless",

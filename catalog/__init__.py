@@ -1,0 +1,1 @@
+"""The code catalog, shipped as package data: one CSV per provider (see README.md)."""

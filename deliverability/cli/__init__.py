@@ -1,0 +1,48 @@
+"""The `deliverability` command: the same numbers as the dashboard, in a terminal.
+
+One module per command group, each holding its parsers and their handlers (register adds
+them); common.py opens the store, reads filters and prints. Exit status: 0 ok, 1 a file
+could not be ingested (or a code is not in the catalog), 2 usage or store errors, 3 spikes
+found with --fail-on-spike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from deliverability.catalog import CatalogError
+from deliverability.cli import analytics, catalog, dashboard, ingest, report, review
+from deliverability.store import StoreBusy
+
+GROUPS = (catalog, ingest, report, dashboard, review, analytics)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deliverability",
+        description="Deliverability analytics for SMS/MMS delivery reports.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for group in GROUPS:
+        group.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return handler(args)
+    except (StoreBusy, CatalogError, ValueError) as exc:
+        print(f"deliverability: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

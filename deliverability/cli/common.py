@@ -1,0 +1,84 @@
+"""What every command shares: its store options, output format and filters, opening the store,
+and printing a frame as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import polars as pl
+
+from deliverability.queries import Filters
+from deliverability.render import output
+from deliverability.settings import catalog_extra, db_path
+from deliverability.store import Store
+
+
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", help="store file (default: $DELIVERABILITY_DB or data/deliverability.duckdb)"
+    )
+    parser.add_argument("--catalog-extra", help="your own catalog CSV; its entries win")
+
+
+def add_format(
+    parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json")
+) -> None:
+    parser.add_argument("--format", choices=choices, default="table")
+
+
+def add_filters(parser: argparse.ArgumentParser, full: bool = True) -> None:
+    parser.add_argument("--since", help="UTC date or timestamp, inclusive (message send time)")
+    parser.add_argument("--until", help="UTC date or timestamp, exclusive")
+    parser.add_argument("--provider", help="provider id(s), comma-separated")
+    parser.add_argument("--channel", help="channel id(s), comma-separated")
+    if full:
+        parser.add_argument("--carrier", help="carrier name(s), comma-separated")
+        parser.add_argument("--country", help="ISO country code(s), comma-separated")
+        parser.add_argument("--campaign", help="campaign(s), comma-separated")
+        parser.add_argument("--category", help="failure category(ies), comma-separated")
+        parser.add_argument("--code", help="status code(s), comma-separated")
+
+
+def filters_from(args: argparse.Namespace) -> Filters:
+    return Filters.build(
+        since=args.since,
+        until=args.until,
+        provider=getattr(args, "provider", None),
+        channel=getattr(args, "channel", None),
+        carrier=getattr(args, "carrier", None),
+        country=getattr(args, "country", None),
+        campaign=getattr(args, "campaign", None),
+        category=getattr(args, "category", None),
+        code=getattr(args, "code", None),
+    )
+
+
+def dimensions(spec: str | None) -> list[str]:
+    """--by's comma-separated dimensions."""
+    return [d.strip() for d in (spec or "").split(",") if d.strip()]
+
+
+def open_store(args: argparse.Namespace) -> Store:
+    return Store.open(
+        db_path(args.db),
+        catalog_extra=catalog_extra(getattr(args, "catalog_extra", None)),
+        wait=getattr(args, "wait", 0.0) or 0.0,
+    )
+
+
+def emit(args: argparse.Namespace, frame: pl.DataFrame, as_json: object | None = None) -> None:
+    """FRAME in --format: a table, JSON (AS_JSON when given) or CSV."""
+    fmt = getattr(args, "format", "table")
+    if fmt == "json":
+        print(output.to_json(as_json if as_json is not None else frame))
+    elif fmt == "csv":
+        sys.stdout.write(output.to_csv(frame))
+    else:
+        print(output.to_table(frame))
+
+
+def fail(message: str) -> int:
+    """A usage error: one line on stderr, exit status 2."""
+    print(f"deliverability: {message}", file=sys.stderr)
+    return 2

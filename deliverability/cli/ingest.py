@@ -1,0 +1,105 @@
+"""`deliverability ingest PATH...`: load send logs and delivery reports into the store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from deliverability.catalog import CHANNELS, PROVIDERS
+from deliverability.cli.common import add_format, add_store_options, open_store
+from deliverability.ingest import ingest_files, totals
+from deliverability.readers.base import ReadOptions
+from deliverability.render import output
+from deliverability.settings import recipient_salt
+
+TABLE_SCHEMA = {
+    "path": pl.String,
+    "kind": pl.String,
+    "provider": pl.String,
+    "reader": pl.String,
+    "rows_read": pl.Int64,
+    "loaded": pl.Int64,
+    "duplicates": pl.Int64,
+    "rejected": pl.Int64,
+}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    ingest = sub.add_parser("ingest", help="load send logs and delivery reports into the store")
+    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    add_store_options(ingest)
+    ingest.add_argument("--kind", choices=("sends", "events", "auto"), default="auto")
+    ingest.add_argument("--provider", choices=PROVIDERS, help="fills the provider column")
+    ingest.add_argument(
+        "--channel", choices=[c for c in CHANNELS if c != "*"], help="fills channel"
+    )
+    ingest.add_argument("--timezone", default="UTC", help="zone of naive timestamps (default UTC)")
+    ingest.add_argument("--format-hint", help="reader name, overriding detection")
+    ingest.add_argument("--map", help="canonical=SourceColumn pairs for a CSV of unknown layout")
+    ingest.add_argument("--mapping", help="saved mapping name: saves --map under it, or reuses it")
+    ingest.add_argument(
+        "--hash-recipients",
+        action="store_true",
+        help="store a keyed hash of each recipient (salt: DELIVERABILITY_RECIPIENT_SALT)",
+    )
+    ingest.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        help="seconds to wait while another process holds the store",
+    )
+    add_format(ingest)
+    ingest.set_defaults(handler=cmd_ingest)
+
+
+def parse_map(spec: str | None) -> dict[str, str]:
+    """--map's canonical=SourceColumn pairs."""
+    mapping: dict[str, str] = {}
+    for part in (spec or "").split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise ValueError(f"--map: expected canonical=source pairs, got {part!r}")
+        canonical, source = part.split("=", 1)
+        mapping[canonical.strip().lower()] = source.strip()
+    return mapping
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    mapping = parse_map(args.map)
+    salt = None
+    if args.hash_recipients:
+        salt = recipient_salt()
+        if not salt:
+            print("--hash-recipients needs DELIVERABILITY_RECIPIENT_SALT set", file=sys.stderr)
+            return 2
+    store = open_store(args)
+    if args.mapping:
+        if mapping:
+            store.save_mapping(args.mapping, mapping)
+        else:
+            mapping = store.load_mapping(args.mapping)
+    opts = ReadOptions(
+        kind=args.kind,
+        provider=args.provider,
+        channel=args.channel,
+        timezone=args.timezone,
+        format_hint=args.format_hint,
+        mapping=mapping,
+    )
+    # Progress lines are for a person watching a terminal, not for pipes and cron mail.
+    quiet = args.format == "json" or not sys.stderr.isatty()
+    results = ingest_files(store, [Path(p) for p in args.paths], opts, quiet, salt)
+    for r in results:
+        for error in r.errors:
+            print(error, file=sys.stderr)
+    files = [{k: v for k, v in r.as_dict().items() if k != "already_ingested"} for r in results]
+    if args.format == "json":
+        print(output.to_json({"files": files, "totals": totals(results)}))
+    else:
+        rows = [{k: v for k, v in f.items() if k != "errors"} for f in files]
+        print(output.to_table(pl.DataFrame(rows, schema=TABLE_SCHEMA)))
+    return 0 if all(r.ok for r in results) else 1

@@ -1,0 +1,55 @@
+"""`deliverability status` and `deliverability report`: what the store holds, and counts and
+rates by any dimensions (the dashboard's numbers in a terminal)."""
+
+from __future__ import annotations
+
+import argparse
+
+from deliverability import queries
+from deliverability.cli.common import (
+    add_filters,
+    add_format,
+    add_store_options,
+    dimensions,
+    emit,
+    filters_from,
+    open_store,
+)
+from deliverability.render import output
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    status = sub.add_parser("status", help="what the store holds")
+    add_store_options(status)
+    add_format(status)
+    status.set_defaults(handler=cmd_status)
+
+    report = sub.add_parser("report", help="counts and rates by any dimensions")
+    add_store_options(report)
+    report.add_argument("--by", help=f"DIM[,DIM...]: {', '.join(queries.DIMENSIONS)}")
+    add_filters(report)
+    add_format(report, ("table", "json", "csv"))
+    report.set_defaults(handler=cmd_report)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    info = queries.status(store.con)
+    if args.format == "json":
+        print(output.to_json(info))
+        return 0
+    print(f"store: {store.path}")
+    print(f"messages: {info['messages']}  from {info['first_at']} to {info['last_at']}")
+    print(f"files ingested: {info['files_ingested']}  rejected rows: {info['rejected_rows']}")
+    print(f"\nmessages by provider and channel\n{output.to_table(info['by_provider_channel'])}")
+    print(f"\nuncatalogued codes\n{output.to_table(info['uncatalogued_codes'])}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    filters = filters_from(args)
+    frame = queries.report(store.con, dimensions(args.by), filters)
+    total = queries.totals(store.con, filters)
+    emit(args, frame, {"totals": total, "rows": frame})
+    return 0

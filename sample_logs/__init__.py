@@ -1,0 +1,1 @@
+"""The bundled sample logs, shipped as package data for `deliverability dashboard --demo`."""
