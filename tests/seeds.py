@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SOURCES = Path(__file__).resolve().parent.parent / "catalog" / "sources"
-SHARED_SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
 
+# Source file -> the catalog provider its codes belong to.
 PROVIDER_BY_FILE = {
-    "000_c99a1a684862e294.txt": "azure_acs",
-    "001_1ac49cc717840300.txt": "sfmc",
-    "002_cdfde7e8c45b1e32.txt": "sinch",
-    "003_39ae796ba84f3513.txt": "webex_connect",
-    "004_406fff21109a2107.txt": "chirp",
+    "azure_acs.txt": "azure_acs",
+    "sfmc.txt": "sfmc",
+    "sinch_mm7.txt": "sinch",
+    "webex_connect.txt": "webex_connect",
+    "chirp.txt": "chirp",
 }
 
 WEBEX_CHANNELS = {
@@ -38,7 +38,7 @@ WEBEX_CHANNELS = {
 
 @dataclass(frozen=True)
 class SeedRow:
-    file: str
+    file: str  # as the catalog's source column names it
     provider: str
     section: str
     channel: str
@@ -76,9 +76,15 @@ def parse_seed(path: Path) -> list[SeedRow]:
             "sinch": "mms",
             "chirp": "*",
         }.get(provider) or WEBEX_CHANNELS[section]
-        rows.append(SeedRow(path.name, provider, section, channel, code, name, other))
+        rows.append(SeedRow(f"sources/{path.name}", provider, section, channel, code, name, other))
     return rows
 
 
 def all_seed_rows() -> list[SeedRow]:
-    return [row for path in sorted(SOURCES.glob("0*.txt")) for row in parse_seed(path)]
+    return [row for name in PROVIDER_BY_FILE for row in parse_seed(SOURCES / name)]
+
+
+def recorded_checksums() -> dict[str, str]:
+    """file -> sha256, from the table in catalog/sources/README.md."""
+    table = [_cells(line) for line in (SOURCES / "README.md").read_text().splitlines()]
+    return {cells[0]: cells[4] for cells in table if cells and cells[0].endswith(".txt")}

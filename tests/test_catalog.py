@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import filecmp
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from deliverability.catalog import CATEGORIES, OUTCOMES, Catalog, CatalogError
 from deliverability.settings import CATALOG_DIR
 from tests.conftest import cli_json, run_cli, write
-from tests.seeds import SHARED_SEEDS, SOURCES, all_seed_rows
+from tests.seeds import PROVIDER_BY_FILE, SOURCES, all_seed_rows, recorded_checksums
 
 HEADER = (
     "provider,channel,code,variant,context,section,name,description,advice,provider_status,"
@@ -23,11 +23,11 @@ def catalog() -> Catalog:
     return Catalog.load()
 
 
-def test_sources_are_the_shared_seeds():
-    if not SHARED_SEEDS.exists():
-        pytest.skip("../shared/seeds is not beside this checkout")
-    for seed in SHARED_SEEDS.iterdir():
-        assert filecmp.cmp(seed, SOURCES / seed.name, shallow=False), seed.name
+def test_sources_are_the_seed_tables_byte_for_byte():
+    recorded = recorded_checksums()
+    assert set(recorded) == set(PROVIDER_BY_FILE) == {p.name for p in SOURCES.glob("*.txt")}
+    for name, checksum in recorded.items():
+        assert hashlib.sha256((SOURCES / name).read_bytes()).hexdigest() == checksum, name
 
 
 def test_seed_parser_finds_all_448_rows():
