@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Set up the project's environment and run it: the README's two commands.
 
-    python3 dev.py dashboard   # make .venv if needed, start the dashboard on the sample logs
-    python3 dev.py test        # make .venv if needed, lint with ruff, run the whole test suite
+    python3 dev.py dashboard     # make .venv if needed, start the dashboard on the sample logs
+    python3 dev.py test          # make .venv if needed, lint (ruff, lint-imports), run every test
+    python3 dev.py test --fast   # the same without the tests marked slow (the quick loop)
 
 Only the standard library is used here, because this runs before anything is installed.
 The environment is rebuilt only when requirements.lock or pyproject.toml change.
@@ -15,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -61,6 +63,33 @@ def ensure_chromium() -> None:
         print("dev.py: /usr/bin/chromium is missing; the browser test will fail", file=sys.stderr)
 
 
+def installed_layout(layout: Path = ROOT / "build" / "layout") -> Path:
+    """A copy of the package's modules where the wheel puts them (queries/ as
+    deliverability/queries, ...), from pyproject's package-dir: import-linter reads a
+    package's files from its folder, and in a checkout deliverability/ holds only part."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = config.get("package-dir", {})
+    shutil.rmtree(layout, ignore_errors=True)
+    for package in config["packages"]:
+        mapped = max((p for p in folders if package == p or package.startswith(p + ".")),
+                     key=len, default=None)  # fmt: skip
+        rest = package[len(mapped) + 1 :] if mapped else package
+        source = ROOT / (folders[mapped] if mapped else "") / rest.replace(".", "/")
+        target = layout / package.replace(".", "/")
+        target.mkdir(parents=True, exist_ok=True)
+        for module in source.glob("*.py"):
+            shutil.copy2(module, target / module.name)
+    return layout
+
+
+def lint_imports(layout: Path | None = None, **run) -> subprocess.CompletedProcess:
+    """lint-imports with pyproject's contracts, on LAYOUT (default: installed_layout())."""
+    layout = layout or installed_layout()
+    env = {**os.environ, "PYTHONPATH": str(layout)}
+    lint = [str(BIN / "lint-imports"), str(ROOT / "pyproject.toml"), "--no-cache"]
+    return subprocess.run(lint, cwd=layout, env=env, **run)
+
+
 def cmd_test(extra: list[str]) -> int:
     ensure_venv()
     ensure_chromium()
@@ -68,6 +97,11 @@ def cmd_test(extra: list[str]) -> int:
         if subprocess.run([str(BIN / "ruff"), *lint], cwd=ROOT).returncode != 0:
             print("dev.py: ruff failed", file=sys.stderr)
             return 1
+    if lint_imports().returncode != 0:
+        print("dev.py: lint-imports failed (the layers in pyproject.toml)", file=sys.stderr)
+        return 1
+    if "--fast" in extra:
+        extra = [a for a in extra if a != "--fast"] + ["-m", "not slow"]
     code = subprocess.run([str(BIN / "python"), "-m", "pytest", *extra], cwd=ROOT).returncode
     if code == 5:
         print("dev.py: pytest collected no tests", file=sys.stderr)
