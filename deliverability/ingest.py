@@ -63,7 +63,7 @@ def ingest_file(
     """Ingest one file atomically. Errors are reported in the result, never half-applied.
 
     DEFER_REFRESH leaves the messages the file touches to be derived by a later ingest or
-    Store.refresh_pending() (see ingest_files); the file's rows are committed either way.
+    Store.refresh_pending (see ingest_files); the file's rows are committed either way.
     """
     opts = opts or ReadOptions()
     result = FileResult(path=display_name or str(path))

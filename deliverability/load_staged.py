@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import phonenumbers
 
+from deliverability.derive import has_messages, refresh_messages
 from deliverability.readers.base import ReadOptions, UnreadableFile
 from deliverability.readers.csv_rejects import number_rejected_rows
 from deliverability.sql_files import sql_text
@@ -124,7 +125,7 @@ def load_staged(
 ) -> None:
     # A store with no messages yet derives every message at the end of the batch: then the
     # messages this file touches need not be listed (10M keys in a first ingest).
-    list_affected = store.has_messages(con)
+    list_affected = has_messages(con)
     # typed's rowid is then each row's position in the file (file order is what decides
     # which of two repeated rows is kept, and the line of a rejected row).
     con.execute("SET preserve_insertion_order = true")
@@ -279,7 +280,7 @@ def load_staged(
         )
     con.execute("DROP TABLE typed; DROP TABLE new_sends; DROP TABLE new_events")
     if not defer_refresh:
-        store.refresh_messages(con)
+        refresh_messages(con)
     elif list_affected:
         con.execute("INSERT INTO pending_refresh SELECT provider, message_id FROM affected")
         con.execute("DROP TABLE affected")

@@ -19,14 +19,19 @@ from pathlib import Path
 import duckdb
 
 from deliverability.catalog import PUBLIC_FIELDS, Catalog
+from deliverability.derive import (
+    derivation_pending,
+    find_uncatalogued_events,
+    rebuild_rollups,
+    refresh_all_messages,
+    refresh_messages,
+)
 from deliverability.notes import checked_note
 from deliverability.settings import catalog_extra as default_catalog_extra
 from deliverability.sql_files import sql_text
 
 SCHEMA_VERSION = 5
 DEFAULT_MEMORY_LIMIT = "2GB"
-# Messages derived per slice when an ingest touches many (see Store.refresh_messages).
-REFRESH_SLICE = 2_000_000
 
 
 class StoreBusy(RuntimeError):
@@ -153,7 +158,7 @@ class Store:
             if version < 2:
                 # 1 -> 2: the rollup tables (schema.sql created them empty); count them once.
                 with self.write_lock, self.transaction(self.con) as con:
-                    self.rebuild_rollups(con)
+                    rebuild_rollups(con)
                     self.set_meta("schema_version", "2", con)
                     self.bump_version(con)
             if version < 4:
@@ -171,7 +176,7 @@ class Store:
             if version < 5:
                 # 4 -> 5: uncatalogued_events (created empty): copy them once.
                 with self.write_lock, self.transaction(self.con) as con:
-                    self.find_uncatalogued_events(con)
+                    find_uncatalogued_events(con)
                     self.set_meta("schema_version", "5", con)
                     self.bump_version(con)
         # Future versions: step through migrations from int(found) to SCHEMA_VERSION here.
@@ -196,8 +201,8 @@ class Store:
                     values,
                 )
             self.set_meta("catalog_fingerprint", fingerprint, con)
-            self.find_uncatalogued_events(con)
-            self.refresh_all_messages(con)
+            find_uncatalogued_events(con)
+            refresh_all_messages(con)
             self.bump_version(con)
 
     # -- reviewers' notes and saved mappings -------------------------------------------------
@@ -274,125 +279,10 @@ class Store:
             raise
         con.execute("COMMIT")
 
-    def refresh_messages(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Re-derive the messages listed in TEMP table `affected(provider, message_id)` (a
-        message may be listed more than once), and the rollups of the hours they were and
-        are in. Whatever earlier files of a batch deferred (pending_refresh) is derived too.
-        In a store with no messages yet, every message is derived and nothing need be listed.
-
-        Many messages at once (a big file) are derived in slices of about REFRESH_SLICE: the
-        joins of one slice fit in DuckDB's memory limit, where all of them at once would
-        spill and slow down, or fail (10M messages under 2 GB). Same transaction, same result.
-        """
-        con.execute("CREATE OR REPLACE TEMP TABLE touched_all (hour TIMESTAMP)")
-        if self.has_messages(con):
-            self._derive_listed(con)
-        else:
-            # Nothing derived yet, so every message in sends and events is to be derived,
-            # whatever the lists say (a store's first ingest, which lists nothing).
-            con.execute("DROP TABLE IF EXISTS affected; DELETE FROM pending_refresh")
-            self._derive_everything(con)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE touched_hours AS SELECT DISTINCT hour FROM touched_all"
-        )
-        con.execute("DROP TABLE touched_all")
-        con.execute(sql_text("rollups.sql"))
-
-    @staticmethod
-    def _slices(con: duckdb.DuckDBPyConnection, keys_sql: str) -> int:
-        """How many slices for the messages of KEYS_SQL (one of our fixed texts), from an
-        estimate (approx_count_distinct errs by a few percent; counting exactly would cost
-        a de-duplication)."""
-        estimate = con.execute(
-            f"SELECT approx_count_distinct(hash(provider, message_id)) FROM ({keys_sql})"  # noqa: S608
-        ).fetchone()[0]
-        return max(1, -(-int(estimate) // int(REFRESH_SLICE * 1.05)))
-
-    @staticmethod
-    def _derive_slice(con: duckdb.DuckDBPyConnection, input_sql: str) -> None:
-        """refresh_messages.sql on the affected_events and affected_sends INPUT_SQL makes."""
-        con.execute(sql_text(input_sql))
-        con.execute(sql_text("refresh_messages.sql"))
-        con.execute("INSERT INTO touched_all SELECT hour FROM touched_hours")
-
-    def _derive_listed(self, con: duckdb.DuckDBPyConnection) -> None:
-        """The messages in `affected` and pending_refresh, each once, in slices."""
-        con.execute("ALTER TABLE affected RENAME TO affected_listed")
-        if con.execute("SELECT count(*) FROM pending_refresh").fetchall()[0][0]:
-            every_row = (
-                "SELECT provider, message_id FROM affected_listed "
-                "UNION ALL SELECT provider, message_id FROM pending_refresh"
-            )
-            each_once = (
-                "SELECT provider, message_id FROM affected_listed "
-                "UNION SELECT provider, message_id FROM pending_refresh"
-            )
-        else:
-            every_row = "SELECT provider, message_id FROM affected_listed"
-            each_once = "SELECT DISTINCT provider, message_id FROM affected_listed"
-        slices = self._slices(con, every_row)
-        # Each message once, with its slice (each_once: one of the fixed texts above).
-        sliced = (
-            "CREATE OR REPLACE TEMP TABLE affected_all AS "  # noqa: S608
-            "SELECT provider, message_id, hash(provider, message_id) % $n AS slice "
-            f"FROM ({each_once})"
-        )
-        con.execute(sliced, {"n": slices})
-        con.execute("DELETE FROM pending_refresh")
-        for i in range(slices):
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE affected AS "
-                "SELECT provider, message_id FROM affected_all WHERE slice = $i",
-                {"i": i},
-            )
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE known_messages AS "
-                "SELECT provider, message_id, message_at FROM messages "
-                "SEMI JOIN affected USING (provider, message_id)"
-            )
-            self._derive_slice(con, "refresh_input_listed.sql")
-        con.execute(
-            "DROP TABLE affected_listed; DROP TABLE affected_all; DROP TABLE known_messages"
-        )
-
-    def _derive_everything(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Every message in sends and events, into a store that has none, in slices by hash."""
-        slices = self._slices(
-            con,
-            "SELECT provider, message_id FROM sends "
-            "UNION ALL SELECT provider, message_id FROM events",
-        )
-        con.execute(f"SET VARIABLE slices = {int(slices)}")
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE known_messages "
-            "(provider VARCHAR, message_id VARCHAR, message_at TIMESTAMP)"
-        )
-        for i in range(slices):
-            con.execute(f"SET VARIABLE slice = {int(i)}")
-            self._derive_slice(con, "refresh_input_slice.sql")
-        con.execute("DROP TABLE known_messages; RESET VARIABLE slices; RESET VARIABLE slice")
-
-    @staticmethod
-    def has_messages(con: duckdb.DuckDBPyConnection) -> bool:
-        """Whether anything was ever derived: until then, a derivation derives everything."""
-        return bool(con.execute("SELECT EXISTS (FROM messages)").fetchall()[0][0])
-
-    @staticmethod
-    def derivation_pending(con: duckdb.DuckDBPyConnection) -> bool:
-        """Whether committed sends or events wait to be derived: listed in pending_refresh,
-        or in a store with no messages yet, whose first files list nothing (the derivation
-        that follows takes every message)."""
-        return bool(
-            con.execute(
-                "SELECT EXISTS (FROM pending_refresh) OR (NOT EXISTS (FROM messages) "
-                "AND (EXISTS (FROM sends) OR EXISTS (FROM events)))"
-            ).fetchall()[0][0]
-        )
-
     def refresh_pending(self) -> None:
         """Derive the messages earlier files of an ingest deferred (derivation_pending)."""
         with self.write_lock:
-            if not self.derivation_pending(self.con):
+            if not derivation_pending(self.con):
                 return
             # A cursor of its own: the temp tables of the derivation go with it, and the
             # store's main connection is left as it was if the derivation fails.
@@ -403,36 +293,7 @@ class Store:
                         "CREATE OR REPLACE TEMP TABLE affected "
                         "(provider VARCHAR, message_id VARCHAR)"
                     )
-                    self.refresh_messages(con)
+                    refresh_messages(con)
                     self.bump_version(con)
             finally:
                 cur.close()
-
-    @staticmethod
-    def find_uncatalogued_events(con: duckdb.DuckDBPyConnection) -> None:
-        """Copy afresh the events whose code the catalog does not know (uncatalogued_events):
-        when the catalog changed, and once for a store from before the table."""
-        con.execute("DELETE FROM uncatalogued_events")
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW events_to_check AS SELECT provider, message_id, "
-            "channel, event_at, status_code, status_text, upstream_provider, upstream_code "
-            "FROM events"
-        )
-        con.execute("CREATE OR REPLACE TEMP VIEW keys_to_check AS SELECT * FROM event_code_days")
-        con.execute(sql_text("uncatalogued_events.sql"))
-        con.execute("DROP VIEW events_to_check; DROP VIEW keys_to_check")
-
-    def rebuild_rollups(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Count the rollups afresh from every message (schema migration 1 -> 2)."""
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE touched_hours AS "
-            "SELECT DISTINCT date_trunc('hour', message_at) AS hour FROM messages"
-        )
-        con.execute(sql_text("rollups.sql"))
-
-    def refresh_all_messages(self, con: duckdb.DuckDBPyConnection) -> None:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE affected AS "
-            "SELECT provider, message_id FROM sends UNION ALL SELECT provider, message_id FROM events"
-        )
-        self.refresh_messages(con)

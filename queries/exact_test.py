@@ -1,8 +1,8 @@
 """Fisher's one-sided exact test for many cells at once: the hypergeometric upper tail.
 
 scipy.stats.hypergeom.sf is exact but costs tens of microseconds a cell once populations
-reach the hundreds of thousands (Boost evaluates each probability from prime factors), which
-made the hour-grain spike test take seconds on a 10M-message store. Here every cell's tail
+reach the hundreds of thousands (Boost evaluates each probability from prime factors): too
+slow for the hour-grain spike test of a large store. Here every cell's tail
 is summed in numpy, all cells in step: the probability at the tail's edge from log-gamma,
 then the next ones by the ratio of successive terms, until they no longer change the sum.
 The few cells that need more than MAX_TERMS terms are handed to scipy.

@@ -22,13 +22,14 @@ def _used_params(text: str, params: dict) -> dict:
     return {k: v for k, v in params.items() if k in named}
 
 
-# Table macros (TEMP: per connection) the query files may call; defined before a file that
-# names one runs.
-MACROS = ("filtered_messages",)
+# Macros (TEMP: per connection) the query files may call, each in its own file: the
+# filtered messages (a table macro) and the outcome sums. Defined before a file that names
+# one runs.
+MACROS = ("filtered_messages", "outcome_counts")
 
 
 def prepare(con: duckdb.DuckDBPyConnection, text: str | None = None) -> None:
-    """Define the table macros TEXT calls, and the ones those call (every macro when TEXT
+    """Define the macros TEXT calls, and the ones those call (every macro when TEXT
     is None), the called before their callers."""
     needed = [m for m in MACROS if text is None or f"{m}(" in text]
     for macro in needed:  # grows while it is walked: the macros a needed macro calls

@@ -9,7 +9,7 @@ import pytest
 
 from deliverability.catalog import CATEGORIES, OUTCOMES, Catalog, CatalogError
 from deliverability.settings import CATALOG_DIR
-from tests.conftest import cli_json, run_cli, write
+from tests.conftest import write
 from tests.seeds import PROVIDER_BY_FILE, SOURCES, all_seed_rows, recorded_checksums
 
 HEADER = (
@@ -176,53 +176,3 @@ def test_conflicting_duplicate_key_is_refused(tmp_path):
 def test_shipped_files_one_per_provider():
     names = {p.stem for p in Path(CATALOG_DIR).glob("*.csv")}
     assert names == {"azure_acs", "sfmc", "sinch", "webex_connect", "chirp", "telnyx", "twilio"}
-
-
-def test_cli_lookup_json_across_providers():
-    rows = cli_json("catalog", "lookup", "2000")
-    by_provider = {r["provider"]: r for r in rows if r["variant"] == 0}
-    assert by_provider["azure_acs"]["outcome"] == "delivered"
-    assert by_provider["sfmc"]["name"] == "DeliveredToAggregator"
-    assert by_provider["sinch"]["name"] == "Client error"
-    fields = {
-        "provider",
-        "channel",
-        "code",
-        "name",
-        "description",
-        "advice",
-        "provider_status",
-        "outcome",
-        "category",
-        "final",
-        "retryable",
-        "source",
-    }
-    assert fields <= set(rows[0])
-
-
-def test_cli_lookup_with_channel_fallback_and_miss():
-    rows = cli_json("catalog", "lookup", "7001", "--provider", "webex_connect", "--channel", "sms")
-    assert [r["channel"] for r in rows] == ["*"]
-    miss = run_cli("catalog", "lookup", "123456", "--provider", "azure_acs", check=False)
-    assert miss.returncode == 1 and "uncatalogued" in miss.stderr
-
-
-def test_cli_list_and_stats(tmp_path):
-    rows = cli_json("catalog", "list", "--provider", "sfmc")
-    assert len(rows) >= 20 and {r["provider"] for r in rows} == {"sfmc"}
-    csv_out = run_cli("catalog", "list", "--category", "opted_out", "--format", "csv").stdout
-    assert csv_out.splitlines()[0].startswith("provider,channel,code")
-    stats = cli_json("catalog", "stats")
-    assert stats["entries"] == sum(r["entries"] for r in stats["provider"])
-
-
-def test_cli_catalog_extra_visible_in_lookup(tmp_path):
-    extra = write(
-        tmp_path / "mine.csv",
-        HEADER + "sfmc,sms,2000,0,,,Ours,,,,delivered,delivered,true,false,team,\n",
-    )
-    rows = cli_json(
-        "catalog", "lookup", "2000", "--provider", "sfmc", "--catalog-extra", str(extra)
-    )
-    assert rows[0]["origin"] == "extra" and rows[0]["name"] == "Ours"

@@ -9,7 +9,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from deliverability.queries.review import _gaps, _new_codes
+from deliverability.queries.review_checks import gaps, new_codes
 from deliverability.queries.runner import run
 from tests.conftest import ingest, write
 
@@ -72,7 +72,7 @@ def test_new_codes_gaps_and_uncatalogued_read_the_days(con):
 
 def test_new_codes_and_gaps_need_whole_days(con):
     with pytest.raises(ValueError, match="new codes .* midnights"):
-        _new_codes(con, datetime(2024, 5, 6, 1), WEEK[1], BASELINE_SINCE)
+        new_codes(con, datetime(2024, 5, 6, 1), WEEK[1], BASELINE_SINCE)
     with pytest.raises(ValueError, match="gaps .* midnights"):
-        _gaps(con, WEEK[0], WEEK[1], datetime(2024, 4, 8, 12), None)
-    assert _gaps(con, WEEK[0], WEEK[1], BASELINE_SINCE, WEEK[1]).height > 0
+        gaps(con, WEEK[0], WEEK[1], datetime(2024, 4, 8, 12), None)
+    assert gaps(con, WEEK[0], WEEK[1], BASELINE_SINCE, WEEK[1]).height > 0

@@ -787,3 +787,23 @@ def test_gzip_callbacks_and_webhooks(store, tmp_path):
         result = ingest_file(store, path)
         accounted(result)
         assert result.loaded == {"twilio_callbacks.txt": 3, "telnyx_finalized.json": 1}[name]
+
+
+def test_every_reader_module_is_registered_once_and_has_the_reader_protocol():
+    import importlib
+    import inspect
+    import pkgutil
+
+    import deliverability.readers as package
+
+    modules = [
+        importlib.import_module(f"{package.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(package.__path__)
+    ]
+    formats = {m for m in modules if hasattr(m, "NAME")}
+    assert set(READERS) == formats and len(READERS) == len(formats) == 14
+    assert len(reader_names()) == len(set(reader_names()))
+    for reader in READERS:
+        assert isinstance(reader.NAME, str) and isinstance(reader.DESCRIPTION, str), reader
+        assert list(inspect.signature(reader.detect).parameters) == ["s"], reader.NAME
+        assert list(inspect.signature(reader.stage).parameters) == ["con", "s", "opts"], reader.NAME

@@ -1,11 +1,11 @@
-"""Readers turn a file in a provider's native format into canonical staged rows.
+"""Readers turn a file in a provider's native format into canonical staged rows: the one
+registry of them, and how ingest picks one.
 
 The format is recognised from the content (never the file name); --format-hint overrides.
+A new format is a module with the Reader protocol (readers/base.py), added to READERS.
 """
 
 from __future__ import annotations
-
-from types import ModuleType
 
 from deliverability.readers import (
     azure_event_grid,
@@ -23,10 +23,10 @@ from deliverability.readers import (
     webex_export,
     webex_webhook,
 )
-from deliverability.readers.base import Sniff, UnreadableFile
+from deliverability.readers.base import Reader, Sniff, UnreadableFile
 
 # Most specific first: the canonical reader accepts anything with canonical column names.
-READERS: list[ModuleType] = [
+READERS: tuple[Reader, ...] = (
     azure_event_grid,
     azure_monitor,
     sfmc,
@@ -41,14 +41,14 @@ READERS: list[ModuleType] = [
     twilio_bulk,
     twilio_console,
     canonical,
-]
+)
 
 
 def reader_names() -> list[str]:
     return [r.NAME for r in READERS]
 
 
-def choose_reader(s: Sniff, hint: str | None = None) -> ModuleType:
+def choose_reader(s: Sniff, hint: str | None = None) -> Reader:
     if hint:
         for reader in READERS:
             if reader.NAME == hint:

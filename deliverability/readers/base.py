@@ -1,9 +1,11 @@
-"""What every reader shares: the sniffed start of a file, options, and the staging contract.
+"""What every reader shares: the Reader protocol, the sniffed start of a file, options, and
+the staging contract.
 
-A reader turns one file into TEMP TABLE `stage` (or a TEMP VIEW, read once by ingest) on
-the connection it is given, with one row per record read (file order), all text, in the
-canonical columns below. It never decides
-what is valid or new: ingest.py does that for every reader alike.
+A reader is a module with NAME, DESCRIPTION, detect(sniff) and stage(con, sniff, options)
+(the Reader protocol below). It turns one file into TEMP TABLE `stage` (or a TEMP VIEW, read
+once by ingest) on the connection it is given, with one row per record read (file order),
+all text, in the canonical columns below. It never decides what is valid or new: ingest.py
+does that for every reader alike. readers/__init__.py registers the readers.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
+
+import duckdb
 
 # The staging table every reader fills. `line` is the record's line (or record) number in
 # the file (NULL when stage's rows are the file's rows in order: rejected rows are then
@@ -68,6 +73,21 @@ EVENT_COLUMNS = (
 )
 
 SNIFF_BYTES = 64 * 1024
+
+
+class Reader(Protocol):
+    """A provider's export format (one module in readers/ per format)."""
+
+    NAME: str  # what --format-hint and the ledger call it
+    DESCRIPTION: str  # one line: the format and what it holds, shown when nothing matches
+
+    def detect(self, s: Sniff) -> bool:
+        """Whether the file's first bytes look like this format (never its name)."""
+        ...
+
+    def stage(self, con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
+        """Fill TEMP `stage` on CON with the file's records (see the module docstring)."""
+        ...
 
 
 class UnreadableFile(ValueError):

@@ -1,12 +1,15 @@
 -- Validate and type the staged rows of one file (TEMP TABLE stage, from a reader).
 -- Every staged row gets exactly one fate here: a reject reason, or a send and/or an event.
--- Parameters: $tz, the time zone for naive timestamps (a reader may set one per row).
 -- stage may be a table or a view (the canonical reader's: the file is read once, here).
 -- typed keeps stage's order (ingest.py builds it with preserve_insertion_order), so its
 -- rowid is the row's position in the file: the first row of a repeated send or event is
 -- the one kept. A reader may leave `line` NULL when stage's rows are the file's rows in
 -- order: rejected rows are numbered from their position afterwards
 -- (readers/csv_rejects.py, number_rejected_rows).
+-- Grain: writes TEMP table typed, one row per staged row, with its reject reason (NULL:
+--   kept).
+-- Parameters: $tz, the time zone for naive timestamps (a reader may set one per row);
+--   TEMP table or view stage (the staged rows of one file).
 CREATE OR REPLACE TEMP TABLE typed AS
 WITH parsed AS (
     SELECT

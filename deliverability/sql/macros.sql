@@ -1,4 +1,10 @@
 -- Parsing helpers every ingest uses; created as TEMP macros on each connection.
+-- Grain: scalar macros, one value per call (creates them; writes no rows).
+-- Parameters: the macros' arguments: nz_text(t), nz(s), norm_code_text(t), norm_code(c),
+--   has_offset(s), parse_ts_trimmed(s, tz), parse_ts(raw, tz), plausible_ts(ts),
+--   norm_number_digits(n, d), norm_number_trimmed(n), norm_number(n); t, s, raw, c, n:
+--   the value; tz: the time zone for naive text; ts: a timestamp; d: n without blanks,
+--   parentheses, dots and dashes.
 
 -- Empty strings and whitespace become NULL.
 -- (trim() strips spaces only; most values have none, and skipping trim() for them is a third

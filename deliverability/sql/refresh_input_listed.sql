@@ -1,5 +1,8 @@
 -- The input of refresh_messages.sql for the messages listed in TEMP table
 -- affected(provider, message_id), each once: their events and their send side.
+-- Grain: writes TEMP tables affected_events (one row per event of a listed message) and
+--   affected_sends (one row per listed message).
+-- Parameters: TEMP table affected(provider, message_id) (the messages to derive).
 
 -- Their events, read once: the final status and the fallback fields both come from here.
 CREATE OR REPLACE TEMP TABLE affected_events AS

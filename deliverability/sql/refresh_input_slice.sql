@@ -3,6 +3,10 @@
 -- getvariable('slices') of all of them, taken by the hash of the message's key. Listing
 -- 10M keys to derive and joining every send and event to that list would cost a fifth of
 -- a large first ingest; a slice here is a filter over sends and events.
+-- Grain: writes TEMP tables affected_events (one row per event of the slice's messages)
+--   and affected_sends (one row per message of the slice).
+-- Parameters: getvariable('slices') (how many slices), getvariable('slice') (this slice's
+--   number, from 0).
 
 -- The slice's events, read once: the final status and the fallback fields both come from
 -- here.

@@ -14,6 +14,9 @@
 -- not grow by a dead copy of every message), and the per-field fallbacks from events are
 -- computed only for messages whose send row lacks a field. The rollups are re-counted for
 -- the hours touched (rollups.sql, run right after this file).
+-- Grain: writes one row per message of affected_sends into messages (UPDATE when stored,
+--   else INSERT), and TEMP table touched_hours (one row per hour to re-count).
+-- Parameters: TEMP tables affected_sends, affected_events and known_messages.
 
 CREATE OR REPLACE TEMP TABLE resolved_codes AS
 WITH keys AS (

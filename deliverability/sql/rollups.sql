@@ -2,6 +2,10 @@
 -- message_at falls in one of them, before or after this ingest (refresh_messages.sql fills
 -- touched_hours). Re-counting whole buckets from `messages`, rather than adding deltas,
 -- keeps the rollups exactly equal to counting the messages, whatever happened before.
+-- Grain: writes rollup_code_hour (one row per hour, provider, channel, code, category and
+--   outcome with messages) and rollup_dims_day (one row per day and the same plus carrier,
+--   country and campaign), for the touched hours and their days.
+-- Parameters: TEMP table touched_hours(hour).
 
 CREATE OR REPLACE TEMP TABLE touched_days AS
 SELECT DISTINCT date_trunc('day', hour) AS day FROM touched_hours;

@@ -1,6 +1,8 @@
 -- The store's tables. Timestamps are UTC, stored as TIMESTAMP (no zone) so that nothing
 -- depends on a session's time zone. Schema version 5 (2: the rollup tables; 4: event_code_days;
 -- 5: uncatalogued_events).
+-- Grain: creates the store's tables when missing; writes no rows.
+-- Parameters: none.
 
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 
@@ -86,7 +88,7 @@ CREATE TABLE IF NOT EXISTS pending_refresh (provider VARCHAR NOT NULL, message_i
 -- Pre-aggregated message counts, kept up to date with `messages` at every ingest (the hours
 -- and days an ingest touches are re-counted, deliverability/sql/rollups.sql). Views read
 -- them instead of every message when their grouping and filters allow (queries/sql/
--- message_counts.sql, message_cube.sql): each is a few thousand rows a day whatever the
+-- message_cube.sql chooses): each is a few thousand rows a day whatever the
 -- volume. Every message is counted exactly once in each.
 -- Per hour and code: most reports, the overview, spikes.
 CREATE TABLE IF NOT EXISTS rollup_code_hour (

@@ -5,6 +5,10 @@
 -- A key is known when the provider's code is catalogued for its channel or for every
 -- channel ('*'), or when the upstream network's code is (Chirp on Telnyx). The catalog is
 -- checked once per distinct key, not once per event.
+-- Grain: writes one row per event of events_to_check whose code key the catalog does not
+--   know, into uncatalogued_events.
+-- Parameters: TEMP view events_to_check (the events to check), TEMP table or view
+--   keys_to_check (their code keys).
 CREATE OR REPLACE TEMP TABLE unknown_keys AS
 SELECT * FROM (
     SELECT DISTINCT provider, channel, status_code, upstream_provider, upstream_code

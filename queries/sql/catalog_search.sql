@@ -1,6 +1,9 @@
 -- Which catalog entries match a search text (code, name, description, advice), across
 -- providers? How many messages ended on each code is added by queries/messages.py from
--- message_counts.sql, so the counts follow the same filters as every other view.
+-- message_cube.sql (report.counts), so the counts follow the same filters as every other view.
+-- Grain: one row per catalog entry (provider, channel, code, variant) that matches.
+-- Parameters: $text (the search text; NULL: every entry), $providers (providers to search;
+--   empty: all), $category (a catalog category; NULL: any).
 SELECT c.provider, c.channel, c.code, c.variant, c.context, c.name, c.description, c.advice,
        c.provider_status, c.outcome, c.category, c.final, c.retryable, c.source, c.note,
        c.origin,

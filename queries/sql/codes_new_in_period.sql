@@ -4,6 +4,9 @@
 -- left out: without history, nothing can be called new.
 -- The three bounds are midnights UTC (a review's weeks): which keys occur when is read from
 -- event_code_days (events per day and code key, kept at ingest), not from every event.
+-- Grain: one row per (provider, channel, code) new in the period, with its events in it.
+-- Parameters: $baseline_since (start of the history window), $since (start of the period,
+--   end of the history), $until (end of the period, exclusive); all three midnights UTC.
 WITH keys AS (
     SELECT provider, channel, status_code AS code,
            bool_or(day >= $since) AS in_period,

@@ -7,24 +7,29 @@
 -- Every message is counted once per dimension, so each dimension's rows of a week add up to
 -- the week's messages.
 -- Read from rollup_dims_day: [$since, $until) is whole days (whole weeks, in the review).
-SELECT date_trunc('week', day) AS period_start,
-       CASE WHEN grouping(code) = 0 THEN 'code'
-            WHEN grouping(carrier) = 0 THEN 'carrier'
-            WHEN grouping(country) = 0 THEN 'country'
-            ELSE 'campaign' END AS dimension,
-       provider, channel, code, category, outcome, carrier, country, campaign,
-       CAST(sum(messages) AS BIGINT) AS messages,
-       CAST(coalesce(sum(messages) FILTER (WHERE outcome = 'delivered'), 0) AS BIGINT) AS delivered,
-       CAST(coalesce(sum(messages) FILTER (WHERE outcome = 'failed'), 0) AS BIGINT) AS failed,
-       CAST(coalesce(sum(messages) FILTER (WHERE outcome = 'pending'), 0) AS BIGINT) AS pending,
-       CAST(coalesce(sum(messages) FILTER (WHERE outcome = 'unconfirmed'), 0) AS BIGINT) AS unconfirmed,
-       CAST(coalesce(sum(messages) FILTER (WHERE outcome = 'no_report'), 0) AS BIGINT) AS no_report,
-       CAST(coalesce(sum(messages) FILTER (WHERE outcome = 'unknown'), 0) AS BIGINT) AS unknown
-FROM rollup_dims_day
-WHERE day >= $since AND day < $until
-GROUP BY GROUPING SETS (
-    (date_trunc('week', day), provider, channel, code, category, outcome),
-    (date_trunc('week', day), carrier),
-    (date_trunc('week', day), country),
-    (date_trunc('week', day), campaign)
+-- Grain: one row per (week, dimension, value) with messages: for 'code' the value is
+--   (provider, channel, code, category, outcome); else the carrier, country or campaign.
+-- Parameters: $since (first day, inclusive), $until (end day, exclusive); both midnights.
+WITH days AS (
+    SELECT * FROM rollup_dims_day WHERE day >= $since AND day < $until
+),
+counted AS (
+    SELECT date_trunc('week', day) AS period_start,
+           CASE WHEN grouping(code) = 0 THEN 'code'
+                WHEN grouping(carrier) = 0 THEN 'carrier'
+                WHEN grouping(country) = 0 THEN 'country'
+                ELSE 'campaign' END AS dimension,
+           provider, channel, code, category, outcome, carrier, country, campaign,
+           outcome_counts(messages, outcome) AS counts
+    FROM days
+    GROUP BY GROUPING SETS (
+        (date_trunc('week', day), provider, channel, code, category, outcome),
+        (date_trunc('week', day), carrier),
+        (date_trunc('week', day), country),
+        (date_trunc('week', day), campaign)
+    )
+),
+final AS (
+    SELECT * EXCLUDE (counts), counts.* FROM counted
 )
+SELECT * FROM final

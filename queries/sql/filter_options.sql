@@ -1,5 +1,8 @@
 -- Which values can each global filter take? The most frequent first, for the sidebar.
 -- Counted from the daily rollup (every message once; deliverability/sql/schema.sql).
+-- Grain: one row per (dimension, value) with a non-NULL value, for provider, channel,
+--   carrier, country and campaign.
+-- Parameters: none.
 SELECT dimension, value, CAST(sum(messages) AS BIGINT) AS messages FROM (
     SELECT 'provider' AS dimension, provider AS value, messages FROM rollup_dims_day
     UNION ALL SELECT 'channel', channel, messages FROM rollup_dims_day

@@ -2,6 +2,10 @@
 -- query file says FROM filtered_messages(...) and DuckDB still pushes the filters down.
 -- since is inclusive, until exclusive, both on message_at (send time, else first event).
 -- An empty list means "no filter on this dimension".
+-- Grain: one row per message (a messages row) that passes the filters.
+-- Parameters: since (inclusive bound on message_at; NULL: open), until (exclusive bound;
+--   NULL: open), providers, channels, carriers, countries, campaigns, categories, codes
+--   (lists of accepted values; empty: any).
 CREATE OR REPLACE TEMP MACRO filtered_messages(
     since, until, providers, channels, carriers, countries, campaigns, categories, codes
 ) AS TABLE

@@ -7,6 +7,10 @@
 --   sent just before midnight got their reports the next day.
 -- The review finds the days with no data in its week from this, and what a normal day
 -- looked like before.
+-- Grain: one row per (UTC day of [$baseline_since, $until), provider with messages in that
+--   window).
+-- Parameters: $baseline_since (first day of the history), $since (first day of the review
+--   week), $until (end of the week, exclusive); all three midnights UTC.
 WITH days AS (
     SELECT unnest(generate_series(
         CAST($baseline_since AS TIMESTAMP),

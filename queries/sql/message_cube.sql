@@ -11,6 +11,13 @@
 -- for, the grain is not 'hour' and the window is on whole days; else every message. The
 -- conditions only involve parameters, so DuckDB drops the branches not taken before
 -- reading anything.
+-- Grain: one row per (period_start, combination of the flagged dimensions) with messages;
+--   dimensions not flagged are NULL.
+-- Parameters: $grain ('hour', 'day' or 'week'; NULL: one bucket), $by_provider,
+--   $by_channel, $by_code, $by_category, $by_outcome, $by_carrier, $by_country,
+--   $by_campaign, $by_sender (booleans: group by that dimension), $since, $until (the
+--   message_at window, inclusive and exclusive; NULL: open), $providers, $channels,
+--   $carriers, $countries, $campaigns, $categories, $codes (filter lists; empty: any).
 WITH src AS (
     SELECT hour AS message_at, provider, channel, code, category, outcome,
            NULL::VARCHAR AS carrier, NULL::VARCHAR AS country, NULL::VARCHAR AS campaign,
@@ -58,24 +65,24 @@ WITH src AS (
       AND NOT (NOT $by_sender AND $grain IS DISTINCT FROM 'hour'
                AND ($since IS NULL OR CAST($since AS TIMESTAMP) = date_trunc('day', CAST($since AS TIMESTAMP)))
                AND ($until IS NULL OR CAST($until AS TIMESTAMP) = date_trunc('day', CAST($until AS TIMESTAMP))))
+),
+counted AS (
+    SELECT
+        CASE WHEN $grain IS NOT NULL THEN date_trunc($grain, message_at) END AS period_start,
+        CASE WHEN $by_provider OR $by_code THEN provider END AS provider,
+        CASE WHEN $by_channel OR $by_code THEN channel END AS channel,
+        CASE WHEN $by_code THEN code END AS code,
+        CASE WHEN $by_category OR $by_code THEN category END AS category,
+        CASE WHEN $by_outcome OR $by_code THEN outcome END AS outcome,
+        CASE WHEN $by_carrier THEN carrier END AS carrier,
+        CASE WHEN $by_country THEN country END AS country,
+        CASE WHEN $by_campaign THEN campaign END AS campaign,
+        CASE WHEN $by_sender THEN sender END AS sender,
+        outcome_counts(messages, outcome) AS counts
+    FROM src
+    GROUP BY ALL
+),
+final AS (
+    SELECT * EXCLUDE (counts), counts.* FROM counted
 )
-SELECT
-    CASE WHEN $grain IS NOT NULL THEN date_trunc($grain, message_at) END AS period_start,
-    CASE WHEN $by_provider OR $by_code THEN provider END AS provider,
-    CASE WHEN $by_channel OR $by_code THEN channel END AS channel,
-    CASE WHEN $by_code THEN code END AS code,
-    CASE WHEN $by_category OR $by_code THEN category END AS category,
-    CASE WHEN $by_outcome OR $by_code THEN outcome END AS outcome,
-    CASE WHEN $by_carrier THEN carrier END AS carrier,
-    CASE WHEN $by_country THEN country END AS country,
-    CASE WHEN $by_campaign THEN campaign END AS campaign,
-    CASE WHEN $by_sender THEN sender END AS sender,
-    CAST(sum(messages) AS BIGINT) AS messages,
-    CAST(coalesce(sum(messages) FILTER (WHERE outcome = 'delivered'), 0) AS BIGINT) AS delivered,
-    CAST(coalesce(sum(messages) FILTER (WHERE outcome = 'failed'), 0) AS BIGINT) AS failed,
-    CAST(coalesce(sum(messages) FILTER (WHERE outcome = 'pending'), 0) AS BIGINT) AS pending,
-    CAST(coalesce(sum(messages) FILTER (WHERE outcome = 'unconfirmed'), 0) AS BIGINT) AS unconfirmed,
-    CAST(coalesce(sum(messages) FILTER (WHERE outcome = 'no_report'), 0) AS BIGINT) AS no_report,
-    CAST(coalesce(sum(messages) FILTER (WHERE outcome = 'unknown'), 0) AS BIGINT) AS unknown
-FROM src
-GROUP BY ALL
+SELECT * FROM final

@@ -2,6 +2,9 @@
 -- $since/$until (either may be NULL) narrow the search to events stamped in that window:
 -- events are stored roughly in time order, so DuckDB skips the row groups outside it
 -- instead of reading every event's message_id (queries/messages.py says when that is safe).
+-- Grain: one row per event of the message, in time order.
+-- Parameters: $provider, $message_id (the message), $since, $until (the event_at window,
+--   inclusive and exclusive; NULL: open).
 SELECT e.event_at, e.status_code AS code, e.status_text, e.carrier, e.upstream_code,
        coalesce(c.name, s.name) AS name, coalesce(c.outcome, s.outcome) AS outcome,
        coalesce(c.category, s.category) AS category, coalesce(c.final, s.final) AS final,

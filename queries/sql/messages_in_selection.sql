@@ -3,6 +3,10 @@
 -- are masked to their last four digits unless $reveal is true.
 -- The newest $limit are picked first and only those are masked: masking every candidate
 -- before the top-N cost more than the rest of the query on a large store.
+-- Grain: one row per message in the selection, at most $limit, newest first.
+-- Parameters: $since, $until, $providers, $channels, $carriers, $countries, $campaigns,
+--   $categories, $codes (the global filters), $outcome (a final outcome; NULL: any),
+--   $reveal (true: nothing masked), $limit (how many messages at most).
 WITH newest AS (
     SELECT *
     FROM filtered_messages(

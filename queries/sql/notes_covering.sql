@@ -8,6 +8,9 @@
 -- ISO week labels 'YYYY-Www' sort in time order as text.
 -- The week's messages are read from rollup_dims_day (weeks start on whole days, so it holds
 -- every combination the week's messages have) instead of every message.
+-- Grain: one row per note covering the week, week notes first.
+-- Parameters: $week (the ISO week label 'YYYY-Www'), $since, $until (the week's bounds,
+--   midnights UTC).
 WITH week_messages AS (
     SELECT DISTINCT provider, channel, code, lower(trim(carrier)) AS carrier,
            lower(trim(campaign)) AS campaign

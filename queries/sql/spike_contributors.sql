@@ -3,6 +3,12 @@
 -- and the spiking code's count in the spike's bucket, and the same in the trailing
 -- baseline window [bucket - $baseline_days days, bucket). One query for all spikes: the
 -- spikes come in as four parallel lists. Only values with the code in the bucket.
+-- Grain: one row per (spike, dimension, value) with the spike's code in the spike's bucket;
+--   a spike is (period_start, provider, channel, code).
+-- Parameters: $spike_periods, $spike_providers, $spike_channels, $spike_codes (the spikes,
+--   as parallel lists), $grain ('hour' or 'day': the buckets), $baseline_days (length of
+--   the baseline window), $since, $until, $providers, $channels, $carriers, $countries,
+--   $campaigns, $categories, $codes (the global filters).
 WITH spikes AS (
     SELECT unnest($spike_periods) AS period_start,
            unnest(CAST($spike_providers AS VARCHAR[])) AS provider,

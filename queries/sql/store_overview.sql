@@ -1,4 +1,6 @@
 -- What is in the store: messages per provider and channel, with their time range.
+-- Grain: one row per (provider, channel) with messages.
+-- Parameters: none.
 SELECT provider, channel, count(*) AS messages,
        count(*) FILTER (WHERE has_send) AS with_send,
        count(*) FILTER (WHERE event_count > 0) AS with_report,

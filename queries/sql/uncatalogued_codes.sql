@@ -3,6 +3,10 @@
 -- select: the rows of uncatalogued_events, the events the store found unknown to the
 -- catalog when they were loaded or when the catalog last changed (the rule:
 -- deliverability/sql/uncatalogued_events.sql), a few in a thousand of all events.
+-- Grain: one row per uncatalogued (provider, channel, code) with events in the selection.
+-- Parameters: $whole_store (true: the filters select every message, read every row),
+--   $since, $until, $providers, $channels, $carriers, $countries, $campaigns, $categories,
+--   $codes (the global filters, applied when $whole_store is false).
 WITH in_selection AS (
     SELECT * FROM uncatalogued_events WHERE $whole_store
     UNION ALL

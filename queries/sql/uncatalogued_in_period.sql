@@ -3,6 +3,8 @@
 -- uncatalogued_events, the events the store found unknown to the catalog when they were
 -- loaded or when the catalog last changed (the rule: deliverability/sql/
 -- uncatalogued_events.sql). The same list as uncatalogued_codes.sql, for one period.
+-- Grain: one row per uncatalogued (provider, channel, code) with events in the period.
+-- Parameters: $since (inclusive), $until (exclusive): the event_at window.
 SELECT provider, channel, status_code AS code, any_value(status_text) AS example_text,
        count(*) AS events, count(DISTINCT message_id) AS messages,
        min(event_at) AS first_seen, max(event_at) AS last_seen
