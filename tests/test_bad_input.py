@@ -221,6 +221,7 @@ CELL = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -248,6 +249,7 @@ def test_any_csv_is_accounted_for(tmp_path_factory, header, rows, sep):
         store.close()
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(data=st.binary(max_size=2048))
 def test_any_bytes_never_crash(tmp_path_factory, data):

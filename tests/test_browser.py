@@ -21,7 +21,7 @@ import pytest
 from tests import dashboard_store
 from tests.dashboard_store import HOSTILE_CAMPAIGN, N
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent

@@ -54,6 +54,7 @@ def test_cli_csv_export_is_formula_safe(tmp_path):
     assert campaigns == {'\'=HYPERLINK("http://x";"y")', "'@SUM(A1)", "'-2+3"}
 
 
+@pytest.mark.slow
 def test_hashed_recipients_leave_no_numbers_and_every_view_works(tmp_path):
     db = tmp_path / "shared.duckdb"
     for name, text in (("sends.csv", SENDS), ("events.csv", EVENTS)):

@@ -68,6 +68,7 @@ def mangled(record: dict, path: tuple, value, delete: bool) -> dict:
     return copy
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("fixture", "reader"), JSON_READERS)
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -441,6 +441,7 @@ def test_no_phone_numbers_in_the_review(review):
     assert scrub_phones("code 30007, 1,800 messages") == "code 30007, 1,800 messages"
 
 
+@pytest.mark.slow
 def test_notes_round_trip_through_the_cli(review_db, tmp_path):
     db = ["--db", str(review_db)]
     added = cli_json(
