@@ -10,15 +10,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from deliverability.dashboard.safe import label
-
-OUTCOME_COLOURS = {
-    "delivered": "#2e7d32",
-    "failed": "#c62828",
-    "pending": "#f9a825",
-    "unconfirmed": "#8e8e8e",
-    "no_report": "#b0bec5",
-    "unknown": "#6a1b9a",
-}
+from deliverability.render.review_charts import OUTCOME_COLOURS  # the review file's colours
 
 
 def _layout(fig: go.Figure, height: int = 360, **extra) -> go.Figure:

@@ -51,6 +51,18 @@ def _week_band(days: list[date], week_start: date, x_of, step: float, plot_h: fl
     )
 
 
+def _gridlines(plot_h: float, labels: list[str]) -> list[str]:
+    """Horizontal lines at the bottom, middle and top of the plot, labelled LABELS."""
+    body = []
+    for frac, text in zip((0, 0.5, 1), labels, strict=True):
+        y = TOP + plot_h * (1 - frac)
+        body.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+        )
+        body.append(_text(LEFT - 6, y + 4, text, anchor="end", size=10))
+    return body
+
+
 def _x_ticks(days: list[date], x_of, step: float, y: float) -> list[str]:
     return [
         _text(x_of(i) + step / 2, y, d.strftime("%d %b"), size=10)
@@ -76,12 +88,7 @@ def daily_outcomes(daily: pl.DataFrame, start: datetime, end: datetime, week_sta
         return LEFT + i * step
 
     body = [_week_band(days, week_start, x_of, step, plot_h)]
-    for frac in (0, 0.5, 1):
-        y = TOP + plot_h * (1 - frac)
-        body.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
-        )
-        body.append(_text(LEFT - 6, y + 4, f"{round(top * frac):,}", anchor="end", size=10))
+    body += _gridlines(plot_h, [f"{round(top * frac):,}" for frac in (0, 0.5, 1)])
     for i, day in enumerate(days):
         y = TOP + plot_h
         for outcome, colour in OUTCOME_COLOURS.items():
@@ -125,12 +132,7 @@ def daily_failure_rate(daily_rates: pl.DataFrame, week_start: date) -> str:
         return LEFT + i * step
 
     body = [_week_band(days, week_start, x_of, step, plot_h)]
-    for frac in (0, 0.5, 1):
-        y = TOP + plot_h * (1 - frac)
-        body.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
-        )
-        body.append(_text(LEFT - 6, y + 4, f"{top * frac:.1%}", anchor="end", size=10))
+    body += _gridlines(plot_h, [f"{top * frac:.1%}" for frac in (0, 0.5, 1)])
     segment: list[str] = []
     segments: list[list[str]] = []
     for i, rate in enumerate(rates):
