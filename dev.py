@@ -4,6 +4,7 @@
     python3 dev.py dashboard     # make .venv if needed, start the dashboard on the sample logs
     python3 dev.py test          # make .venv if needed, lint (ruff, lint-imports), run every test
     python3 dev.py test --fast   # the same without the tests marked slow (the quick loop)
+    python3 dev.py lint          # only the lints: ruff and lint-imports
 
 Only the standard library is used here, because this runs before anything is installed.
 The environment is rebuilt only when requirements.lock or pyproject.toml change.
@@ -90,15 +91,22 @@ def lint_imports(layout: Path | None = None, **run) -> subprocess.CompletedProce
     return subprocess.run(lint, cwd=layout, env=env, **run)
 
 
-def cmd_test(extra: list[str]) -> int:
+def cmd_lint(extra: list[str]) -> int:
     ensure_venv()
-    ensure_chromium()
     for lint in (["check", "."], ["format", "--check", "."]):
         if subprocess.run([str(BIN / "ruff"), *lint], cwd=ROOT).returncode != 0:
             print("dev.py: ruff failed", file=sys.stderr)
             return 1
     if lint_imports().returncode != 0:
         print("dev.py: lint-imports failed (the layers in pyproject.toml)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_test(extra: list[str]) -> int:
+    ensure_venv()
+    ensure_chromium()
+    if cmd_lint([]) != 0:
         return 1
     if "--fast" in extra:
         extra = [a for a in extra if a != "--fast"] + ["-m", "not slow"]
@@ -116,7 +124,7 @@ def cmd_dashboard(extra: list[str]) -> int:
 
 
 def main() -> int:
-    commands = {"test": cmd_test, "dashboard": cmd_dashboard}
+    commands = {"test": cmd_test, "lint": cmd_lint, "dashboard": cmd_dashboard}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__.strip(), file=sys.stderr)
         return 2

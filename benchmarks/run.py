@@ -331,7 +331,7 @@ def machine() -> dict:
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
     ).stdout.strip()
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "deliverability", "queries"],
+        ["git", "status", "--porcelain", "deliverability", "queries", "dashboard"],
         capture_output=True,
         text=True,
         cwd=ROOT,

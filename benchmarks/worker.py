@@ -312,7 +312,6 @@ def main() -> None:
     if step not in references.STEPS:
         # Imports are process start-up, not the step: load them before the clock starts.
         import deliverability.cli  # noqa: F401
-        import deliverability.cli_more  # noqa: F401
         import deliverability.ingest  # noqa: F401
         import deliverability.queries.spikes  # noqa: F401
     result = STEPS[step](json.loads(raw))

@@ -152,3 +152,20 @@ def code_series(frame: pl.DataFrame, title: str) -> go.Figure:
     )
     fig.update_yaxes(tickformat=".2%", range=[0, max(top * 1.4, 0.001)])
     return _layout(fig, title={"text": label(title), "font": {"size": 14}})
+
+
+def daily_failure_rate(daily_rates: pl.DataFrame) -> go.Figure:
+    """A review's failure rate per day (Review.daily_rates, the series the review file's
+    chart draws too), broken on days without messages."""
+    fig = go.Figure(
+        go.Scatter(
+            x=daily_rates["day"].to_list(),
+            y=daily_rates["failure_rate"].to_list(),
+            mode="lines+markers",
+            line={"color": OUTCOME_COLOURS["failed"]},
+            hovertemplate="%{x|%a %d %b}: %{y:.2%} failed<extra></extra>",
+        )
+    )
+    fig.update_yaxes(tickformat=".1%")
+    fig.update_layout(height=280, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig

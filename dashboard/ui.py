@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import polars as pl
@@ -11,6 +11,7 @@ import streamlit as st
 from deliverability.dashboard import data
 from deliverability.dashboard.filters import DIMENSIONS
 from deliverability.queries import Filters
+from deliverability.queries.metrics import higher_is_worse
 from deliverability.render.output import to_csv
 
 
@@ -33,35 +34,45 @@ def no_match() -> None:
     st.info("No messages match these filters. Widen the date range or clear a filter.")
 
 
-def headline_tiles(head: dict) -> None:
-    """Messages, delivery, failure and pending/no-report rates, each vs the previous period
-    (HEAD is queries.compare.headline's dict)."""
-    current, previous, delta = head["current"], head["previous"], head["delta"]
-    had_previous = bool(previous["messages"])
-    tiles = st.columns(4)
-    tiles[0].metric(
+RATE_TILES = (
+    ("Delivery rate", "delivery_rate"),
+    ("Failure rate", "failure_rate"),
+    ("Pending / no report", "pending_rate"),
+)
+
+
+def tiles(current: dict, delta: dict | None, help: Callable[[str], str | None]) -> None:
+    """Messages and the three rates of CURRENT, each with its change in DELTA (None: no
+    change shown), coloured by whether the change is good; HELP(key) is a tile's help."""
+    columns = st.columns(4)
+    columns[0].metric(
         "Messages",
         f"{current['messages']:,}",
-        delta=f"{delta['messages']:+,}" if had_previous else None,
+        delta=f"{delta['messages']:+,.0f}" if delta else None,
         delta_color="off",
-        help="Change vs the previous period of the same length.",
+        help=help("messages"),
     )
-    for tile, (name, key, good_when_up) in zip(
-        tiles[1:],
-        (
-            ("Delivery rate", "delivery_rate", True),
-            ("Failure rate", "failure_rate", False),
-            ("Pending / no report", "pending_rate", False),
-        ),
-        strict=True,
-    ):
-        tile.metric(
+    for column, (name, key) in zip(columns[1:], RATE_TILES, strict=True):
+        column.metric(
             name,
             pct(current[key]),
-            delta=f"{delta[key]:+.2f} pp" if had_previous else None,
-            delta_color="normal" if good_when_up else "inverse",
-            help="Change vs the previous period of the same length, in percentage points.",
+            delta=f"{delta[key]:+.2f} pp" if delta else None,
+            delta_color="inverse" if higher_is_worse(key) else "normal",
+            help=help(key),
         )
+
+
+def headline_tiles(head: dict) -> None:
+    """The tiles of queries.compare.headline's dict, each vs the previous period."""
+    had_previous = bool(head["previous"]["messages"])
+    tiles(
+        head["current"],
+        head["delta"] if had_previous else None,
+        lambda key: (
+            "Change vs the previous period of the same length"
+            + ("." if key == "messages" else ", in percentage points.")
+        ),
+    )
 
 
 def grain_picker(filters: Filters, key: str) -> str:
@@ -134,5 +145,5 @@ def link_params(**drill: str | None) -> dict[str, list[str]]:
 def download_csv(
     frame: pl.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None
 ) -> None:
-    """CSV with spreadsheet formulas neutralised (see deliverability.output)."""
+    """CSV with spreadsheet formulas neutralised (see deliverability/render/output.py)."""
     st.download_button(label, to_csv(frame), file_name=file_name, mime="text/csv", key=key)

@@ -16,7 +16,15 @@ from deliverability.readers.base import EVENT_COLUMNS, SEND_COLUMNS, ReadOptions
 # Every column a canonical send log or delivery log can have, each once.
 CANONICAL_COLUMNS = tuple(dict.fromkeys((*SEND_COLUMNS, *EVENT_COLUMNS)))
 
-__all__ = ["CANONICAL_COLUMNS", "ReadOptions", "ingest", "reader_names"]
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "ReadOptions",
+    "ingest",
+    "load_mapping",
+    "mapping_names",
+    "reader_names",
+    "save_mapping",
+]
 
 
 def ingest(

@@ -6,13 +6,22 @@ Each setting has a command-line flag and an environment variable; the flag wins.
 from __future__ import annotations
 
 import os
-from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
 
-# Package data, found the same way in a checkout and in an installed wheel.
-CATALOG_DIR = Path(str(resources.files("deliverability.catalog_files")))
-SAMPLE_LOGS_DIR = Path(str(resources.files("deliverability.sample_logs")))
-DASHBOARD_APP = Path(str(resources.files("deliverability.dashboard").joinpath("app.py")))
+
+def _package_folder(name: str) -> Path:
+    """Where package NAME's files are, in a checkout as in an installed wheel (found, not
+    imported: the dashboard is a layer above this one)."""
+    spec = find_spec(name)
+    if spec is None or spec.origin is None:
+        raise RuntimeError(f"{name} is not installed with deliverability")
+    return Path(spec.origin).parent
+
+
+CATALOG_DIR = _package_folder("deliverability.catalog_files")
+SAMPLE_LOGS_DIR = _package_folder("deliverability.sample_logs")
+DASHBOARD_APP = _package_folder("deliverability.dashboard") / "app.py"
 
 DEFAULT_DB = Path("data") / "deliverability.duckdb"
 

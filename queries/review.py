@@ -43,7 +43,7 @@ from deliverability.queries.compare import (
 )
 from deliverability.queries.cube import COUNTS, reusing_cubes
 from deliverability.queries.filters import Filters
-from deliverability.queries.metrics import rate
+from deliverability.queries.metrics import RATES, rate
 from deliverability.queries.notes import notes_covering
 from deliverability.queries.privacy import scrub_contributors, scrub_frame
 from deliverability.queries.review_checks import (
@@ -64,8 +64,6 @@ REVIEW_DIMENSIONS = ("code", "carrier", "country", "campaign")
 MIN_MESSAGES = 30
 # Rows kept per dimension in worse / better.
 TOP = 15
-HEADLINE_KEYS = ("messages", "delivered", "failed", "no_report")
-HEADLINE_RATES = ("delivery_rate", "failure_rate", "pending_rate")
 
 # A week counts as complete once the data reaches its Sunday: an export taken on Sunday
 # night (or Monday morning, before Monday's traffic) should review the week it ends.
@@ -198,7 +196,7 @@ def _headline(current: pl.DataFrame, previous: pl.DataFrame, baseline: pl.DataFr
                 if base["messages"]
                 else None
             ),
-            **{rate: vs_baseline[rate] for rate in HEADLINE_RATES},
+            **{name: vs_baseline[name] for name in RATES},
             "failure_rate_p_value": vs_baseline["failure_rate_p_value"],
         },
     }

@@ -22,21 +22,30 @@ def _used_params(text: str, params: dict) -> dict:
     return {k: v for k, v in params.items() if k in named}
 
 
-# Macros (TEMP: per connection) the query files may call, each in its own file: the
-# filtered messages (a table macro) and the outcome sums. Defined before a file that names
-# one runs.
-MACROS = ("filtered_messages", "outcome_counts")
+# Macros (TEMP: per connection) the query files may call: file -> the macros it defines
+# (the filtered messages, a table macro; the outcome sums; which rollup answers). Defined
+# before a file that calls one runs.
+MACROS = {
+    "filtered_messages": ("filtered_messages",),
+    "outcome_counts": ("outcome_counts",),
+    "rollup_choice": ("hourly_rollup_answers", "daily_rollup_answers"),
+}
+
+
+def _calls(text: str) -> list[str]:
+    """The macro files whose macros TEXT calls."""
+    return [f for f, macros in MACROS.items() if any(f"{m}(" in text for m in macros)]
 
 
 def prepare(con: duckdb.DuckDBPyConnection, text: str | None = None) -> None:
     """Define the macros TEXT calls, and the ones those call (every macro when TEXT
     is None), the called before their callers."""
-    needed = [m for m in MACROS if text is None or f"{m}(" in text]
-    for macro in needed:  # grows while it is walked: the macros a needed macro calls
-        body = sql(macro).split(" AS TABLE", 1)[-1]
-        needed += [m for m in MACROS if m not in needed and f"{m}(" in body]
-    for macro in reversed(needed):
-        con.execute(sql(macro))
+    needed = list(MACROS) if text is None else _calls(text)
+    for file in needed:  # grows while it is walked: the macros a needed macro calls
+        body = "\n".join(line.split("--", 1)[0] for line in sql(file).splitlines())
+        needed += [f for f in _calls(body.split(" AS ", 1)[-1]) if f not in needed]
+    for file in reversed(needed):
+        con.execute(sql(file))
 
 
 def run(

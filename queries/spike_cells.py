@@ -15,7 +15,7 @@ from scipy import stats
 from deliverability.queries.cube import message_cube
 from deliverability.queries.exact_test import hypergeom_sf
 from deliverability.queries.filters import Filters
-from deliverability.queries.metrics import ratio
+from deliverability.queries.metrics import exposure_keys, ratio
 from deliverability.queries.spike_settings import SpikeSettings
 
 KEY = ["provider", "channel", "code"]
@@ -40,8 +40,9 @@ def _with_trailing(
 
 
 def _exposure(cube: pl.DataFrame, periods: pl.Series, settings: SpikeSettings) -> pl.DataFrame:
-    """Messages per provider/channel on the dense bucket grid, with baseline sums."""
-    pc = ["provider", "channel"]
+    """Messages per provider/channel (a code cell's exposure, metrics.exposure_keys) on the
+    dense bucket grid, with baseline sums."""
+    pc = exposure_keys(KEY)
     observed = cube.group_by("period_start", *pc).agg(pl.col("messages").sum())
     grid = (
         observed.select(pc)

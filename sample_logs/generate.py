@@ -922,14 +922,6 @@ def sfmc(files: Files, scale: float, pools: dict, summary: dict) -> None:
     summary["sfmc_messages"] = len(messages)
 
 
-EXPORT_TEXT = {
-    "otp": "Your one-time code is ******",
-    "order_updates": "Your order is on its way",
-    "appointment_reminders": "Reminder: your appointment is tomorrow",
-    "black_friday_promo": "Black Friday deals start now",
-}
-
-
 def webex(files: Files, scale: float, pools: dict, summary: dict) -> None:
     rng = random.Random(SEED + 9)
     countries = [("IN", 75), ("GB", 25)]

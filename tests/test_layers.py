@@ -4,6 +4,7 @@ break it is there for: the same check on a copy of the package with one bad impo
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,17 @@ def test_queries_sql_only_reads():
     for path in sorted((ROOT / "queries" / "sql").glob("*.sql")):
         code = "\n".join(line.split("--", 1)[0] for line in path.read_text().splitlines())
         assert not writes.search(code), f"{path.name} writes"
+
+
+def test_every_module_has_a_layer(tmp_path):
+    """A module the layers contract does not name escapes every rule: each module of the
+    package must sit in a layer (the package's own __init__ and __main__ aside)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = next(c for c in config["contracts"] if c["id"] == "layers")["layers"]
+    named = {m.strip() for layer in layers for m in re.split(r"[|:]", layer)}
+    layout = dev.installed_layout(tmp_path / "layout")
+    for path in (layout / "deliverability").rglob("*.py"):
+        module = ".".join(path.relative_to(layout).with_suffix("").parts)
+        if module in ("deliverability.__init__", "deliverability.__main__"):
+            continue
+        assert any(module == n or module.startswith(n + ".") for n in named), module

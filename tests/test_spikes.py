@@ -12,7 +12,6 @@ grain below (~3,500 tested cells), and that p-values are calibrated (<= 1.5% bel
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from deliverability.queries.spikes import (
 )
 from deliverability.store import Store
 from tests import synth
-from tests.conftest import ingest, run_cli
+from tests.conftest import ingest
 
 T = datetime.fromisoformat
 DAY = timedelta(days=1)
@@ -294,75 +293,6 @@ def test_settings_are_validated():
         SpikeSettings(grain="week")
     with pytest.raises(ValueError):
         SpikeSettings(baseline_days=3)
-
-
-def test_cli_spikes_json_and_exit_code(planted):
-    db, extra = planted
-    common = ("spikes", "--db", str(db), "--catalog-extra", str(extra))
-    proc = run_cli(*common, "--format", "json", "--fail-on-spike", check=False)
-    assert proc.returncode == 3, proc.stderr
-    document = json.loads(proc.stdout)
-    assert list(document) == ["spikes"]
-    spikes = document["spikes"]
-    found = {(T(s["period_start"]), s["provider"], s["code"]) for s in spikes}
-    assert set(HOUR_PLANTS) <= found and not unexplained(found)
-    assert [s["p_value"] for s in spikes] == sorted(s["p_value"] for s in spikes)
-    for spike in spikes:
-        assert list(spike) == list(SPIKE_COLUMNS)
-        assert spike["grain"] == "hour"
-        datetime.fromisoformat(spike["period_start"])
-        for contributor in spike["top_contributors"]:
-            assert list(contributor) == ["dimension", "value", "count", "excess"]
-    first = next(s for s in spikes if s["code"] == "7101")
-    assert first["period_start"] == "2024-01-15T14:00:00"
-    assert first["top_contributors"][0]["value"] == "Verizon"
-
-    quiet = run_cli(
-        *common,
-        "--grain",
-        "day",
-        "--provider",
-        "azure_acs",
-        "--since",
-        "2024-01-08",
-        "--until",
-        "2024-01-15",
-        "--format",
-        "json",
-        "--fail-on-spike",
-        check=False,
-    )
-    assert quiet.returncode == 0, quiet.stderr
-    assert json.loads(quiet.stdout) == {"spikes": []}
-
-    table = run_cli(*common, "--min-count", "40", check=False)
-    assert table.returncode == 0  # without --fail-on-spike spikes are not a failure
-    assert "Verizon" in table.stdout and "7101" in table.stdout
-
-
-def test_cli_compare(planted):
-    db, extra = planted
-    proc = run_cli(
-        "compare",
-        "--db",
-        str(db),
-        "--catalog-extra",
-        str(extra),
-        "--by",
-        "code",
-        "--provider",
-        "azure_acs",
-        "--since",
-        "2024-01-15",
-        "--until",
-        "2024-01-22",
-        "--format",
-        "json",
-    )
-    document = json.loads(proc.stdout)
-    assert document["previous"] == {"since": "2024-01-08T00:00:00", "until": "2024-01-15T00:00:00"}
-    assert document["rows"][0]["direction"] in ("worse", "same")
-    assert {"current", "previous", "delta"} <= set(document["headline"])
 
 
 def test_logs_without_a_channel_still_give_spikes_and_contributors(tmp_path):

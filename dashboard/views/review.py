@@ -8,7 +8,6 @@ from the data in a header or caption goes through safe.md.
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
@@ -48,35 +47,13 @@ def headline(review) -> None:
         (f"vs the {h['baseline_weeks']}-week baseline (average week)", base, h["vs_baseline"]),
     ):
         st.caption(caption)
-        tiles = st.columns(4)
-        tiles[0].metric(
-            "Messages", f"{cur['messages']:,}",
-            delta=f"{cur['messages'] - other['messages']:+,.0f}", delta_color="off",
-        )  # fmt: skip
-        for tile, (name, key, good_up) in zip(
-            tiles[1:],
-            (("Delivery rate", "delivery_rate", True), ("Failure rate", "failure_rate", False),
-             ("Pending / no report", "pending_rate", False)),
-            strict=True,
-        ):  # fmt: skip
-            tile.metric(
-                name, ui.pct(cur[key]), delta=f"{delta[key]:+.2f} pp",
-                delta_color="normal" if good_up else "inverse",
-                help=f"{ui.pct(other[key])} {caption}",
-            )  # fmt: skip
-
-
-def failure_rate_chart(daily_rates: pl.DataFrame) -> go.Figure:
-    fig = go.Figure(
-        go.Scatter(
-            x=daily_rates["day"].to_list(), y=daily_rates["failure_rate"].to_list(),
-            mode="lines+markers", line={"color": "#c62828"},
-            hovertemplate="%{x|%a %d %b}: %{y:.2%} failed<extra></extra>",
+        ui.tiles(
+            cur,
+            delta,
+            lambda key, other=other, caption=caption: (
+                None if key == "messages" else f"{ui.pct(other[key])} {caption}"
+            ),
         )
-    )  # fmt: skip
-    fig.update_yaxes(tickformat=".1%")
-    fig.update_layout(height=280, margin={"l": 10, "r": 10, "t": 10, "b": 10})
-    return fig
 
 
 def changes(frames: dict[str, pl.DataFrame], which: str) -> None:
@@ -161,7 +138,7 @@ if ui.require_data():
     with chart_right:
         st.subheader("Failure rate per day")
         if not review.daily.is_empty():
-            st.plotly_chart(failure_rate_chart(review.daily_rates), key="review_failure_rate",
+            st.plotly_chart(charts.daily_failure_rate(review.daily_rates), key="review_failure_rate",
                             width="stretch")  # fmt: skip
 
     st.header("What got worse")

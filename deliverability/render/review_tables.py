@@ -257,7 +257,8 @@ def _worse_chart(review: Review) -> str:
 
 
 def sections(review: Review) -> list[Section]:
-    chart_start, monday = review.start - timedelta(days=28), review.start.date()
+    chart_start = review.start - timedelta(weeks=review.settings["baseline_weeks"])
+    monday = review.start.date()
     worse = review.worse_count()
     worse_line = (
         f"{worse} significant deterioration(s) in failure rate vs the previous week "

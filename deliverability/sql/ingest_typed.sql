@@ -1,7 +1,7 @@
 -- Validate and type the staged rows of one file (TEMP TABLE stage, from a reader).
 -- Every staged row gets exactly one fate here: a reject reason, or a send and/or an event.
 -- stage may be a table or a view (the canonical reader's: the file is read once, here).
--- typed keeps stage's order (ingest.py builds it with preserve_insertion_order), so its
+-- typed keeps stage's order (load_staged.py builds it with preserve_insertion_order), so its
 -- rowid is the row's position in the file: the first row of a repeated send or event is
 -- the one kept. A reader may leave `line` NULL when stage's rows are the file's rows in
 -- order: rejected rows are numbered from their position afterwards

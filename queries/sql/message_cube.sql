@@ -5,12 +5,9 @@
 -- static query serves every shape. `code` keeps its provider and channel (codes mean
 -- different things per provider) and carries its category and outcome.
 --
--- The counts come from the smallest source that can answer (deliverability/sql/schema.sql):
--- rollup_code_hour when neither carrier, country, campaign nor sender is grouped or
--- filtered and the window is on whole hours; else rollup_dims_day when sender is not asked
--- for, the grain is not 'hour' and the window is on whole days; else every message. The
--- conditions only involve parameters, so DuckDB drops the branches not taken before
--- reading anything.
+-- The counts come from the smallest source that can answer: rollup_code_hour, else
+-- rollup_dims_day, else every message, as queries/sql/rollup_choice.sql decides. Its
+-- macros take only parameters, so DuckDB drops the branches not taken before reading.
 -- Grain: one row per (period_start, combination of the flagged dimensions) with messages;
 --   dimensions not flagged are NULL.
 -- Parameters: $grain ('hour', 'day' or 'week'; NULL: one bucket), $by_provider,
@@ -23,10 +20,10 @@ WITH src AS (
            NULL::VARCHAR AS carrier, NULL::VARCHAR AS country, NULL::VARCHAR AS campaign,
            NULL::VARCHAR AS sender, messages
     FROM rollup_code_hour
-    WHERE NOT ($by_carrier OR $by_country OR $by_campaign OR $by_sender)
-      AND len($carriers) = 0 AND len($countries) = 0 AND len($campaigns) = 0
-      AND ($since IS NULL OR CAST($since AS TIMESTAMP) = date_trunc('hour', CAST($since AS TIMESTAMP)))
-      AND ($until IS NULL OR CAST($until AS TIMESTAMP) = date_trunc('hour', CAST($until AS TIMESTAMP)))
+    WHERE hourly_rollup_answers(
+        $by_carrier OR $by_country OR $by_campaign OR $by_sender, $carriers, $countries,
+        $campaigns, $since, $until
+    )
       AND ($since IS NULL OR hour >= $since) AND ($until IS NULL OR hour < $until)
       AND (len($providers) = 0 OR list_contains($providers, provider))
       AND (len($channels) = 0 OR list_contains($channels, channel))
@@ -36,13 +33,11 @@ WITH src AS (
     SELECT day, provider, channel, code, category, outcome, carrier, country, campaign,
            NULL::VARCHAR, messages
     FROM rollup_dims_day
-    WHERE NOT (NOT ($by_carrier OR $by_country OR $by_campaign OR $by_sender)
-               AND len($carriers) = 0 AND len($countries) = 0 AND len($campaigns) = 0
-               AND ($since IS NULL OR CAST($since AS TIMESTAMP) = date_trunc('hour', CAST($since AS TIMESTAMP)))
-               AND ($until IS NULL OR CAST($until AS TIMESTAMP) = date_trunc('hour', CAST($until AS TIMESTAMP))))
-      AND NOT $by_sender AND $grain IS DISTINCT FROM 'hour'
-      AND ($since IS NULL OR CAST($since AS TIMESTAMP) = date_trunc('day', CAST($since AS TIMESTAMP)))
-      AND ($until IS NULL OR CAST($until AS TIMESTAMP) = date_trunc('day', CAST($until AS TIMESTAMP)))
+    WHERE NOT hourly_rollup_answers(
+        $by_carrier OR $by_country OR $by_campaign OR $by_sender, $carriers, $countries,
+        $campaigns, $since, $until
+    )
+      AND daily_rollup_answers($by_sender OR $grain IS NOT DISTINCT FROM 'hour', $since, $until)
       AND ($since IS NULL OR day >= $since) AND ($until IS NULL OR day < $until)
       AND (len($providers) = 0 OR list_contains($providers, provider))
       AND (len($channels) = 0 OR list_contains($channels, channel))
@@ -58,13 +53,11 @@ WITH src AS (
         $since, $until, $providers, $channels, $carriers, $countries, $campaigns, $categories,
         $codes
     )
-    WHERE NOT (NOT ($by_carrier OR $by_country OR $by_campaign OR $by_sender)
-               AND len($carriers) = 0 AND len($countries) = 0 AND len($campaigns) = 0
-               AND ($since IS NULL OR CAST($since AS TIMESTAMP) = date_trunc('hour', CAST($since AS TIMESTAMP)))
-               AND ($until IS NULL OR CAST($until AS TIMESTAMP) = date_trunc('hour', CAST($until AS TIMESTAMP))))
-      AND NOT (NOT $by_sender AND $grain IS DISTINCT FROM 'hour'
-               AND ($since IS NULL OR CAST($since AS TIMESTAMP) = date_trunc('day', CAST($since AS TIMESTAMP)))
-               AND ($until IS NULL OR CAST($until AS TIMESTAMP) = date_trunc('day', CAST($until AS TIMESTAMP))))
+    WHERE NOT hourly_rollup_answers(
+        $by_carrier OR $by_country OR $by_campaign OR $by_sender, $carriers, $countries,
+        $campaigns, $since, $until
+    )
+      AND NOT daily_rollup_answers($by_sender OR $grain IS NOT DISTINCT FROM 'hour', $since, $until)
 ),
 counted AS (
     SELECT
