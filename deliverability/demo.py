@@ -5,17 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from deliverability.ingest import ingest_files
+from deliverability.ingest import ingest_files, log_files
 from deliverability.settings import SAMPLE_LOGS_DIR
 from deliverability.store import Store
 
-SAMPLE_SUFFIXES = (".csv", ".json", ".ndjson", ".jsonl", ".xml", ".gz", ".txt", ".parquet")
-
 
 def sample_files(directory: Path = SAMPLE_LOGS_DIR) -> list[Path]:
-    return sorted(
-        p for p in directory.rglob("*") if p.is_file() and p.name.endswith(SAMPLE_SUFFIXES)
-    )
+    """The sample logs (the folder also holds their generator and README)."""
+    return log_files([directory])[0]
 
 
 def load_demo(path: Path, catalog_extra: str | None = None) -> None:

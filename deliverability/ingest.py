@@ -22,6 +22,36 @@ from deliverability.readers.base import ReadOptions, UnreadableFile, sniff
 from deliverability.settings import max_decompressed_bytes, max_upload_bytes
 from deliverability.store import Store
 
+# What a log can be: the canonical and native formats, compressed or not.
+LOG_SUFFIXES = (".csv", ".tsv", ".json", ".ndjson", ".jsonl", ".xml", ".txt", ".log", ".parquet",
+                ".gz")  # fmt: skip
+# Files that are plainly not logs, though a folder of exports or a glob often holds them.
+NOT_LOGS = (".md", ".py", ".pyc", ".toml", ".cfg", ".ini", ".yml", ".yaml", ".sh", ".html",
+            ".htm", ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".duckdb", ".wal", ".zip")  # fmt: skip
+
+
+def log_files(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The files to ingest for PATHS, and the ones skipped with why: a folder stands for the
+    log files in it (and below it); a file that is plainly not a log (README.md, a script)
+    is skipped, so that `ingest exports/*` or `ingest exports/` does what it says."""
+    files: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    for path in paths:
+        if path.is_dir():
+            inside = sorted(
+                p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+            )
+            for child in inside:
+                if child.name.lower().endswith(LOG_SUFFIXES):
+                    files.append(child)
+                else:
+                    skipped.append((child, f"not a log file ({child.suffix or 'no suffix'})"))
+        elif path.suffix.lower() in NOT_LOGS:
+            skipped.append((path, f"not a log file ({path.suffix})"))
+        else:
+            files.append(path)
+    return files, skipped
+
 
 def _progress(message: str, quiet: bool) -> None:
     if not quiet:
@@ -88,7 +118,7 @@ def ingest_file(
                 return result
             try:
                 sniffed = sniff(path, max_decompressed_bytes())
-                reader = choose_reader(sniffed, opts.format_hint)
+                reader = choose_reader(sniffed, opts.format_hint, mapped=bool(opts.mapping))
                 result.reader = reader.NAME
                 _progress(f"{path}: reading as {reader.NAME} ({size / 1e6:.1f} MB)", quiet)
                 con.execute("BEGIN TRANSACTION")

@@ -31,7 +31,7 @@ def assert_accounted(result) -> None:
     [
         ("truncated.csv.gz", "truncated gzip file"),
         ("empty.csv", "the file is empty"),
-        ("garbage.bin", "unrecognised format. Expected one of:"),
+        ("garbage.bin", "unrecognised format; name its columns with --map"),
         ("bomb.csv.gz", "refusing a possible gzip bomb"),
     ],
 )

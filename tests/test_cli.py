@@ -5,6 +5,9 @@ compare in test_spikes.py, review and notes in test_review.py)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import cli_json, run_cli, write
@@ -160,3 +163,23 @@ def test_cli_catalog_extra_visible_in_lookup(tmp_path):
         "catalog", "lookup", "2000", "--provider", "sfmc", "--catalog-extra", str(extra)
     )
     assert rows[0]["origin"] == "extra" and rows[0]["name"] == "Ours"
+
+
+def test_ingest_a_folder_skips_what_is_plainly_not_a_log(tmp_path):
+    folder = tmp_path / "exports"
+    write(folder / "sends.csv", SENDS)
+    write(folder / "later" / "events.csv", EVENTS)
+    write(folder / "README.md", "# what these are\n")
+    write(folder / "fetch.py", "print('hello')\n")
+    db = str(tmp_path / "f.duckdb")
+    proc = run_cli("ingest", str(folder), str(folder / "README.md"), "--db", db, "--format", "json")
+    out = json.loads(proc.stdout)
+    assert [Path(f["path"]).name for f in out["files"]] == ["events.csv", "sends.csv"]
+    assert out["totals"] == {"rows_read": 14, "loaded": 10, "duplicates": 1, "rejected": 3}
+    skipped = sorted((Path(s["path"]).name, s["reason"]) for s in out["skipped"])
+    assert skipped == [
+        ("README.md", "not a log file (.md)"),
+        ("README.md", "not a log file (.md)"),
+        ("fetch.py", "not a log file (.py)"),
+    ]
+    assert proc.stderr.count("skipped, not a log file") == 3

@@ -283,14 +283,41 @@ def test_hint_reads_a_file_detection_would_not_claim(store, tmp_path):
     assert result.reader == "sinch_sms"
 
 
-def test_unrecognised_file_lists_every_native_reader(store, tmp_path):
-    path = write(tmp_path / "odd.csv", "a,b,c\n1,2,3\n")
+@pytest.mark.parametrize(
+    ("text", "closest"),
+    [
+        ("a,b,c\n1,2,3\n", None),
+        ("MessageSid,MessageStatus,To\nSM1,failed,+14155550100\n", "twilio_callbacks, twilio_console"),
+        ('{"eventType": "Microsoft.EventGrid.SubscriptionValidationEvent", "data": {}}\n',
+         "azure_event_grid"),
+    ],
+)  # fmt: skip
+def test_unrecognised_file_is_one_line_naming_the_closest_readers(store, tmp_path, text, closest):
+    path = write(tmp_path / "odd.csv", text)
     result = ingest_file(store, path)
     assert len(result.errors) == 1
-    for name in reader_names():
-        assert name in result.errors[0]
+    error = result.errors[0]
+    assert "\n" not in error and len(error) < len(str(path)) + 250
+    assert error.startswith(f"{path}: unrecognised format")
+    assert ("closest: " + closest in error) if closest else ("closest" not in error)
+    assert "--map message_id=" in error
     with pytest.raises(UnreadableFile):
         choose_reader(sniff(path))
+
+
+def test_a_mapping_wins_over_detection(tmp_path):
+    """--map names the columns of a layout no reader knows: it is read as canonical."""
+    path = write(
+        tmp_path / "log.csv", "Sid;When;Code;Phone\nSM1;2026-11-18T10:00:00Z;30007;+14155550100\n"
+    )
+    mapping = "message_id=Sid,event_at=When,status_code=Code,recipient=Phone"
+    db = str(tmp_path / "m.duckdb")
+    out = cli_json("ingest", str(path), "--map", mapping, "--provider", "twilio", "--db", db)
+    assert [(f["reader"], f["loaded"]) for f in out["files"]] == [("canonical", 1)]
+    rows = cli_json("report", "--by", "code", "--db", db)["rows"]
+    assert [(r["provider"], r["code"], r["outcome"]) for r in rows] == [
+        ("twilio", "30007", "failed")
+    ]
 
 
 # ------------------------------------------------------------------------------------------
@@ -807,3 +834,10 @@ def test_every_reader_module_is_registered_once_and_has_the_reader_protocol():
         assert isinstance(reader.NAME, str) and isinstance(reader.DESCRIPTION, str), reader
         assert list(inspect.signature(reader.detect).parameters) == ["s"], reader.NAME
         assert list(inspect.signature(reader.stage).parameters) == ["con", "s", "opts"], reader.NAME
+
+
+def test_a_sender_number_is_stored_like_a_recipient(store):
+    """Azure's Event Grid report gives its sender without the '+' ("from": "15555555555")."""
+    accounted(ingest_file(store, FORMATS / "azure_event_grid.json"))
+    row = message(store, "azure_acs", "Outgoing_202009180022138813a09b-0cbf-4304-9b03-1546683bb910")
+    assert (row["sender"], row["recipient"]) == ("+15555555555", "+15555555555")

@@ -10,7 +10,8 @@ import polars as pl
 
 from deliverability.catalog import CHANNELS, PROVIDERS
 from deliverability.cli.common import add_format, add_store_options, open_store
-from deliverability.ingest import ingest_files, totals
+from deliverability.ingest import ingest_files, log_files, totals
+from deliverability.readers import reader_names
 from deliverability.readers.base import ReadOptions
 from deliverability.render import output
 from deliverability.settings import recipient_salt
@@ -29,7 +30,12 @@ TABLE_SCHEMA = {
 
 def register(sub: argparse._SubParsersAction) -> None:
     ingest = sub.add_parser("ingest", help="load send logs and delivery reports into the store")
-    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    ingest.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="log files, or folders of them (files that are plainly not logs are skipped)",
+    )
     add_store_options(ingest)
     ingest.add_argument("--kind", choices=("sends", "events", "auto"), default="auto")
     ingest.add_argument("--provider", choices=PROVIDERS, help="fills the provider column")
@@ -37,7 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--channel", choices=[c for c in CHANNELS if c != "*"], help="fills channel"
     )
     ingest.add_argument("--timezone", default="UTC", help="zone of naive timestamps (default UTC)")
-    ingest.add_argument("--format-hint", help="reader name, overriding detection")
+    ingest.add_argument(
+        "--format-hint",
+        metavar="READER",
+        help=f"read every file as READER, overriding detection: {', '.join(reader_names())}",
+    )
     ingest.add_argument("--map", help="canonical=SourceColumn pairs for a CSV of unknown layout")
     ingest.add_argument("--mapping", help="saved mapping name: saves --map under it, or reuses it")
     ingest.add_argument(
@@ -92,13 +102,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     )
     # Progress lines are for a person watching a terminal, not for pipes and cron mail.
     quiet = args.format == "json" or not sys.stderr.isatty()
-    results = ingest_files(store, [Path(p) for p in args.paths], opts, quiet, salt)
+    paths, skipped = log_files([Path(p) for p in args.paths])
+    for path, why in skipped:
+        print(f"{path}: skipped, {why}", file=sys.stderr)
+    results = ingest_files(store, paths, opts, quiet, salt)
     for r in results:
         for error in r.errors:
             print(error, file=sys.stderr)
     files = [{k: v for k, v in r.as_dict().items() if k != "already_ingested"} for r in results]
     if args.format == "json":
-        print(output.to_json({"files": files, "totals": totals(results)}))
+        skipped_files = [{"path": str(p), "reason": why} for p, why in skipped]
+        print(output.to_json({"files": files, "totals": totals(results), "skipped": skipped_files}))
     else:
         rows = [{k: v for k, v in f.items() if k != "errors"} for f in files]
         print(output.to_table(pl.DataFrame(rows, schema=TABLE_SCHEMA)))

@@ -21,7 +21,7 @@ WITH parsed AS (
         parse_ts(sent_at, coalesce(tz, $tz)) AS sent_ts,
         nz(event_at) AS event_raw,
         parse_ts(event_at, coalesce(tz, $tz)) AS event_ts,
-        nz(sender) AS sender,
+        norm_number(sender) AS sender,
         norm_number(recipient) AS recipient,
         upper(nz(country)) AS country,
         nz(carrier) AS carrier,
