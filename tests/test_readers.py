@@ -841,3 +841,27 @@ def test_a_sender_number_is_stored_like_a_recipient(store):
     accounted(ingest_file(store, FORMATS / "azure_event_grid.json"))
     row = message(store, "azure_acs", "Outgoing_202009180022138813a09b-0cbf-4304-9b03-1546683bb910")
     assert (row["sender"], row["recipient"]) == ("+15555555555", "+15555555555")
+
+
+def test_a_webhook_log_is_recognised_past_a_first_record_of_another_kind(store, tmp_path):
+    """Event Grid sends a subscription validation event to every new webhook first; the log
+    is recognised from a sample of records and that event is set aside with its reason."""
+    reports = json.loads((FORMATS / "azure_event_grid.json").read_text())
+    validation = {
+        "id": "2d1781af-3a4c-4d7c-bd0c-e34b19da4e66",
+        "topic": "/subscriptions/x/resourceGroups/y/providers/Microsoft.Communication/communicationServices/z",
+        "subject": "",
+        "data": {"validationCode": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"},
+        "eventType": "Microsoft.EventGrid.SubscriptionValidationEvent",
+        "eventTime": "2022-10-28T04:23:35.1981776Z",
+        "metadataVersion": "1",
+        "dataVersion": "1",
+    }
+    lines = [json.dumps([validation]), *(json.dumps(r) for r in reports)]
+    path = write(tmp_path / "webhook.ndjson", "\n".join(lines) + "\n")
+    result = ingest_file(store, path)
+    accounted(result)
+    assert (result.reader, result.loaded, result.rejected) == ("azure_event_grid", len(reports), 1)
+    assert quarantine(store) == [
+        (1, "skipped: Microsoft.EventGrid.SubscriptionValidationEvent is not a delivery report")
+    ]

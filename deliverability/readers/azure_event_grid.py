@@ -48,7 +48,10 @@ CATALOG_TEXT = """
 
 
 def detect(s: Sniff) -> bool:
-    obj = native.first_record(s)
+    return any(_is_delivery_report(obj) for obj in native.sample_records(s))
+
+
+def _is_delivery_report(obj: dict) -> bool:
     event_type = str(obj.get("eventtype") or obj.get("type") or "").lower()
     if event_type == EVENT_TYPE:
         return True

@@ -34,7 +34,10 @@ FIELDS = {
 
 
 def detect(s: Sniff) -> bool:
-    obj = native.first_record(s)
+    return any(_is_message_event(obj) for obj in native.sample_records(s))
+
+
+def _is_message_event(obj: dict) -> bool:
     event = str(obj.get("event") or obj.get("type") or "")
     return event.startswith("messages.") and isinstance(native.dig(obj, "data", "message"), dict)
 

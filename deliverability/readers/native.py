@@ -79,23 +79,47 @@ def lower_keys(obj: object) -> object:
     return obj
 
 
+# Records a format is decided from: a webhook log mixes event types (a subscription's
+# validation event first, inbound messages between delivery reports), so the first record
+# alone does not tell.
+SAMPLE_RECORDS = 1000
+_BETWEEN_RECORDS = re.compile(r"[\s,\]]*")
+
+
+def sample_records(s: Sniff, limit: int = SAMPLE_RECORDS) -> list[dict]:
+    """Up to LIMIT JSON objects from the start of the file (its first 64 KiB), keys
+    lower-cased: the elements of a JSON array, or one per NDJSON line (a line holding an
+    array, as Event Grid posts them, gives each element). A line that does not parse is
+    passed over; [] for a file that is not JSON."""
+    if not s.looks_json:
+        return []
+    text = s.text.lstrip("\ufeff \t\r\n")
+    pos = 1 if text.startswith("[") else 0
+    decoder = json.JSONDecoder()
+    records: list[dict] = []
+    while len(records) < limit:
+        pos = _BETWEEN_RECORDS.match(text, pos).end()
+        if pos >= len(text):
+            break
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except ValueError:
+            next_line = text.find("\n", pos)
+            if next_line < 0:
+                break  # the sample ends inside a record
+            pos = next_line + 1
+            continue
+        while isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
+            value = value[0]
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict):
+                records.append(lower_keys(item))
+    return records[:limit]
+
+
 def first_record(s: Sniff) -> dict:
     """The first JSON object of the file, keys lower-cased ({} when there is none)."""
-    if not s.looks_json:
-        return {}
-    obj = s.first_json()
-    if obj is None:
-        # An NDJSON line holding an array of events (Event Grid posts arrays).
-        text = s.text.lstrip("\ufeff \t\r\n")
-        first_line = text.split("\n", 1)[0]
-        try:
-            value = json.loads(first_line)
-        except ValueError:
-            return {}
-        while isinstance(value, list) and value:
-            value = value[0]
-        obj = value if isinstance(value, dict) else None
-    return lower_keys(obj) if isinstance(obj, dict) else {}
+    return next(iter(sample_records(s, 1)), {})
 
 
 def dig(obj: object, *path: str | int) -> object:

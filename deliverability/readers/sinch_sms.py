@@ -85,7 +85,10 @@ EXPAND = """(
 
 
 def detect(s: Sniff) -> bool:
-    obj = native.first_record(s)
+    return any(_is_delivery_report(obj) for obj in native.sample_records(s))
+
+
+def _is_delivery_report(obj: dict) -> bool:
     if str(obj.get("type") or "").lower() in TYPES:
         return True
     return "batch_id" in obj and ("recipient" in obj or "statuses" in obj)

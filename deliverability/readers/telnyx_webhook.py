@@ -55,7 +55,10 @@ FIELDS = {
 
 
 def detect(s: Sniff) -> bool:
-    obj = native.first_record(s)
+    return any(_is_message_event(obj) for obj in native.sample_records(s))
+
+
+def _is_message_event(obj: dict) -> bool:
     data = obj.get("data") if isinstance(obj.get("data"), dict) else obj
     event_type = str(data.get("event_type") or "")
     payload = data.get("payload")

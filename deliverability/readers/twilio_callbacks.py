@@ -55,7 +55,8 @@ def _looks_like_callback(line: str) -> bool:
 def detect(s: Sniff) -> bool:
     if s.looks_json or s.looks_xml or s.is_parquet:
         return False
-    return _looks_like_callback(native.first_line(s))
+    lines = [line for line in s.text.lstrip("\ufeff").splitlines()[: native.SAMPLE_RECORDS]]
+    return any(_looks_like_callback(line) for line in lines if line.strip())
 
 
 def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:

@@ -38,7 +38,7 @@ FIELDS = {
 
 
 def detect(s: Sniff) -> bool:
-    return isinstance(native.first_record(s).get(ROOT.lower()), dict)
+    return any(isinstance(obj.get(ROOT.lower()), dict) for obj in native.sample_records(s))
 
 
 def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
