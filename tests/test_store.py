@@ -366,3 +366,26 @@ def test_derivation_in_slices_matches_one_slice(
         ingest_files(store, [second])
     store.close()
     assert store_tables(sliced) == expected
+
+
+FORWARD = [
+    # (Salesforce codes in time order, the message's code and outcome)
+    (["1000", "2000"], ("2000", "unconfirmed")),
+    (["1000", "2000", "3001"], ("3001", "pending")),
+    (["2000", "4000"], ("4000", "delivered")),
+    (["1000", "4000", "3001"], ("4000", "delivered")),
+    (["2000", "4500"], ("4500", "failed")),
+]
+
+
+@pytest.mark.parametrize(("codes", "expected"), FORWARD, ids=["-".join(c) for c, _ in FORWARD])
+def test_a_provisional_final_status_gives_way_to_later_progress(store, tmp_path, codes, expected):
+    """2000 (handed to the aggregator) is final only when nothing further comes; delivered
+    and failed are final whatever arrives after them."""
+    rows = [f"m1,sfmc,sms,2024-03-04T10:00:0{i}Z,{code},," for i, code in enumerate(codes)]
+    ingest(
+        store,
+        write(tmp_path / "events.csv", EVENTS.splitlines()[0] + "\n" + "\n".join(rows) + "\n"),
+    )
+    row = messages(store)[("sfmc", "m1")]
+    assert (row["code"], row["outcome"]) == expected

@@ -3,9 +3,12 @@
 -- refresh_input_slice.sql make them); TEMP table known_messages(provider, message_id,
 -- message_at) holds those already stored.
 --
--- A message's final status is its latest event whose catalog entry is final; with no final
--- event, its latest event; with no event at all, outcome no_report. Ties at the same time
--- go to the more decisive outcome, then the higher code (Salesforce's own rule).
+-- A message's final status is its latest event whose catalog entry is final and decisive
+-- (delivered or failed): a late interim report never undoes it. Without one, its latest
+-- event: a final but unconfirmed status (Salesforce's 2000 DeliveredToAggregator, Telnyx's
+-- delivery_unconfirmed) is provisional, and later progress (3001 SentToCarrier) moves the
+-- message forward. With no event at all, outcome no_report. Ties at the same time go to the
+-- more decisive outcome, then the higher code (Salesforce's own rule).
 -- Codes resolve on (provider, channel, code), then the provider's '*' entry, then the
 -- upstream network's code (Chirp's Telnyx code). A code nothing resolves is 'unknown'.
 --
@@ -46,7 +49,7 @@ SELECT
     arg_max(
         {'code': e.status_code, 'upstream_code': e.upstream_code, 'status_text': e.status_text,
          'event_at': e.event_at, 'outcome': r.outcome, 'category': r.category},
-        (r.is_final, e.event_at,
+        (r.is_final AND r.outcome IN ('delivered', 'failed'), e.event_at,
          CASE r.outcome WHEN 'delivered' THEN 3 WHEN 'failed' THEN 3 WHEN 'unconfirmed' THEN 2
                         WHEN 'pending' THEN 1 ELSE 0 END,
          e.status_code)
