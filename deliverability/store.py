@@ -30,7 +30,7 @@ from deliverability.notes import checked_note
 from deliverability.settings import catalog_extra as default_catalog_extra
 from deliverability.sql_files import sql_text
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DEFAULT_MEMORY_LIMIT = "2GB"
 
 
@@ -129,8 +129,9 @@ class Store:
     # -- metadata ---------------------------------------------------------------------------
 
     def meta(self, key: str, con: duckdb.DuckDBPyConnection | None = None) -> str | None:
-        row = (con or self.con).execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
-        return row[0] if row else None
+        # fetchall drains the result, so the connection is free for a relation next.
+        rows = (con or self.con).execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        return rows[0][0] if rows else None
 
     def set_meta(self, key: str, value: str, con: duckdb.DuckDBPyConnection | None = None) -> None:
         (con or self.con).execute(
@@ -178,6 +179,13 @@ class Store:
                 with self.write_lock, self.transaction(self.con) as con:
                     find_uncatalogued_events(con)
                     self.set_meta("schema_version", "5", con)
+                    self.bump_version(con)
+            if version < 6:
+                # 5 -> 6: the same tables; a final but unconfirmed status became provisional
+                # (deliverability/sql/refresh_messages.sql), so every message is derived again.
+                with self.write_lock, self.transaction(self.con) as con:
+                    refresh_all_messages(con)
+                    self.set_meta("schema_version", "6", con)
                     self.bump_version(con)
         # Future versions: step through migrations from int(found) to SCHEMA_VERSION here.
 

@@ -195,7 +195,7 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
     con.close()
     reopened = Store.open(db_path)
     try:
-        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "5"
+        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "6"
         assert reopened.con.execute("SELECT * FROM event_code_days ORDER BY ALL").fetchall() == days
         found = reopened.con.execute("SELECT * FROM uncatalogued_events ORDER BY ALL").fetchall()
         assert found == unknown
@@ -215,7 +215,7 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
     con.close()
     reopened = Store.open(db_path)
     try:
-        assert reopened.meta("schema_version") == "5"
+        assert reopened.meta("schema_version") == "6"
         assert reopened.con.execute("SELECT * FROM event_code_days ORDER BY ALL").fetchall() == days
         tables = {
             r[0] for r in reopened.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
@@ -389,3 +389,33 @@ def test_a_provisional_final_status_gives_way_to_later_progress(store, tmp_path,
     )
     row = messages(store)[("sfmc", "m1")]
     assert (row["code"], row["outcome"]) == expected
+
+
+def test_a_version_5_store_is_derived_again_by_the_provisional_final_rule(store, db_path, tmp_path):
+    rows = [
+        f"m1,sfmc,sms,2024-03-04T10:00:0{i}Z,{code},,"
+        for i, code in enumerate(("1000", "2000", "3001"))
+    ]
+    ingest(
+        store,
+        write(tmp_path / "events.csv", EVENTS.splitlines()[0] + "\n" + "\n".join(rows) + "\n"),
+    )
+    store.close()
+    # What version 5 stored for it: 2000 DeliveredToAggregator held against later progress.
+    con = duckdb.connect(str(db_path))
+    con.execute(
+        "UPDATE messages SET code = '2000', outcome = 'unconfirmed', category = 'unconfirmed'"
+    )
+    con.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    con.close()
+    reopened = Store.open(db_path)
+    try:
+        assert reopened.meta("schema_version") == "6"
+        row = messages(reopened)[("sfmc", "m1")]
+        assert (row["code"], row["outcome"]) == ("3001", "pending")
+        counts = reopened.con.execute(
+            "SELECT outcome, sum(messages) FROM rollup_code_hour GROUP BY 1"
+        ).fetchall()
+        assert counts == [("pending", 1)]
+    finally:
+        reopened.close()

@@ -1,6 +1,6 @@
 -- The store's tables. Timestamps are UTC, stored as TIMESTAMP (no zone) so that nothing
--- depends on a session's time zone. Schema version 5 (2: the rollup tables; 4: event_code_days;
--- 5: uncatalogued_events).
+-- depends on a session's time zone. Schema version 6 (2: the rollup tables; 4: event_code_days;
+-- 5: uncatalogued_events; 6: messages derived again by the provisional-final rule).
 -- Grain: creates the store's tables when missing; writes no rows.
 -- Parameters: none.
 
