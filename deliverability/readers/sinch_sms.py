@@ -106,6 +106,10 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
         opts,
         {
             "reject_reason": f"""coalesce(reason, batch_reason, CASE
+                WHEN lower(f_type) LIKE 'mo\\_%' ESCAPE '\\'
+                    THEN 'skipped: inbound message (' || left(f_type, 40) || '), not a delivery report'
+                WHEN NOT {batch} AND f_batch_id IS NULL AND f_recipient IS NULL
+                    THEN 'skipped: not a delivery report (no batch_id and no recipient)'
                 WHEN {batch} AND ({when}) IS NULL
                     THEN 'skipped: batch report without a time (at, modified_at or created_at)'
                 END)""",

@@ -25,6 +25,7 @@ def _info(key: str) -> tuple[native.Path, ...]:
 
 
 FIELDS = {
+    "notification": ((ROOT,),),
     "message_id": ((ROOT, "transid"), (ROOT, "tid")),
     "correlation_id": ((ROOT, "correlationid"),),
     "channel": _info("deliveryChannel"),
@@ -50,6 +51,9 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
         con,
         opts,
         {
+            "reject_reason": """coalesce(reason, CASE WHEN f_notification IS NULL
+                THEN 'skipped: not a delivery notification (an inbound message or another event)'
+                END)""",
             "has_event": f"{code} IS NOT NULL",
             "message_id": "coalesce(f_message_id, f_correlation_id)",
             "provider": "'webex_connect'",
