@@ -87,6 +87,14 @@ READ_RIGHT = [
     ('chirp_docs_sms_failed_webhook.json', 'chirp_webhook', (1, 1, 0, 0),
      [('msg_abc123', 'message_undeliverable', 'failed', '2024-01-15 10:30:00')],
      []),
+    ("azure_eg_sms_received.json", "azure_event_grid", (1, 0, 0, 1), [],
+     ["skipped: Microsoft.Communication.SMSReceived is not a delivery report"]),
+    ("azure_cloudevents_sms_received.json", "azure_event_grid", (1, 0, 0, 1), [],
+     ["skipped: Microsoft.Communication.SMSReceived is not a delivery report"]),
+    ("sinch_docs_mo_text.json", "sinch_sms", (1, 0, 0, 1), [],
+     ["skipped: inbound message (mo_text), not a delivery report"]),
+    ("sinch_sdk_java_inbound_mo_text.json", "sinch_sms", (1, 0, 0, 1), [],
+     ["skipped: inbound message (mo_text), not a delivery report"]),
 ]  # fmt: skip
 
 
@@ -133,10 +141,6 @@ NOT_YET = [
      "the GET /v2/messages/{id} resource is read by no reader"),
     ("telnyx_kb_migration_v2_message_sent.json", "the message.sent event loaded",
      "Telnyx published it with a trailing comma: detection fails, --format-hint reads it"),
-    ("azure_eg_sms_received.json", "recognised, its one event set aside as inbound",
-     "a file with no delivery report in it is unrecognised"),
-    ("sinch_docs_mo_text.json", "recognised, its one message set aside as inbound",
-     "a file with no delivery report in it is unrecognised"),
 ]  # fmt: skip
 
 

@@ -48,12 +48,20 @@ CATALOG_TEXT = """
 
 
 def detect(s: Sniff) -> bool:
-    return any(_is_delivery_report(obj) for obj in native.sample_records(s))
+    # A log of Communication Services events is this format even when the sample holds no
+    # delivery report (inbound messages only): its other events are set aside by stage.
+    return any(
+        _is_delivery_report(obj) or _event_type(obj).startswith("microsoft.communication.")
+        for obj in native.sample_records(s)
+    )
+
+
+def _event_type(obj: dict) -> str:
+    return str(obj.get("eventtype") or obj.get("type") or "").lower()
 
 
 def _is_delivery_report(obj: dict) -> bool:
-    event_type = str(obj.get("eventtype") or obj.get("type") or "").lower()
-    if event_type == EVENT_TYPE:
+    if _event_type(obj) == EVENT_TYPE:
         return True
     data = obj.get("data")
     return isinstance(data, dict) and "deliverystatus" in data and "messageid" in data

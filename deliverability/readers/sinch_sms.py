@@ -89,7 +89,10 @@ def detect(s: Sniff) -> bool:
 
 
 def _is_delivery_report(obj: dict) -> bool:
-    if str(obj.get("type") or "").lower() in TYPES:
+    kind = str(obj.get("type") or "").lower()
+    # An inbound message (mo_text, mo_binary, mo_media) marks a Sinch callback log too: its
+    # records are set aside by stage.
+    if kind in TYPES or (kind.startswith("mo_") and "received_at" in obj):
         return True
     return "batch_id" in obj and ("recipient" in obj or "statuses" in obj)
 
