@@ -12,6 +12,8 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -51,6 +53,14 @@ def log_files(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
         else:
             files.append(path)
     return files, skipped
+
+
+def _modified_at(path: Path) -> datetime | None:
+    """The file's modification time, naive UTC (None when it cannot be read)."""
+    try:
+        return datetime.fromtimestamp(os.path.getmtime(path), UTC).replace(tzinfo=None)
+    except OSError:
+        return None
 
 
 def _progress(message: str, quiet: bool) -> None:
@@ -96,6 +106,10 @@ def ingest_file(
     Store.refresh_pending (see ingest_files); the file's rows are committed either way.
     """
     opts = opts or ReadOptions()
+    if opts.received_at is None:
+        opts = replace(
+            opts, received_at=_modified_at(path), received_from="the file's modification time"
+        )
     result = FileResult(path=display_name or str(path))
     started = time.time()
     try:

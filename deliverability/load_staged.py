@@ -33,6 +33,9 @@ class FileResult:
     rejected: int = 0
     errors: list[str] = field(default_factory=list)
     already_ingested: bool = False
+    # Events with no time of their own, dated by the file's receipt, and from what.
+    dated_by_receipt: int = 0
+    dated_from: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -131,7 +134,9 @@ def load_staged(
     con.execute("SET preserve_insertion_order = true")
     staged_as_view = stage_is_view(con)
     try:
-        con.execute(sql_text("ingest_typed.sql"), {"tz": opts.timezone})
+        con.execute(
+            sql_text("ingest_typed.sql"), {"tz": opts.timezone, "received_at": opts.received_at}
+        )
     except duckdb.Error as exc:
         if not staged_as_view:
             raise
@@ -159,15 +164,18 @@ def load_staged(
             {"salt": hash_salt},
         )
     con.execute(LOAD_SQL)
-    rows_read, rejected, send_rows, event_rows = con.execute(
+    rows_read, rejected, send_rows, event_rows, dated = con.execute(
         """
         SELECT count(*), count(*) FILTER (WHERE reason IS NOT NULL),
                count(*) FILTER (WHERE reason IS NULL AND has_send),
-               count(*) FILTER (WHERE reason IS NULL AND has_event)
+               count(*) FILTER (WHERE reason IS NULL AND has_event),
+               count(*) FILTER (WHERE reason IS NULL AND has_event AND dated_by_receipt)
         FROM typed
         """
     ).fetchone()
     result.rows_read, result.rejected = int(rows_read), int(rejected)
+    result.dated_by_receipt = int(dated)
+    result.dated_from = opts.received_from if dated else None
     # Usually every valid row is new (a first ingest): then the rows to insert are simply
     # the valid ones, and the join that picks them by row_key (a tenth of a large ingest)
     # is not needed.
@@ -287,7 +295,8 @@ def load_staged(
     con.execute(
         """
         INSERT INTO ingests VALUES ($id, $name, $path, $fp, $kind, $reader, $provider, $read,
-            $loaded, $dups, $rejected, to_timestamp($started)::TIMESTAMP, now()::TIMESTAMP)
+            $loaded, $dups, $rejected, to_timestamp($started)::TIMESTAMP, now()::TIMESTAMP,
+            $dated, $dated_from)
         """,
         {
             "id": ingest_id,
@@ -302,6 +311,8 @@ def load_staged(
             "dups": result.duplicates,
             "rejected": result.rejected,
             "started": started,
+            "dated": result.dated_by_receipt,
+            "dated_from": result.dated_from,
         },
     )
     store.bump_version(con)

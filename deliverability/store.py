@@ -30,7 +30,7 @@ from deliverability.notes import checked_note
 from deliverability.settings import catalog_extra as default_catalog_extra
 from deliverability.sql_files import sql_text
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 DEFAULT_MEMORY_LIMIT = "2GB"
 
 
@@ -186,6 +186,15 @@ class Store:
                 with self.write_lock, self.transaction(self.con) as con:
                     refresh_all_messages(con)
                     self.set_meta("schema_version", "6", con)
+                    self.bump_version(con)
+            if version < 7:
+                # 6 -> 7: the ledger says how many events of a file were dated by receipt.
+                with self.write_lock, self.transaction(self.con) as con:
+                    con.execute(
+                        "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS dated_by_receipt BIGINT; "
+                        "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS dated_from VARCHAR"
+                    )
+                    self.set_meta("schema_version", "7", con)
                     self.bump_version(con)
         # Future versions: step through migrations from int(found) to SCHEMA_VERSION here.
 

@@ -6,8 +6,11 @@ compare in test_spikes.py, review and notes in test_review.py)."""
 from __future__ import annotations
 
 import json
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.conftest import cli_json, run_cli, write
@@ -183,3 +186,48 @@ def test_ingest_a_folder_skips_what_is_plainly_not_a_log(tmp_path):
         ("fetch.py", "not a log file (.py)"),
     ]
     assert proc.stderr.count("skipped, not a log file") == 3
+
+
+def test_an_event_without_a_time_is_dated_by_receipt_never_dropped(tmp_path):
+    """A Twilio status callback logged as its bare body carries no time: the file's
+    modification time stands in (or --received-at), and the ingest says how many."""
+    body = "MessageSid=SM{n}&MessageStatus={status}&ErrorCode={code}&To=%2B1415555010{n}"
+    lines = [
+        body.format(n=1, status="failed", code="30007"),
+        body.format(n=2, status="sent", code=""),
+    ]
+    log = write(tmp_path / "callbacks.txt", "\n".join(lines) + "\n")
+    received = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
+    os.utime(log, (received.timestamp(), received.timestamp()))
+    db = str(tmp_path / "t.duckdb")
+    out = cli_json("ingest", str(log), "--db", db)["files"][0]
+    assert (out["reader"], out["loaded"], out["rejected"]) == ("twilio_callbacks", 2, 0)
+    assert (out["dated_by_receipt"], out["dated_from"]) == (2, "the file's modification time")
+    rows = cli_json("report", "--by", "code", "--db", db)["rows"]
+    assert sorted((r["code"], r["outcome"]) for r in rows) == [
+        ("30007", "failed"),
+        ("sent", "pending"),
+    ]
+    con = duckdb.connect(db, read_only=True)
+    try:
+        assert con.execute("SELECT DISTINCT event_at FROM events").fetchall() == [
+            (datetime(2026, 11, 18, 9, 30),)
+        ]
+        assert con.execute("SELECT dated_by_receipt, dated_from FROM ingests").fetchall() == [
+            (2, "the file's modification time")
+        ]
+    finally:
+        con.close()
+    # The same content again, with a receipt time given: already ingested, nothing twice.
+    again = cli_json("ingest", str(log), "--received-at", "2026-11-19T00:00:00Z", "--db", db)
+    assert again["totals"]["loaded"] == 0
+    other = write(tmp_path / "more.txt", body.format(n=3, status="failed", code="30003") + "\n")
+    given = cli_json("ingest", str(other), "--received-at", "2026-11-19T08:00:00+01:00", "--db", db)
+    assert (given["files"][0]["dated_by_receipt"], given["files"][0]["dated_from"]) == (
+        1,
+        "--received-at",
+    )
+    assert (
+        cli_json("report", "--by", "day", "--code", "30003", "--db", db)["rows"][0]["day"]
+        == "2026-11-19T00:00:00"
+    )

@@ -6,14 +6,19 @@ failures with the reason; each turns into a failure of this test when it starts 
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from deliverability.ingest import ingest_file
+from deliverability.readers.base import ReadOptions
 from deliverability.store import Store
 
 PUBLISHED = Path(__file__).resolve().parent / "fixtures" / "published"
+
+# Events with no time of their own (Sinch batch reports) are dated by when the file came in.
+RECEIVED = datetime(2026, 11, 20, 12, 0)
 
 # file, reader, (rows_read, loaded, duplicates, rejected), messages (id, code, outcome, final
 # time in UTC), the reasons of the rows set aside.
@@ -95,13 +100,25 @@ READ_RIGHT = [
      ["skipped: inbound message (mo_text), not a delivery report"]),
     ("sinch_sdk_java_inbound_mo_text.json", "sinch_sms", (1, 0, 0, 1), [],
      ["skipped: inbound message (mo_text), not a delivery report"]),
+    ("sinch_docs_batch_report_full.json", "sinch_sms", (3, 3, 0, 0),
+     [("{batch_id}:123456789", "400", "pending", "2026-11-20 12:00:00"),
+      ("{batch_id}:123459876", "0", "delivered", "2026-11-20 12:00:00"),
+      ("{batch_id}:987654321", "0", "delivered", "2026-11-20 12:00:00")],
+     []),
+    ("sinch_sdk_java_batch_report_sms.json", "sinch_sms", (1, 1, 0, 0),
+     [("01FC66621XXXXX119Z8PMV1QPQ:44231235674", "0", "delivered", "2026-11-20 12:00:00")],
+     []),
+    ("sinch_docs_batch_report_summary.json", "sinch_sms", (2, 0, 0, 2), [],
+     ["skipped: batch report without recipients (status Delivered, count 2)",
+      "skipped: batch report without recipients (status Queued, count 1)"]),
 ]  # fmt: skip
 
 
 def read(tmp_path: Path, name: str):
     store = Store.open(tmp_path / "store.duckdb")
     try:
-        result = ingest_file(store, PUBLISHED / name)
+        opts = ReadOptions(received_at=RECEIVED, received_from="--received-at")
+        result = ingest_file(store, PUBLISHED / name, opts)
         messages = store.con.execute(
             "SELECT message_id, code, outcome, strftime(final_at, '%Y-%m-%d %H:%M:%S') "
             "FROM messages ORDER BY 1"
@@ -123,16 +140,15 @@ def test_published_example_is_read_right(tmp_path, name, reader, counts, message
     assert (result.rows_read, result.loaded, result.duplicates, result.rejected) == counts
     assert found == messages
     assert set_aside == reasons
+    dated = sum(1 for m in messages if m[3] == "2026-11-20 12:00:00")
+    assert result.dated_by_receipt >= dated
+    assert result.dated_from == ("--received-at" if result.dated_by_receipt else None)
 
 
 NOT_YET = [
     # file, what a user should get, why it is not so yet
     ("sinch_sdk_java_recipient_report_mms.json", "401 pending, like the SMS report",
      "the catalog lists Sinch's REST codes for channel sms only"),
-    ("sinch_docs_batch_report_full.json", "three recipients loaded, dated by their receipt",
-     "a batch report carries no time of its own and is set aside"),
-    ("sinch_sdk_java_batch_report_sms.json", "its recipients loaded, dated by their receipt",
-     "a batch report carries no time of its own and is set aside"),
     ("sinch_sdk_java_list_delivery_reports_page0.json", "each report of the page loaded",
      "an API list page (delivery_reports[]) is not unpacked"),
     ("twilio_python_messages_list_page.json", "each message of the page loaded",

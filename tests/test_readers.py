@@ -520,15 +520,20 @@ def test_sinch_batch_reports_expand_per_recipient(store, tmp_path):
         '{"type":"delivery_report_sms","batch_id":"BT","statuses":[{"code":0,"status":"Delivered",'
         '"count":1,"recipients":["447700900009"]}]}\n'
     )
-    result = ingest_file(store, write(tmp_path / "batch.ndjson", text))
+    received = datetime(2026, 10, 5, 11, 0)
+    opts = ReadOptions(received_at=received, received_from="--received-at")
+    result = ingest_file(store, write(tmp_path / "batch.ndjson", text), opts)
     accounted(result)
-    assert (result.rows_read, result.loaded, result.rejected) == (5, 3, 2)
+    # BT has no time of its own: dated by the file's receipt, not set aside.
+    assert (result.rows_read, result.loaded, result.rejected) == (5, 4, 1)
+    assert (result.dated_by_receipt, result.dated_from) == (1, "--received-at")
     assert [(m, c) for m, _, c in events(store, "sinch")] == [
         ("BB:447700900001", "0"), ("BB:447700900002", "0"), ("BB:447700900003", "402"),
+        ("BT:447700900009", "0"),
     ]  # fmt: skip
+    assert message(store, "sinch", "BT:447700900009")["final_at"] == received
     assert quarantine(store) == [
         (2, "skipped: batch report without recipients (status Delivered, count 7)"),
-        (3, "skipped: batch report without a time (at, modified_at or created_at)"),
     ]
 
 
@@ -722,10 +727,14 @@ def test_twilio_callbacks_tolerance(store, tmp_path):
         "this line is not a callback\n"
         "MessageSid=SM4&MessageStatus=undelivered&ErrorCode=30007.0&RawDlrDoneDate=2610051001&Body=50%25+off%E2\n"
     )
-    result = ingest_file(store, write(tmp_path / "cb.log", text))
+    received = datetime(2026, 10, 5, 9, 0)
+    opts = ReadOptions(received_at=received, received_from="--received-at")
+    result = ingest_file(store, write(tmp_path / "cb.log", text), opts)
     accounted(result)
     assert result.reader == "twilio_callbacks"
-    assert (result.rows_read, result.loaded, result.rejected) == (6, 4, 2)
+    # The line with no time at all is dated by when the log was received, never dropped.
+    assert (result.rows_read, result.loaded, result.rejected) == (6, 5, 1)
+    assert (result.dated_by_receipt, result.dated_from) == (1, "--received-at")
     sm1 = message(store, "twilio", "SM1")
     assert (sm1["code"], sm1["final_at"], sm1["recipient"]) == (
         "delivered", ts("2026-10-05 10:00:01"), "+14155552671",
@@ -739,10 +748,11 @@ def test_twilio_callbacks_tolerance(store, tmp_path):
         "mislaid", "uncatalogued", ts("2026-10-05 10:00:05"),
     )  # fmt: skip
     assert message(store, "twilio", "SM4")["code"] == "30007"
-    reasons = quarantine(store)
-    assert [line for line, _ in reasons] == [1, 5]
-    assert reasons[0][1].startswith("no time: a sent callback without RawDlrDoneDate")
-    assert reasons[1][1] == "malformed line: not a form-encoded status callback"
+    assert quarantine(store) == [(5, "malformed line: not a form-encoded status callback")]
+    sent = store.con.execute(
+        "SELECT event_at FROM events WHERE message_id = 'SM1' AND status_code = 'sent'"
+    ).fetchall()
+    assert sent == [(received,)]
 
 
 def test_twilio_raw_dlr_done_date_is_read_in_the_timezone_option(store):

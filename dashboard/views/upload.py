@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -12,6 +13,7 @@ import streamlit as st
 
 from deliverability.dashboard import data, filters, ui, uploads
 from deliverability.dashboard.safe import md
+from deliverability.queries.filters import to_datetime
 from deliverability.queries.privacy import scrub_frame, scrub_phones
 
 # Rejected rows shown per file; a file can reject millions.
@@ -68,10 +70,24 @@ with st.expander("Options"):
         key="upload_hint",
         format_func=lambda v: "recognise from content" if v is None else v,
     )
+    received = st.text_input(
+        "Received at (UTC), for reports with no time of their own",
+        key="upload_received_at",
+        placeholder="the upload time",
+        help="Sinch batch reports and bare Twilio callbacks carry no time: their events are "
+        "dated by when the file was received. Give that time if it was not now.",
+    )
 mapping = mapping_form()
 
 if st.button("Ingest", type="primary", disabled=not files, key="upload_go"):
+    try:
+        received_at = to_datetime(received) if received.strip() else None
+    except ValueError as exc:
+        st.error(md(exc))
+        st.stop()
     options = uploads.ReadOptions(
+        received_at=received_at or datetime.now(UTC).replace(tzinfo=None),
+        received_from="the form's received-at time" if received_at else "upload time",
         kind=kind,
         provider=provider.strip() or None,
         channel=channel.strip() or None,

@@ -11,6 +11,7 @@ import polars as pl
 from deliverability.catalog import CHANNELS, PROVIDERS
 from deliverability.cli.common import add_format, add_store_options, open_store
 from deliverability.ingest import ingest_files, log_files, totals
+from deliverability.queries.filters import to_datetime
 from deliverability.readers import reader_names
 from deliverability.readers.base import ReadOptions
 from deliverability.render import output
@@ -43,6 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--channel", choices=[c for c in CHANNELS if c != "*"], help="fills channel"
     )
     ingest.add_argument("--timezone", default="UTC", help="zone of naive timestamps (default UTC)")
+    ingest.add_argument(
+        "--received-at",
+        metavar="TIME",
+        help="when these files were received (UTC unless it has an offset): the time of "
+        "events that carry none of their own (default: each file's modification time)",
+    )
     ingest.add_argument(
         "--format-hint",
         metavar="READER",
@@ -92,7 +99,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             store.save_mapping(args.mapping, mapping)
         else:
             mapping = store.load_mapping(args.mapping)
+    received_at = to_datetime(args.received_at) if args.received_at else None
     opts = ReadOptions(
+        received_at=received_at,
+        received_from="--received-at" if received_at else None,
         kind=args.kind,
         provider=args.provider,
         channel=args.channel,

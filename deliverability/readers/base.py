@@ -15,6 +15,7 @@ import gzip
 import io
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -102,6 +103,11 @@ class ReadOptions:
     timezone: str = "UTC"
     format_hint: str | None = None
     mapping: dict[str, str] = field(default_factory=dict)  # canonical column -> file column
+    # When the file was received (naive UTC): the time of its events that carry none of their
+    # own, and what that time is ("--received-at", "the file's modification time", "upload
+    # time"). Not in the fingerprint: the same content received again adds nothing.
+    received_at: datetime | None = None
+    received_from: str | None = None
 
     def fingerprint(self) -> str:
         return json.dumps(

@@ -8,8 +8,9 @@ Recipient reports (`recipient_delivery_report_sms` / `_mms`) give one event: `co
 Sinch has no message id per recipient: a message is `<batch_id>:<recipient digits>`, which a
 send log must use too. Without a code, the status word (`Delivered`, `Expired`, ...)
 lower-cased is the code. A batch report carries no time of its own: it is read from `at`,
-`modified_at`, `created_at` or `timestamp` when the saved report has one, and a batch report
-without recipients or without any time is set aside with that reason.
+`modified_at`, `created_at` or `timestamp` when the saved report has one, else its events
+are dated by when the file was received (ingest's rule, ingest_typed.sql). A batch report
+without recipients (a summary) is set aside with that reason, and so are inbound messages.
 """
 
 from __future__ import annotations
@@ -113,8 +114,6 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
                     THEN 'skipped: inbound message (' || left(f_type, 40) || '), not a delivery report'
                 WHEN NOT {batch} AND f_batch_id IS NULL AND f_recipient IS NULL
                     THEN 'skipped: not a delivery report (no batch_id and no recipient)'
-                WHEN {batch} AND ({when}) IS NULL
-                    THEN 'skipped: batch report without a time (at, modified_at or created_at)'
                 END)""",
             "has_event": f"{code} IS NOT NULL",
             "message_id": "f_batch_id || ':' || ltrim(trim(f_recipient), '+')",

@@ -4,7 +4,8 @@
 there is one. A callback carries no time of its own except `RawDlrDoneDate` (YYMMDDhhmm,
 no zone: read in --timezone, default UTC) on delivered/undelivered reports, so a line may
 start with the time it was received, as a webhook logger writes it
-(`2026-10-05T14:03:12Z MessageSid=...`); that time wins. A line with neither is rejected.
+(`2026-10-05T14:03:12Z MessageSid=...`); that time wins. A line with neither is dated by
+when the file was received (ingest's rule, ingest_typed.sql).
 Keys match ignoring case; values are URL-decoded ('+' is a space). Parsed in DuckDB: the
 file is read as lines and split with string functions.
 """
@@ -75,12 +76,9 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
         con,
         opts,
         {
-            "reject_reason": f"""coalesce(reason, CASE
+            "reject_reason": """coalesce(reason, CASE
                 WHEN position('=' IN coalesce(body, '')) = 0
                     THEN 'malformed line: not a form-encoded status callback'
-                WHEN ({when}) IS NULL AND coalesce(f_message_sid, f_sms_sid) IS NOT NULL
-                    THEN 'no time: a ' || coalesce({status}, '?') || ' callback without '
-                         || 'RawDlrDoneDate needs the time it was received at the start of the line'
                 END)""",
             "has_event": f"{code} IS NOT NULL",
             "message_id": "coalesce(f_message_sid, f_sms_sid)",

@@ -9,6 +9,7 @@
 -- Grain: writes TEMP table typed, one row per staged row, with its reject reason (NULL:
 --   kept).
 -- Parameters: $tz, the time zone for naive timestamps (a reader may set one per row);
+--   $received_at, when the file was received (the time of events with none of their own);
 --   TEMP table or view stage (the staged rows of one file).
 CREATE OR REPLACE TEMP TABLE typed AS
 WITH parsed AS (
@@ -20,7 +21,15 @@ WITH parsed AS (
         nz(sent_at) AS sent_raw,
         parse_ts(sent_at, coalesce(tz, $tz)) AS sent_ts,
         nz(event_at) AS event_raw,
-        parse_ts(event_at, coalesce(tz, $tz)) AS event_ts,
+        -- An event with no time of its own: a combined row's send time, else the time the
+        -- file was received ($received_at). Never dropped for want of a time.
+        CASE WHEN nz(event_at) IS NOT NULL THEN parse_ts(event_at, coalesce(tz, $tz))
+             WHEN has_send AND parse_ts(sent_at, coalesce(tz, $tz)) IS NOT NULL
+                 THEN parse_ts(sent_at, coalesce(tz, $tz))
+             ELSE CAST($received_at AS TIMESTAMP) END AS event_ts,
+        has_event AND nz(event_at) IS NULL
+            AND NOT (has_send AND parse_ts(sent_at, coalesce(tz, $tz)) IS NOT NULL)
+            AND $received_at IS NOT NULL AS dated_by_receipt,
         norm_number(sender) AS sender,
         norm_number(recipient) AS recipient,
         upper(nz(country)) AS country,
@@ -44,7 +53,7 @@ SELECT *,
         WHEN has_send AND sent_ts IS NULL THEN 'unparseable sent_at ' || left(sent_raw, 80)
         WHEN has_send AND NOT plausible_ts(sent_ts)
             THEN 'implausible sent_at ' || left(sent_raw, 80) || ' (before 2000 or over 2 years ahead)'
-        WHEN has_event AND event_raw IS NULL THEN 'missing event_at'
+        WHEN has_event AND event_ts IS NULL AND event_raw IS NULL THEN 'missing event_at'
         WHEN has_event AND event_ts IS NULL THEN 'unparseable event_at ' || left(event_raw, 80)
         WHEN has_event AND NOT plausible_ts(event_ts)
             THEN 'implausible event_at ' || left(event_raw, 80) || ' (before 2000 or over 2 years ahead)'

@@ -1,6 +1,7 @@
 -- The store's tables. Timestamps are UTC, stored as TIMESTAMP (no zone) so that nothing
 -- depends on a session's time zone. Schema version 6 (2: the rollup tables; 4: event_code_days;
--- 5: uncatalogued_events; 6: messages derived again by the provisional-final rule).
+-- 5: uncatalogued_events; 6: messages derived again by the provisional-final rule;
+-- 7: ingests.dated_by_receipt and dated_from).
 -- Grain: creates the store's tables when missing; writes no rows.
 -- Parameters: none.
 
@@ -20,7 +21,9 @@ CREATE TABLE IF NOT EXISTS codes (
 CREATE TABLE IF NOT EXISTS ingests (
     ingest_id INTEGER PRIMARY KEY, file_name VARCHAR, path VARCHAR, fingerprint VARCHAR,
     kind VARCHAR, reader VARCHAR, provider VARCHAR, rows_read BIGINT, loaded BIGINT,
-    duplicates BIGINT, rejected BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP
+    duplicates BIGINT, rejected BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP,
+    -- events with no time of their own, dated by when the file was received, and from what
+    dated_by_receipt BIGINT, dated_from VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS sends (
