@@ -67,6 +67,7 @@ def test_usage_errors_are_one_line_and_exit_2(tmp_path, args, message):
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_report_as_table_json_and_csv(tmp_path):
     db = str(tmp_path / "cli.duckdb")
     run_cli(
@@ -91,6 +92,7 @@ def test_report_as_table_json_and_csv(tmp_path):
     assert by_day["totals"]["messages"] == 3
 
 
+@pytest.mark.slow
 def test_cli_ingest_status_report(tmp_path):
     db = str(tmp_path / "cli.duckdb")
     sends = write(tmp_path / "sends.csv", SENDS)
@@ -148,6 +150,7 @@ def test_cli_lookup_with_channel_fallback_and_miss():
     assert miss.returncode == 1 and "uncatalogued" in miss.stderr
 
 
+@pytest.mark.slow
 def test_cli_list_and_stats(tmp_path):
     rows = cli_json("catalog", "list", "--provider", "sfmc")
     assert len(rows) >= 20 and {r["provider"] for r in rows} == {"sfmc"}
@@ -188,6 +191,7 @@ def test_ingest_a_folder_skips_what_is_plainly_not_a_log(tmp_path):
     assert proc.stderr.count("skipped, not a log file") == 3
 
 
+@pytest.mark.slow
 def test_an_event_without_a_time_is_dated_by_receipt_never_dropped(tmp_path):
     """A Twilio status callback logged as its bare body carries no time: the file's
     modification time stands in (or --received-at), and the ingest says how many."""

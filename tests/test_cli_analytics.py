@@ -6,9 +6,14 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import pytest
+
 from deliverability.queries.spikes import SPIKE_COLUMNS
 from tests.conftest import run_cli
 from tests.test_spikes import HOUR_PLANTS, T, planted, unexplained  # noqa: F401  (planted: a fixture)
+
+# The planted store takes seconds to build, and each test runs the CLI on it.
+pytestmark = pytest.mark.slow
 
 
 def test_cli_spikes_json_and_exit_code(planted):

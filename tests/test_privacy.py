@@ -45,6 +45,7 @@ def test_formula_cells_are_neutralised_numbers_kept(cell, written):
     assert csv_safe(cell) == written
 
 
+@pytest.mark.slow
 def test_cli_csv_export_is_formula_safe(tmp_path):
     db = str(tmp_path / "s.duckdb")
     run_cli("ingest", str(write(tmp_path / "sends.csv", SENDS)), "--db", db)

@@ -228,6 +228,7 @@ def test_line_formats_read_under_a_small_memory_limit(db_path):
     assert out["totals"]["rows_read"] == out["totals"]["loaded"]
 
 
+@pytest.mark.slow
 def test_reingest_adds_nothing(store, tmp_path):
     for case in DOCUMENTED:
         accounted(ingest_file(store, FORMATS / case[0]))

@@ -107,6 +107,7 @@ def test_store_totals_match_readme(loaded):
     assert str(first.date()) == "2026-10-05" and str(last.date()) == "2026-11-22"
 
 
+@pytest.mark.slow
 def test_reingest_adds_nothing(loaded, tmp_path):
     store, _ = loaded
     before = [scalar(store, f"SELECT count(*) FROM {t}") for t in ("messages", "events", "sends")]
@@ -250,6 +251,7 @@ def test_a_realistic_mix(loaded):
     assert late > 10
 
 
+@pytest.mark.slow
 def test_scale_makes_bigger_sets(tmp_path):
     small = generator_module().generate(tmp_path / "half", scale=0.5)
     assert sum(small["files"].values()) < 0.7 * sum(p.stat().st_size for p in sample_files(SAMPLES))

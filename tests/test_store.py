@@ -248,6 +248,7 @@ def store_tables(path) -> dict[str, list]:
         con.close()
 
 
+@pytest.mark.slow
 def test_one_ingest_of_several_files_derives_what_separate_ingests_do(tmp_path):
     sends, events = write(tmp_path / "sends.csv", SENDS), write(tmp_path / "events.csv", EVENTS)
     together, apart = tmp_path / "together.duckdb", tmp_path / "apart.duckdb"
