@@ -79,6 +79,10 @@ def lower_keys(obj: object) -> object:
     return obj
 
 
+# Keys under which an API's list page holds its records (Twilio's messages, Sinch's
+# delivery_reports): such a page stands for its records.
+PAGE_KEYS = ("messages", "delivery_reports")
+
 # Records a format is decided from: a webhook log mixes event types (a subscription's
 # validation event first, inbound messages between delivery reports), so the first record
 # alone does not tell.
@@ -112,8 +116,12 @@ def sample_records(s: Sniff, limit: int = SAMPLE_RECORDS) -> list[dict]:
         while isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
             value = value[0]
         for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, dict):
-                records.append(lower_keys(item))
+            if not isinstance(item, dict):
+                continue
+            page = next((item[k] for k in PAGE_KEYS if isinstance(item.get(k), list)), None)
+            for record in page if page is not None else [item]:
+                if isinstance(record, dict):
+                    records.append(lower_keys(record))
     return records[:limit]
 
 

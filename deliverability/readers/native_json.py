@@ -29,7 +29,49 @@ def json_mode(s: Sniff) -> str:
     return "array" if text.startswith("[") else "objects"
 
 
+# A page of an API's list call holds its records under one of these keys: Twilio's
+# GET /Messages.json (`messages`), Sinch's GET /delivery_reports (`delivery_reports`).
+PAGE_KEYS = native.PAGE_KEYS
+_PAGE = " ".join(f"json_extract(raw, '$.{key}')," for key in PAGE_KEYS)
+PAGE_ARRAY = f"coalesce({_PAGE} NULL)"
+
+
 def read_json_records(con: duckdb.DuckDBPyConnection, s: Sniff) -> None:
+    _split_json_records(con, s)
+    _unpack_pages(con)
+
+
+def _unpack_pages(con: duckdb.DuckDBPyConnection) -> None:
+    """A record that is an API list page gives one record per element of its list."""
+    page = f"CASE WHEN reason IS NULL AND json_type(raw) = 'OBJECT' THEN {PAGE_ARRAY} END"
+    pages = con.execute(
+        f"SELECT count(*) FROM records WHERE json_type({page}) = 'ARRAY'"  # noqa: S608
+    ).fetchone()[0]
+    if not pages:
+        return
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE records AS
+        SELECT * FROM (
+            SELECT line, raw, reason, part FROM records
+            WHERE coalesce(json_type({page}), '') <> 'ARRAY'
+            UNION ALL
+            SELECT line, CAST(elem AS VARCHAR) AS raw,
+                CASE WHEN json_type(elem) <> 'OBJECT'
+                     THEN 'malformed record: list element is not a JSON object' END,
+                part
+            FROM (
+                SELECT line, unnest(CAST(json_extract({page}, '$[*]') AS JSON[])) AS elem,
+                       generate_subscripts(CAST(json_extract({page}, '$[*]') AS JSON[]), 1) AS part
+                FROM records
+                WHERE json_type({page}) = 'ARRAY'
+            )
+        ) ORDER BY line, part
+        """  # noqa: S608 - fixed key names, no file text
+    )
+
+
+def _split_json_records(con: duckdb.DuckDBPyConnection, s: Sniff) -> None:
     """TEMP TABLE records(line, raw, reason, part): one JSON object per row, in file order.
 
     NDJSON is read line by line so a malformed line is one rejected record with its line
