@@ -49,25 +49,31 @@ def _unpack_pages(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchone()[0]
     if not pages:
         return
+    _explode(con, page, "list")
+
+
+def _explode(con: duckdb.DuckDBPyConnection, array: str, kind: str) -> None:
+    """Each record for which ARRAY (one of our fixed SQL expressions over the record) is a
+    JSON array becomes one record per element, on its line, numbered by `part`."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE records AS
         SELECT * FROM (
             SELECT line, raw, reason, part FROM records
-            WHERE coalesce(json_type({page}), '') <> 'ARRAY'
+            WHERE coalesce(json_type({array}), '') <> 'ARRAY'
             UNION ALL
             SELECT line, CAST(elem AS VARCHAR) AS raw,
                 CASE WHEN json_type(elem) <> 'OBJECT'
-                     THEN 'malformed record: list element is not a JSON object' END,
+                     THEN 'malformed record: {kind} element is not a JSON object' END,
                 part
             FROM (
-                SELECT line, unnest(CAST(json_extract({page}, '$[*]') AS JSON[])) AS elem,
-                       generate_subscripts(CAST(json_extract({page}, '$[*]') AS JSON[]), 1) AS part
+                SELECT line, unnest(CAST(json_extract({array}, '$[*]') AS JSON[])) AS elem,
+                       generate_subscripts(CAST(json_extract({array}, '$[*]') AS JSON[]), 1) AS part
                 FROM records
-                WHERE json_type({page}) = 'ARRAY'
+                WHERE json_type({array}) = 'ARRAY'
             )
         ) ORDER BY line, part
-        """  # noqa: S608 - fixed key names, no file text
+        """  # noqa: S608 - fixed expressions and words, no file text
     )
 
 
@@ -102,27 +108,7 @@ def _split_json_records(con: duckdb.DuckDBPyConnection, s: Sniff) -> None:
         ).fetchone()[0]
         if arrays:
             # A line holding an array: one record per element, on that line.
-            con.execute(
-                """
-                CREATE OR REPLACE TEMP TABLE records AS
-                SELECT * FROM (
-                    SELECT * FROM records
-                    WHERE coalesce(CASE WHEN reason IS NULL THEN json_type(raw) END, '') <> 'ARRAY'
-                    UNION ALL
-                    SELECT line, CAST(elem AS VARCHAR) AS raw,
-                        CASE WHEN json_type(elem) <> 'OBJECT'
-                             THEN 'malformed record: array element is not a JSON object' END,
-                        part
-                    FROM (
-                        SELECT line, unnest(CAST(json_extract(raw, '$[*]') AS JSON[])) AS elem,
-                               generate_subscripts(CAST(json_extract(raw, '$[*]') AS JSON[]), 1)
-                                   AS part
-                        FROM records
-                        WHERE CASE WHEN reason IS NULL THEN json_type(raw) END = 'ARRAY'
-                    )
-                ) ORDER BY line, part
-                """
-            )
+            _explode(con, "CASE WHEN reason IS NULL THEN raw END", "array")
         return
     fmt = "array" if mode == "array" else "unstructured"
     try:
