@@ -20,6 +20,7 @@ from deliverability.store import Store
 from tests.conftest import cli_json, ingest, run_cli, write
 
 FORMATS = Path(__file__).resolve().parent / "fixtures" / "formats"
+PUBLISHED = Path(__file__).resolve().parent / "fixtures" / "published"
 
 
 def message(store: Store, provider: str, message_id: str) -> dict:
@@ -876,3 +877,16 @@ def test_a_webhook_log_is_recognised_past_a_first_record_of_another_kind(store, 
     assert quarantine(store) == [
         (1, "skipped: Microsoft.EventGrid.SubscriptionValidationEvent is not a delivery report")
     ]
+
+
+def test_a_list_page_longer_than_the_sample_is_read_record_by_record(store, tmp_path):
+    """A saved page of Twilio's GET /Messages.json (up to 1,000 messages) runs past the
+    64 KiB a format is decided from: its records are sampled one by one from its list."""
+    page = json.loads((PUBLISHED / "twilio_python_messages_list_page.json").read_text())
+    sent = next(m for m in page["messages"] if m["direction"] != "inbound")
+    page["messages"] = [dict(sent, sid=f"SM{i:032d}") for i in range(400)]
+    path = write(tmp_path / "page.json", json.dumps(page, indent=2))
+    assert path.stat().st_size > 64 * 1024
+    result = ingest_file(store, path)
+    accounted(result)
+    assert (result.reader, result.rows_read, result.loaded) == ("twilio_bulk_export", 400, 400)

@@ -82,6 +82,16 @@ def lower_keys(obj: object) -> object:
 # Keys under which an API's list page holds its records (Twilio's messages, Sinch's
 # delivery_reports): such a page stands for its records.
 PAGE_KEYS = ("messages", "delivery_reports")
+# The start of such a page: its list opens before any other list does.
+_PAGE_START = re.compile(r'\{[^\[]*?"(?:' + "|".join(PAGE_KEYS) + r')"\s*:\s*\[', re.IGNORECASE)
+
+
+def page_start(s: Sniff) -> int | None:
+    """Where the list of an API list page opens in S's text (None: not a page)."""
+    text = s.text.lstrip("\ufeff \t\r\n")
+    match = _PAGE_START.match(text)
+    return len(s.text) - len(text) + match.end() if match else None
+
 
 # Records a format is decided from: a webhook log mixes event types (a subscription's
 # validation event first, inbound messages between delivery reports), so the first record
@@ -97,8 +107,11 @@ def sample_records(s: Sniff, limit: int = SAMPLE_RECORDS) -> list[dict]:
     passed over; [] for a file that is not JSON."""
     if not s.looks_json:
         return []
-    text = s.text.lstrip("\ufeff \t\r\n")
-    pos = 1 if text.startswith("[") else 0
+    page = page_start(s)
+    text = s.text if page is not None else s.text.lstrip("\ufeff \t\r\n")
+    # A page's records are read one by one from its list, so a page longer than the sample
+    # is still recognised.
+    pos = page if page is not None else (1 if text.startswith("[") else 0)
     decoder = json.JSONDecoder()
     records: list[dict] = []
     while len(records) < limit:

@@ -38,7 +38,8 @@ PAGE_ARRAY = f"coalesce({_PAGE} NULL)"
 
 def read_json_records(con: duckdb.DuckDBPyConnection, s: Sniff) -> None:
     _split_json_records(con, s)
-    _unpack_pages(con)
+    if native.page_start(s) is not None:
+        _unpack_pages(con)
 
 
 def _unpack_pages(con: duckdb.DuckDBPyConnection) -> None:
