@@ -233,7 +233,8 @@ def load_staged(
         INSERT INTO events
         SELECT provider, message_id, channel, event_ts, status_code, status_text,
                coalesce(event_carrier, carrier), upstream_provider, upstream_code, sender,
-               recipient, country, campaign, segments, $id
+               recipient, country, campaign, segments, $id,
+               CASE WHEN status_word IS DISTINCT FROM status_code THEN status_word END
         FROM {new_event_rows}
         """,  # noqa: S608
         {"id": ingest_id},

@@ -30,7 +30,7 @@ from deliverability.notes import checked_note
 from deliverability.settings import catalog_extra as default_catalog_extra
 from deliverability.sql_files import sql_text
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 DEFAULT_MEMORY_LIMIT = "2GB"
 
 
@@ -195,6 +195,13 @@ class Store:
                         "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS dated_from VARCHAR"
                     )
                     self.set_meta("schema_version", "7", con)
+                    self.bump_version(con)
+            if version < 8:
+                # 7 -> 8: events keep the provider's status word (its earlier events have
+                # none, so their outcomes stand as derived).
+                with self.write_lock, self.transaction(self.con) as con:
+                    con.execute("ALTER TABLE events ADD COLUMN IF NOT EXISTS status_word VARCHAR")
+                    self.set_meta("schema_version", "8", con)
                     self.bump_version(con)
         # Future versions: step through migrations from int(found) to SCHEMA_VERSION here.
 

@@ -359,7 +359,8 @@ def test_azure_codes_out_of_the_details(store, tmp_path):
     assert got["a1"]["outcome"] == "unconfirmed"
     assert got["a4"]["outcome"] == "delivered"
     assert got["a5"]["outcome"] == "failed"  # the status word is in the catalog
-    assert (got["a6"]["outcome"], got["a6"]["category"]) == ("unknown", "uncatalogued")
+    # 4321 is not in the catalog: the report's own word (Failed) gives the outcome.
+    assert (got["a6"]["outcome"], got["a6"]["category"]) == ("failed", "uncatalogued")
 
 
 def test_azure_arrays_per_line_cloud_events_key_case_and_bad_lines(store, tmp_path):
@@ -694,7 +695,7 @@ def test_chirp_events_and_upstream_codes(store, tmp_path):
         # a Chirp code the catalog lacks, resolved through the Telnyx code behind it
         event("messages.sms.failed", "c2", "2026-10-05T10:00:03Z",
               {"code": "carrier_timeout", "provider": {"source": "Telnyx", "code": 40005}}),
-        # neither code known: kept, uncatalogued
+        # neither code known: kept, uncatalogued, failed by the event's own word
         event("messages.sms.failed", "c3", "2026-10-05T10:00:03Z",
               {"code": "mystery", "provider": {"source": "telnyx", "code": "49999"}}),
         event("messages.sms.received", "c4", "2026-10-05T10:00:03Z"),
@@ -713,7 +714,7 @@ def test_chirp_events_and_upstream_codes(store, tmp_path):
         "carrier_timeout", "40005", "failed", "unreachable",
     )  # fmt: skip
     c3 = message(store, "chirp", "c3")
-    assert (c3["outcome"], c3["category"]) == ("unknown", "uncatalogued")
+    assert (c3["code"], c3["outcome"], c3["category"]) == ("mystery", "failed", "uncatalogued")
 
 
 # ------------------------------------------------------------------------------------------
@@ -890,3 +891,25 @@ def test_a_list_page_longer_than_the_sample_is_read_record_by_record(store, tmp_
     result = ingest_file(store, path)
     accounted(result)
     assert (result.reader, result.rows_read, result.loaded) == ("twilio_bulk_export", 400, 400)
+
+
+def test_the_providers_own_word_beats_unknown_and_the_code_stays_listed(store, tmp_path):
+    """Webex Connect's own webhook example reports 7107 ("Message length exceeded"), a code
+    beyond the seed table: the outcome comes from its deliveryStatus word, the category is
+    uncatalogued, and the code is still listed as uncatalogued."""
+    notification = {
+        "deliveryInfoNotification": {
+            "deliveryInfo": {
+                "code": "7107", "description": "Message length exceeded",
+                "deliveryStatus": "Failed", "destination": "447700900123",
+                "timeStamp": "2026-11-18T10:00:00.000+00:00", "deliveryChannel": "sms",
+            },
+            "transid": "t-7107",
+        }
+    }  # fmt: skip
+    result = ingest_file(store, write(tmp_path / "w.json", json.dumps(notification) + "\n"))
+    accounted(result)
+    row = message(store, "webex_connect", "t-7107")
+    assert (row["code"], row["outcome"], row["category"]) == ("7107", "failed", "uncatalogued")
+    listed = store.con.execute("SELECT DISTINCT status_code FROM uncatalogued_events").fetchall()
+    assert listed == [("7107",)]

@@ -106,6 +106,7 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
             "event_at": "coalesce(f_received, f_event_time)",
             "status_code": code,
             "status_text": "coalesce(f_details, f_status)",
+            "status_word": "f_status",
         },
         source=source,
         params={"channel": opts.channel},

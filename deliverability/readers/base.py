@@ -49,6 +49,9 @@ STAGE_COLUMNS = (
     "upstream_provider",
     "upstream_code",
     "tz",
+    # The provider's own status word beside a code (Webex deliveryStatus "Failed"): when the
+    # catalog does not know the code, the word still tells the outcome.
+    "status_word",
 )
 
 SEND_COLUMNS = (

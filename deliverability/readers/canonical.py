@@ -24,7 +24,7 @@ DESCRIPTION = (
 )
 KNOWN = tuple(dict.fromkeys((*SEND_COLUMNS, *EVENT_COLUMNS)))
 # Optional extras a delivery log may carry about the message itself.
-EXTRAS = ("upstream_provider", "upstream_code")
+EXTRAS = ("upstream_provider", "upstream_code", "status_word")
 
 
 def detect(s: Sniff) -> bool:
@@ -157,6 +157,7 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
         "upstream_provider": col("upstream_provider"),
         "upstream_code": col("upstream_code"),
         "tz": "CAST(NULL AS VARCHAR)",
+        "status_word": col("status_word"),
     }
     body = ",\n  ".join(f"{expr} AS {name}" for name, expr in select.items())
     # stage is a view: ingest_typed.sql reads the file once, straight into its typed rows.

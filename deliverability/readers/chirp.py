@@ -71,6 +71,7 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
             "event_at": "f_timestamp",
             "status_code": code,
             "status_text": f"coalesce(f_error_message, {word})",
+            "status_word": word,
             "upstream_provider": "lower(f_upstream_source)",
             "upstream_code": "f_upstream_code",
         },

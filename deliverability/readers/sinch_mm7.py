@@ -212,6 +212,7 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
             "event_at": "f_date",
             "status_code": "lower(f_status)",
             "status_text": "coalesce(f_status_text, f_status)",
+            "status_word": "f_status",
         },
         params={"channel": opts.channel},
     )

@@ -126,6 +126,7 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
             "event_at": when,
             "status_code": code,
             "status_text": "f_status",
+            "status_word": "f_status",
             "event_carrier": "f_operator",
         },
         source=EXPAND,

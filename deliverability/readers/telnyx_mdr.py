@@ -78,6 +78,7 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
             "event_at": "coalesce(f_completed_at, f_sent_at, f_created_at)",
             "status_code": code,
             "status_text": "f_status",
+            "status_word": "f_status",
             "event_carrier": "f_carrier",
         },
         params={"channel": opts.channel},

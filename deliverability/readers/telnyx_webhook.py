@@ -98,6 +98,7 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
             "event_at": "coalesce(f_occurred_at, f_completed_at, f_sent_at)",
             "status_code": event_code,
             "status_text": "coalesce(f_error_title, f_to_status)",
+            "status_word": "f_to_status",
             "event_carrier": "f_carrier",
         },
         params={"channel": opts.channel},

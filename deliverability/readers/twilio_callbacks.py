@@ -94,6 +94,7 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
             "event_at": when,
             "status_code": code,
             "status_text": f"coalesce(f_error_message, {status})",
+            "status_word": status,
         },
         source=SOURCE,
         params={"channel": opts.channel},

@@ -68,6 +68,7 @@ def write_twilio_stage(con: duckdb.DuckDBPyConnection, opts: ReadOptions) -> Non
             "event_at": "coalesce(f_updated, f_sent, f_created)",
             "status_code": code,
             "status_text": "coalesce(f_error_message, f_status)",
+            "status_word": "f_status",
         },
         params={"channel": opts.channel},
     )

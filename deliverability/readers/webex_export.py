@@ -99,6 +99,7 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
             "tz": "CASE WHEN zone_offset IS NULL THEN zone_name END",
             "status_code": code,
             "status_text": "coalesce(f_description, f_status)",
+            "status_word": "f_status",
         },
         source=SOURCE,
         params={"channel": opts.channel},

@@ -62,6 +62,7 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
             "event_at": "f_time",
             "status_code": code,
             "status_text": "coalesce(f_description, f_status)",
+            "status_word": "f_status",
         },
         params={"channel": opts.channel},
     )

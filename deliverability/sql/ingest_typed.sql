@@ -41,7 +41,8 @@ WITH parsed AS (
         nz(status_text) AS status_text,
         nz(event_carrier) AS event_carrier,
         lower(nz(upstream_provider)) AS upstream_provider,
-        norm_code(upstream_code) AS upstream_code
+        norm_code(upstream_code) AS upstream_code,
+        norm_code(status_word) AS status_word
     FROM stage
 )
 SELECT *,

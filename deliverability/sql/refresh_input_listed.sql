@@ -8,7 +8,7 @@
 CREATE OR REPLACE TEMP TABLE affected_events AS
 SELECT e.provider, e.message_id, e.channel, e.event_at, e.status_code, e.status_text,
        e.upstream_provider, e.upstream_code, e.carrier, e.sender, e.recipient, e.country,
-       e.campaign, e.segments
+       e.campaign, e.segments, e.status_word
 FROM events e SEMI JOIN affected a USING (provider, message_id);
 
 -- The send side of each listed message (NULLs when it has no send row).

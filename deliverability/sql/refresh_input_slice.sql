@@ -12,7 +12,7 @@
 -- here.
 CREATE OR REPLACE TEMP TABLE affected_events AS
 SELECT provider, message_id, channel, event_at, status_code, status_text, upstream_provider,
-       upstream_code, carrier, sender, recipient, country, campaign, segments
+       upstream_code, carrier, sender, recipient, country, campaign, segments, status_word
 FROM events
 WHERE hash(provider, message_id) % getvariable('slices') = getvariable('slice');
 

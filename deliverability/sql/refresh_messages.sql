@@ -23,14 +23,16 @@
 
 CREATE OR REPLACE TEMP TABLE resolved_codes AS
 WITH keys AS (
-    SELECT DISTINCT provider, channel, status_code, upstream_provider, upstream_code
+    SELECT DISTINCT provider, channel, status_code, upstream_provider, upstream_code, status_word
     FROM affected_events
 ),
 primary_codes AS (SELECT * FROM codes WHERE variant = 0)
+-- A code nothing resolves takes its outcome from the provider's own status word beside it
+-- (the catalog's status-word entries), and keeps no category: 'uncatalogued'.
 SELECT k.*,
-    coalesce(c.outcome, s.outcome, uc.outcome, us.outcome) AS outcome,
+    coalesce(c.outcome, s.outcome, uc.outcome, us.outcome, wc.outcome, ws.outcome) AS outcome,
     coalesce(c.category, s.category, uc.category, us.category) AS category,
-    coalesce(c.final, s.final, uc.final, us.final, false) AS is_final
+    coalesce(c.final, s.final, uc.final, us.final, wc.final, ws.final, false) AS is_final
 FROM keys k
 LEFT JOIN primary_codes c
     ON c.provider = k.provider AND c.channel = k.channel AND c.code = k.status_code
@@ -39,7 +41,11 @@ LEFT JOIN primary_codes s
 LEFT JOIN primary_codes uc
     ON uc.provider = k.upstream_provider AND uc.channel = k.channel AND uc.code = k.upstream_code
 LEFT JOIN primary_codes us
-    ON us.provider = k.upstream_provider AND us.channel = '*' AND us.code = k.upstream_code;
+    ON us.provider = k.upstream_provider AND us.channel = '*' AND us.code = k.upstream_code
+LEFT JOIN primary_codes wc
+    ON wc.provider = k.provider AND wc.channel = k.channel AND wc.code = k.status_word
+LEFT JOIN primary_codes ws
+    ON ws.provider = k.provider AND ws.channel = '*' AND ws.code = k.status_word;
 
 CREATE OR REPLACE TEMP TABLE event_summary AS
 SELECT
@@ -61,6 +67,7 @@ JOIN resolved_codes r
     AND r.status_code = e.status_code
     AND r.upstream_provider IS NOT DISTINCT FROM e.upstream_provider
     AND r.upstream_code IS NOT DISTINCT FROM e.upstream_code
+    AND r.status_word IS NOT DISTINCT FROM e.status_word
 GROUP BY e.provider, e.message_id;
 
 -- What the delivery reports say about the message itself (the latest non-empty value of

@@ -1,7 +1,7 @@
 -- The store's tables. Timestamps are UTC, stored as TIMESTAMP (no zone) so that nothing
 -- depends on a session's time zone. Schema version 6 (2: the rollup tables; 4: event_code_days;
 -- 5: uncatalogued_events; 6: messages derived again by the provisional-final rule;
--- 7: ingests.dated_by_receipt and dated_from).
+-- 7: ingests.dated_by_receipt and dated_from; 8: events.status_word).
 -- Grain: creates the store's tables when missing; writes no rows.
 -- Parameters: none.
 
@@ -40,7 +40,9 @@ CREATE TABLE IF NOT EXISTS events (
     provider VARCHAR NOT NULL, message_id VARCHAR NOT NULL, channel VARCHAR,
     event_at TIMESTAMP NOT NULL, status_code VARCHAR NOT NULL, status_text VARCHAR,
     carrier VARCHAR, upstream_provider VARCHAR, upstream_code VARCHAR, sender VARCHAR,
-    recipient VARCHAR, country VARCHAR, campaign VARCHAR, segments INTEGER, ingest_id INTEGER
+    recipient VARCHAR, country VARCHAR, campaign VARCHAR, segments INTEGER, ingest_id INTEGER,
+    -- the provider's own status word beside the code, when it differs from the code
+    status_word VARCHAR
 );
 
 -- Rows that could not be stored, with why. Nothing read is ever silently dropped.
