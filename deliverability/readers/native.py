@@ -121,6 +121,12 @@ def sample_records(s: Sniff, limit: int = SAMPLE_RECORDS) -> list[dict]:
         try:
             value, pos = decoder.raw_decode(text, pos)
         except ValueError:
+            lenient = _lenient_record(decoder, text, pos)
+            if lenient is not None:
+                value, pos = lenient
+                records += [lower_keys(v) for v in (value if isinstance(value, list) else [value])
+                            if isinstance(v, dict)]  # fmt: skip
+                continue
             next_line = text.find("\n", pos)
             if next_line < 0:
                 break  # the sample ends inside a record
@@ -136,6 +142,34 @@ def sample_records(s: Sniff, limit: int = SAMPLE_RECORDS) -> list[dict]:
                 if isinstance(record, dict):
                     records.append(lower_keys(record))
     return records[:limit]
+
+
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def _lenient_record(decoder: json.JSONDecoder, text: str, pos: int) -> tuple[object, int] | None:
+    """The record at POS read as DuckDB's JSON reader reads it, trailing commas allowed
+    (some providers publish examples so); its end is found in the text as it stands."""
+    if not text.startswith("{", pos):
+        return None
+    depth, quoted, escaped = 0, False, False
+    for end in range(pos, len(text)):
+        ch = text[end]
+        if quoted:
+            escaped, quoted = (not escaped and ch == "\\"), quoted and (escaped or ch != '"')
+            continue
+        if ch == '"':
+            quoted = True
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+            if depth == 0:
+                try:
+                    return decoder.decode(_TRAILING_COMMA.sub(r"\1", text[pos : end + 1])), end + 1
+                except ValueError:
+                    return None
+    return None  # the sample ends inside the record
 
 
 def first_record(s: Sniff) -> dict:
