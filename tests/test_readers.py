@@ -290,7 +290,7 @@ def test_hint_reads_a_file_detection_would_not_claim(store, tmp_path):
     [
         ("a,b,c\n1,2,3\n", None),
         ("MessageSid,MessageStatus,To\nSM1,failed,+14155550100\n", "twilio_callbacks, twilio_console"),
-        ('{"eventType": "Microsoft.EventGrid.SubscriptionValidationEvent", "data": {}}\n',
+        ('{"eventType": "Contoso.Items.ItemReceived", "data": {"itemSku": "x"}}\n',
          "azure_event_grid"),
     ],
 )  # fmt: skip
@@ -894,22 +894,22 @@ def test_a_list_page_longer_than_the_sample_is_read_record_by_record(store, tmp_
 
 
 def test_the_providers_own_word_beats_unknown_and_the_code_stays_listed(store, tmp_path):
-    """Webex Connect's own webhook example reports 7107 ("Message length exceeded"), a code
-    beyond the seed table: the outcome comes from its deliveryStatus word, the category is
+    """A Webex Connect receipt whose code the catalog does not know (7199, beyond every
+    published table): the outcome comes from its deliveryStatus word, the category is
     uncatalogued, and the code is still listed as uncatalogued."""
     notification = {
         "deliveryInfoNotification": {
             "deliveryInfo": {
-                "code": "7107", "description": "Message length exceeded",
+                "code": "7199", "description": "Something new",
                 "deliveryStatus": "Failed", "destination": "447700900123",
                 "timeStamp": "2026-11-18T10:00:00.000+00:00", "deliveryChannel": "sms",
             },
-            "transid": "t-7107",
+            "transid": "t-7199",
         }
     }  # fmt: skip
     result = ingest_file(store, write(tmp_path / "w.json", json.dumps(notification) + "\n"))
     accounted(result)
-    row = message(store, "webex_connect", "t-7107")
-    assert (row["code"], row["outcome"], row["category"]) == ("7107", "failed", "uncatalogued")
+    row = message(store, "webex_connect", "t-7199")
+    assert (row["code"], row["outcome"], row["category"]) == ("7199", "failed", "uncatalogued")
     listed = store.con.execute("SELECT DISTINCT status_code FROM uncatalogued_events").fetchall()
-    assert listed == [("7107",)]
+    assert listed == [("7199",)]

@@ -49,9 +49,11 @@ CATALOG_TEXT = """
 
 def detect(s: Sniff) -> bool:
     # A log of Communication Services events is this format even when the sample holds no
-    # delivery report (inbound messages only): its other events are set aside by stage.
+    # delivery report (inbound messages, or only the subscription's validation event so
+    # far): its other events are set aside by stage.
     return any(
-        _is_delivery_report(obj) or _event_type(obj).startswith("microsoft.communication.")
+        _is_delivery_report(obj)
+        or _event_type(obj).startswith(("microsoft.communication.", "microsoft.eventgrid."))
         for obj in native.sample_records(s)
     )
 

@@ -24,8 +24,11 @@ DESCRIPTION = (
 
 
 def _alts(*path: str | int) -> tuple[native.Path, ...]:
-    """The documented path, and the same inside the payload without the `data` wrapper."""
-    return (("data", *path), path)
+    """The documented path, and the same inside the payload without the `data` wrapper; a
+    payload path also as the message resource (GET /v2/messages/{id}) has it, in `data`
+    itself (tried last: a webhook's own `data.id` is the event's)."""
+    resource = (("data", *path[1:]),) if path[:1] == ("payload",) else ()
+    return (("data", *path), path, *resource)
 
 
 FIELDS = {
@@ -51,6 +54,8 @@ FIELDS = {
     "tag": _alts("payload", "tags", 0),
     "sent_at": _alts("payload", "sent_at"),
     "completed_at": _alts("payload", "completed_at"),
+    "record_type": _alts("record_type"),
+    "status_updated_at": _alts("payload", "to", 0, "updated_at"),
 }
 
 
@@ -62,6 +67,8 @@ def _is_message_event(obj: dict) -> bool:
     data = obj.get("data") if isinstance(obj.get("data"), dict) else obj
     event_type = str(data.get("event_type") or "")
     payload = data.get("payload")
+    if data.get("record_type") == "message" and isinstance(data.get("to"), list):
+        return True  # the message resource of GET /v2/messages/{id}, as Telnyx documents it
     return (
         event_type.startswith("message.")
         and isinstance(payload, dict)
@@ -95,7 +102,7 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
             "carrier": "f_carrier",
             "campaign": "f_tag",
             "segments": "f_parts",
-            "event_at": "coalesce(f_occurred_at, f_completed_at, f_sent_at)",
+            "event_at": "coalesce(f_occurred_at, f_completed_at, f_status_updated_at, f_sent_at)",
             "status_code": event_code,
             "status_text": "coalesce(f_error_title, f_to_status)",
             "status_word": "f_to_status",
