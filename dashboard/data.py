@@ -20,6 +20,7 @@ from deliverability.queries.status import has_send_log as _has_send_log
 from deliverability.queries.status import ingest_ledger as _ingest_ledger
 from deliverability.queries.status import quarantined_rows as _quarantined_rows
 from deliverability.queries.status import uncatalogued_codes as _uncatalogued_codes
+from deliverability.queries.status import unlisted_carriers as _unlisted_carriers
 
 
 @st.cache_data(show_spinner=False, max_entries=512, hash_funcs={Filters: repr})
@@ -51,6 +52,7 @@ messages_in_selection = cached(message_queries.messages_in_selection)
 message_events = cached(message_queries.message_events)
 catalog_search = cached(message_queries.catalog_search)
 uncatalogued_codes = cached(_uncatalogued_codes)
+unlisted_carriers = cached(_unlisted_carriers)
 ingest_ledger = cached(_ingest_ledger)
 quarantined_rows = cached(_quarantined_rows)
 headline = cached(compare.headline)

@@ -44,6 +44,13 @@ def catalog_extra(flag: str | os.PathLike | None = None) -> Path | None:
     return Path(chosen) if chosen else None
 
 
+def carriers_extra() -> Path | None:
+    """The user's own carrier spellings ($DELIVERABILITY_CARRIERS_EXTRA, a CSV with the
+    columns of catalog/carriers/carriers.csv); its rows win."""
+    chosen = os.environ.get("DELIVERABILITY_CARRIERS_EXTRA")
+    return Path(chosen) if chosen else None
+
+
 def _int_env(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if not raw:

@@ -18,19 +18,22 @@ from pathlib import Path
 
 import duckdb
 
+from deliverability import carriers
 from deliverability.catalog import PUBLIC_FIELDS, Catalog
 from deliverability.derive import (
     derivation_pending,
     find_uncatalogued_events,
+    has_messages,
     rebuild_rollups,
     refresh_all_messages,
     refresh_messages,
 )
 from deliverability.notes import checked_note
+from deliverability.settings import carriers_extra
 from deliverability.settings import catalog_extra as default_catalog_extra
 from deliverability.sql_files import sql_text
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 DEFAULT_MEMORY_LIMIT = "2GB"
 
 
@@ -114,6 +117,7 @@ class Store:
         store = cls(con, path, Catalog.load(extra))
         store._migrate()
         store._sync_catalog(extra)
+        store._sync_carriers()
         store.refresh_pending()
         return store
 
@@ -203,6 +207,10 @@ class Store:
                     con.execute("ALTER TABLE events ADD COLUMN IF NOT EXISTS status_word VARCHAR")
                     self.set_meta("schema_version", "8", con)
                     self.bump_version(con)
+            if version < 9:
+                # 8 -> 9: the carriers table (created empty by schema.sql); _sync_carriers
+                # fills it and derives every message again with canonical carrier names.
+                self.set_meta("schema_version", "9")
         # Future versions: step through migrations from int(found) to SCHEMA_VERSION here.
 
     # -- catalog ----------------------------------------------------------------------------
@@ -289,6 +297,29 @@ class Store:
             known = self.mapping_names()
             raise ValueError(f"no saved mapping {name!r} (saved: {', '.join(known) or 'none'})")
         return json.loads(row[0])
+
+    def _sync_carriers(self) -> None:
+        """Reload `carriers` when the carrier files changed, and re-derive every message (each
+        carries its carrier's canonical name)."""
+        extra = carriers_extra()
+        fingerprint = carriers.fingerprint(extra)
+        if self.meta("carriers_fingerprint") == fingerprint:
+            return
+        names = carriers.load_carriers(extra)
+        with self.write_lock, self.transaction(self.con) as con:
+            con.execute("DELETE FROM carriers")
+            if names:
+                con.execute(
+                    "INSERT INTO carriers SELECT unnest($1), unnest($2), unnest($3), unnest($4)",
+                    [
+                        [getattr(n, f) for n in names]
+                        for f in ("country", "carrier", "key", "origin")
+                    ],
+                )
+            self.set_meta("carriers_fingerprint", fingerprint, con)
+            if has_messages(con):
+                refresh_all_messages(con)
+            self.bump_version(con)
 
     # -- transactions and derived tables ----------------------------------------------------
 

@@ -46,6 +46,12 @@ def _selects_everything(con: duckdb.DuckDBPyConnection, filters: Filters) -> boo
     )
 
 
+def unlisted_carriers(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """country, carrier, messages: carrier names the carrier table does not know (they pass
+    through as written, and may split a network's numbers)."""
+    return run(con, "unlisted_carriers")
+
+
 def ingest_ledger(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return run(con, "ingest_ledger")
 
@@ -69,4 +75,5 @@ def status(con: duckdb.DuckDBPyConnection) -> dict:
         "rejected_rows": int(ledger["rejected"].sum()) if ledger.height else 0,
         "by_provider_channel": overview,
         "uncatalogued_codes": uncatalogued,
+        "unlisted_carriers": unlisted_carriers(con),
     }

@@ -174,9 +174,10 @@ def test_documented_details_of_each_example(store):
         "US",
     )
     sinch = message(store, "sinch", "01FC66621XXXXX119Z8PMV1QPQ:15551234567")
+    # The operator arrives as MCC+MNC (310260): the carrier table names the network.
     assert (sinch["recipient"], sinch["carrier"], sinch["status_text"]) == (
         "+15551234567",
-        "310260",
+        "T-Mobile",
         "Delivered",
     )
     mm7 = message(store, "sinch", "369500617770864640")
@@ -186,8 +187,9 @@ def test_documented_details_of_each_example(store):
         "Success",
     )
     telnyx = message(store, "telnyx", "40385f64-5717-4562-b3fc-2c963f66afa6")
+    # Telnyx writes "T-MOBILE USA, INC."; the message carries the network's canonical name.
     assert (telnyx["carrier"], telnyx["campaign"], telnyx["sender"], telnyx["status_text"]) == (
-        "T-MOBILE USA, INC.",
+        "T-Mobile",
         "spring-promo",
         "+18445550001",
         "Undeliverable",
@@ -501,7 +503,7 @@ def test_sinch_code_as_number_or_string_and_status_words(store, tmp_path):
     assert (result.loaded, result.rejected) == (5, 0)
     b1 = message(store, "sinch", "B1:447700900001")
     assert (b1["code"], b1["outcome"], b1["event_count"], b1["carrier"]) == (
-        "0", "delivered", 2, "23415",
+        "0", "delivered", 2, "Vodafone",  # 23415, Vodafone UK's MCC+MNC
     )  # fmt: skip
     b2 = message(store, "sinch", "B2:447700900002")
     assert (b2["code"], b2["outcome"], b2["final_at"]) == (
@@ -913,3 +915,11 @@ def test_the_providers_own_word_beats_unknown_and_the_code_stays_listed(store, t
     assert (row["code"], row["outcome"], row["category"]) == ("7199", "failed", "uncatalogued")
     listed = store.con.execute("SELECT DISTINCT status_code FROM uncatalogued_events").fetchall()
     assert listed == [("7199",)]
+
+
+def test_the_raw_carrier_name_stays_in_the_events(store):
+    accounted(ingest_file(store, FORMATS / "telnyx_finalized.json"))
+    raw = store.con.execute(
+        "SELECT DISTINCT carrier FROM events WHERE provider = 'telnyx'"
+    ).fetchall()
+    assert raw == [("T-MOBILE USA, INC.",)]

@@ -172,7 +172,7 @@ def test_planted_week_over_week_change_sinch_vodafone_uk(loaded):
             """
             SELECT strftime(message_at, '%G-W%V'), count(*),
                    count(*) FILTER (WHERE outcome = 'failed')
-            FROM messages WHERE provider = 'sinch' AND carrier = 'Vodafone UK'
+            FROM messages WHERE provider = 'sinch' AND carrier = 'Vodafone' AND country = 'GB'
             GROUP BY 1
             """
         ).fetchall()

@@ -195,7 +195,7 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
     con.close()
     reopened = Store.open(db_path)
     try:
-        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "8"
+        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "9"
         assert reopened.con.execute("SELECT * FROM event_code_days ORDER BY ALL").fetchall() == days
         found = reopened.con.execute("SELECT * FROM uncatalogued_events ORDER BY ALL").fetchall()
         assert found == unknown
@@ -215,7 +215,7 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
     con.close()
     reopened = Store.open(db_path)
     try:
-        assert reopened.meta("schema_version") == "8"
+        assert reopened.meta("schema_version") == "9"
         assert reopened.con.execute("SELECT * FROM event_code_days ORDER BY ALL").fetchall() == days
         tables = {
             r[0] for r in reopened.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
@@ -411,7 +411,7 @@ def test_a_version_5_store_is_derived_again_by_the_provisional_final_rule(store,
     con.close()
     reopened = Store.open(db_path)
     try:
-        assert reopened.meta("schema_version") == "8"
+        assert reopened.meta("schema_version") == "9"
         row = messages(reopened)[("sfmc", "m1")]
         assert (row["code"], row["outcome"]) == ("3001", "pending")
         counts = reopened.con.execute(

@@ -52,3 +52,15 @@ else:
     if not filters.reveal_numbers():
         unknown = scrub_frame(unknown, ["example_text"])
     ui.table(unknown, key="catalog_uncatalogued")
+
+st.subheader("Carrier names not in the carrier table")
+unlisted = data.unlisted_carriers()
+if unlisted.is_empty():
+    st.success("Every carrier name in the data maps to a network in the carrier table.")
+else:
+    st.caption(
+        "These names pass through as the providers wrote them, so one network may show "
+        "under several of them. Add their spellings to your own carrier file "
+        "(DELIVERABILITY_CARRIERS_EXTRA, the columns of catalog/carriers/carriers.csv)."
+    )
+    ui.table(unlisted, key="catalog_unlisted_carriers")

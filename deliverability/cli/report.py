@@ -43,6 +43,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"files ingested: {info['files_ingested']}  rejected rows: {info['rejected_rows']}")
     print(f"\nmessages by provider and channel\n{output.to_table(info['by_provider_channel'])}")
     print(f"\nuncatalogued codes\n{output.to_table(info['uncatalogued_codes'])}")
+    print(f"\ncarrier names not in the carrier table\n{output.to_table(info['unlisted_carriers'])}")
     return 0
 
 

@@ -19,7 +19,7 @@
 -- the hours touched (rollups.sql, run right after this file).
 -- Grain: writes one row per message of affected_sends into messages (UPDATE when stored,
 --   else INSERT), and TEMP table touched_hours (one row per hour to re-count).
--- Parameters: TEMP tables affected_sends, affected_events and known_messages.
+-- Parameters: TEMP tables affected_sends, affected_events and known_messages; table carriers.
 
 CREATE OR REPLACE TEMP TABLE resolved_codes AS
 WITH keys AS (
@@ -90,20 +90,35 @@ SEMI JOIN (
 ) incomplete USING (provider, message_id)
 GROUP BY e.provider, e.message_id;
 
+-- A carrier's canonical name (table carriers, deliverability/carriers.py): its spelling
+-- (lower-case letters and digits) in the message's country, else a spelling every country
+-- agrees on; a name the table does not know is kept as it is.
+CREATE OR REPLACE TEMP TABLE carrier_any_country AS
+SELECT key, min(carrier) AS carrier FROM carriers GROUP BY key HAVING count(DISTINCT carrier) = 1;
+
 CREATE OR REPLACE TEMP TABLE derived AS
+WITH described AS (
+    SELECT a.*, f.channel AS f_channel, f.sender AS f_sender, f.recipient AS f_recipient,
+        f.country AS f_country, f.campaign AS f_campaign, f.segments AS f_segments,
+        coalesce(a.carrier, f.carrier) AS raw_carrier,
+        regexp_replace(lower(strip_accents(coalesce(a.carrier, f.carrier))), '[^a-z0-9]', '', 'g')
+            AS carrier_key
+    FROM affected_sends a
+    LEFT JOIN event_fallback f ON f.provider = a.provider AND f.message_id = a.message_id
+)
 SELECT
     a.provider, a.message_id,
-    coalesce(a.channel, f.channel) AS channel,
+    coalesce(a.channel, a.f_channel) AS channel,
     coalesce(a.sent_at, g.first_event_at) AS message_at,
     a.sent_at,
     a.has_send,
     coalesce(g.event_count, 0) AS event_count,
-    coalesce(a.sender, f.sender) AS sender,
-    coalesce(a.recipient, f.recipient) AS recipient,
-    coalesce(a.country, f.country) AS country,
-    coalesce(a.carrier, f.carrier) AS carrier,
-    coalesce(a.campaign, f.campaign) AS campaign,
-    coalesce(a.segments, f.segments) AS segments,
+    coalesce(a.sender, a.f_sender) AS sender,
+    coalesce(a.recipient, a.f_recipient) AS recipient,
+    coalesce(a.country, a.f_country) AS country,
+    coalesce(cc.carrier, ca.carrier, a.raw_carrier) AS carrier,
+    coalesce(a.campaign, a.f_campaign) AS campaign,
+    coalesce(a.segments, a.f_segments) AS segments,
     g.fin.code AS code,
     g.fin.upstream_code AS upstream_code,
     g.fin.status_text AS status_text,
@@ -117,9 +132,11 @@ SELECT
     -- the stored row, if any: updated in place below, and its hour re-counted
     m.message_id IS NOT NULL AS known,
     m.message_at AS old_message_at
-FROM affected_sends a
+FROM described a
 LEFT JOIN event_summary g ON g.provider = a.provider AND g.message_id = a.message_id
-LEFT JOIN event_fallback f ON f.provider = a.provider AND f.message_id = a.message_id
+LEFT JOIN carriers cc
+    ON cc.key = a.carrier_key AND cc.country = coalesce(a.country, a.f_country)
+LEFT JOIN carrier_any_country ca ON ca.key = a.carrier_key
 LEFT JOIN known_messages m ON m.provider = a.provider AND m.message_id = a.message_id;
 
 UPDATE messages m SET

@@ -1,7 +1,7 @@
 -- The store's tables. Timestamps are UTC, stored as TIMESTAMP (no zone) so that nothing
 -- depends on a session's time zone. Schema version 6 (2: the rollup tables; 4: event_code_days;
 -- 5: uncatalogued_events; 6: messages derived again by the provisional-final rule;
--- 7: ingests.dated_by_receipt and dated_from; 8: events.status_word).
+-- 7: ingests.dated_by_receipt and dated_from; 8: events.status_word; 9: carriers).
 -- Grain: creates the store's tables when missing; writes no rows.
 -- Parameters: none.
 
@@ -117,4 +117,11 @@ CREATE TABLE IF NOT EXISTS mappings (name VARCHAR PRIMARY KEY, spec VARCHAR, cre
 CREATE TABLE IF NOT EXISTS notes (
     note_id INTEGER PRIMARY KEY, scope VARCHAR, subject VARCHAR, week VARCHAR,
     body VARCHAR, author VARCHAR, created_at TIMESTAMP
+);
+
+-- The carrier table as loaded from catalog/carriers/*.csv (+ the user's extra file): one row
+-- per spelling of a network (key: lower-case letters and digits) or per MCC+MNC code.
+-- Messages carry the canonical name; sends and events keep what the provider wrote.
+CREATE TABLE IF NOT EXISTS carriers (
+    country VARCHAR, carrier VARCHAR, key VARCHAR, origin VARCHAR
 );
