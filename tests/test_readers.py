@@ -923,3 +923,14 @@ def test_the_raw_carrier_name_stays_in_the_events(store):
         "SELECT DISTINCT carrier FROM events WHERE provider = 'telnyx'"
     ).fetchall()
     assert raw == [("T-MOBILE USA, INC.",)]
+
+
+def test_an_inbound_message_in_a_callback_log_is_set_aside(store, tmp_path):
+    lines = (
+        "MessageSid=SM1&MessageStatus=delivered&To=%2B14155550101&RawDlrDoneDate=2611181000\n"
+        "MessageSid=SM2&SmsStatus=received&MessageStatus=received&From=%2B14155550102&Body=STOP\n"
+    )
+    result = ingest_file(store, write(tmp_path / "hooks.txt", lines))
+    accounted(result)
+    assert (result.loaded, result.rejected) == (1, 1)
+    assert quarantine(store) == [(2, "skipped: inbound message, not a status callback")]

@@ -76,9 +76,11 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
         con,
         opts,
         {
-            "reject_reason": """coalesce(reason, CASE
+            "reject_reason": f"""coalesce(reason, CASE
                 WHEN position('=' IN coalesce(body, '')) = 0
                     THEN 'malformed line: not a form-encoded status callback'
+                WHEN {status} IN ('received', 'receiving')
+                    THEN 'skipped: inbound message, not a status callback'
                 END)""",
             "has_event": f"{code} IS NOT NULL",
             "message_id": "coalesce(f_message_sid, f_sms_sid)",
