@@ -62,6 +62,12 @@ class SpikeSettings:
             raise ValueError(f"spike grain must be hour or day, not {self.grain!r}")
         if self.baseline_days < 7:
             raise ValueError("baseline_days must be at least 7")
+        if self.min_count < 1:
+            raise ValueError(f"min_count must be at least 1, not {self.min_count}")
+        if self.min_ratio <= 0:
+            raise ValueError(f"min_ratio must be above 0, not {self.min_ratio}")
+        if not 0 < self.fdr < 1:
+            raise ValueError(f"fdr is a false discovery rate between 0 and 1, not {self.fdr}")
 
     @property
     def step(self) -> timedelta:

@@ -54,6 +54,12 @@ USAGE_ERRORS = [
     (("review", "--out", "review.pdf"), "--out must end in .html, .md or .json"),
     (("note", "add", "--week", "2024-W99", "--text", "x"), "not an ISO week"),
     (("note", "add", "--carrier", "EE", "--provider", "sfmc", "--text", "x"), "--provider and --channel go with --code"),
+    (("spikes", "--min-count", "-5"), "min_count must be at least 1"),
+    (("spikes", "--fdr", "5"), "fdr is a false discovery rate between 0 and 1"),
+    (("spikes", "--min-ratio", "0"), "min_ratio must be above 0"),
+    (("compare", "--since", "2026-11-10", "--until", "2026-11-01"), "is not before --until"),
+    (("report", "--since", "2026-11-10", "--until", "2026-11-10"), "is not before --until"),
+    (("ingest", "x.csv", "--timezone", "Mars/Olympus"), "is not a time zone"),
 ]  # fmt: skip
 
 
@@ -235,3 +241,19 @@ def test_an_event_without_a_time_is_dated_by_receipt_never_dropped(tmp_path):
         cli_json("report", "--by", "day", "--code", "30003", "--db", db)["rows"][0]["day"]
         == "2026-11-19T00:00:00"
     )
+
+
+@pytest.mark.parametrize("kind", ["folder", "not a store", "truncated store"])
+def test_a_db_that_is_not_a_store_is_one_line_and_exit_2(tmp_path, kind):
+    db = tmp_path / "store.duckdb"
+    if kind == "folder":
+        db.mkdir()
+    elif kind == "not a store":
+        db.write_text("message_id,provider\n")
+    else:
+        run_cli("ingest", str(write(tmp_path / "e.csv", EVENTS)), "--db", str(db))
+        db.write_bytes(db.read_bytes()[:4096])
+    proc = run_cli("report", "--db", str(db), check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"deliverability: cannot open the store {db}")
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr

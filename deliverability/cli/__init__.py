@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from deliverability.carriers import CarrierTableError
 from deliverability.catalog import CatalogError
 from deliverability.cli import analytics, catalog, dashboard, ingest, report, review
 from deliverability.store import StoreBusy
@@ -38,9 +39,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return handler(args)
-    except (StoreBusy, CatalogError, ValueError) as exc:
+    except (StoreBusy, CatalogError, CarrierTableError, ValueError) as exc:
         print(f"deliverability: {exc}", file=sys.stderr)
         return 2
+
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:

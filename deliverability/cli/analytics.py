@@ -125,6 +125,7 @@ def contributors_text(limit: int = 3) -> pl.Expr:
 
 
 def cmd_spikes(args: argparse.Namespace) -> int:
+    filters = filters_from(args)
     settings = SpikeSettings(
         grain=args.grain,
         min_count=args.min_count,
@@ -133,7 +134,7 @@ def cmd_spikes(args: argparse.Namespace) -> int:
         baseline_days=args.baseline_days,
     )
     store = open_store(args)
-    frame = find_spikes(store.con, filters_from(args), settings)
+    frame = find_spikes(store.con, filters, settings)
     if args.format == "json":
         print(output.to_json({"spikes": frame}))
     elif frame.is_empty():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+import duckdb
 import polars as pl
 
 from deliverability.queries import Filters
@@ -41,7 +42,8 @@ def add_filters(parser: argparse.ArgumentParser, full: bool = True) -> None:
 
 
 def filters_from(args: argparse.Namespace) -> Filters:
-    return Filters.build(
+    """The global filters of ARGS; ValueError when --since is not before --until."""
+    filters = Filters.build(
         since=args.since,
         until=args.until,
         provider=getattr(args, "provider", None),
@@ -52,6 +54,9 @@ def filters_from(args: argparse.Namespace) -> Filters:
         category=getattr(args, "category", None),
         code=getattr(args, "code", None),
     )
+    if filters.since and filters.until and filters.since >= filters.until:
+        raise ValueError(f"--since {filters.since} is not before --until {filters.until}")
+    return filters
 
 
 def dimensions(spec: str | None) -> list[str]:
@@ -60,11 +65,17 @@ def dimensions(spec: str | None) -> list[str]:
 
 
 def open_store(args: argparse.Namespace) -> Store:
-    return Store.open(
-        db_path(args.db),
-        catalog_extra=catalog_extra(getattr(args, "catalog_extra", None)),
-        wait=getattr(args, "wait", 0.0) or 0.0,
-    )
+    """The store of --db; ValueError (one line) for a path that is a folder, not a DuckDB
+    file, or a damaged one."""
+    path = db_path(args.db)
+    try:
+        return Store.open(
+            path,
+            catalog_extra=catalog_extra(getattr(args, "catalog_extra", None)),
+            wait=getattr(args, "wait", 0.0) or 0.0,
+        )
+    except duckdb.Error as exc:
+        raise ValueError(f"cannot open the store {path}: {str(exc).splitlines()[0]}") from exc
 
 
 def emit(args: argparse.Namespace, frame: pl.DataFrame, as_json: object | None = None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
@@ -86,6 +87,12 @@ def parse_map(spec: str | None) -> dict[str, str]:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    try:
+        ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"--timezone {args.timezone!r} is not a time zone (e.g. UTC, America/Chicago)"
+        ) from exc
     mapping = parse_map(args.map)
     salt = None
     if args.hash_recipients:

@@ -48,8 +48,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    store = open_store(args)
     filters = filters_from(args)
+    store = open_store(args)
     frame = queries.report(store.con, dimensions(args.by), filters)
     total = queries.totals(store.con, filters)
     emit(args, frame, {"totals": total, "rows": frame})
