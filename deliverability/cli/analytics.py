@@ -27,21 +27,12 @@ from deliverability.queries.compare import (
     previous_period,
 )
 from deliverability.queries.filters import to_datetime
-from deliverability.queries.spikes import SpikeSettings, find_spikes
+from deliverability.queries.spikes import SPIKE_COLUMNS, SpikeSettings, find_spikes
 from deliverability.render import output
 
-SPIKE_TABLE = (
-    "period_start",
-    "provider",
-    "channel",
-    "code",
-    "name",
-    "count",
-    "messages",
-    "rate",
-    "baseline_rate",
-    "ratio",
-    "q_value",
+# The spike columns a terminal table shows (top_contributors is shortened to one line).
+SPIKE_TABLE = tuple(
+    c for c in SPIKE_COLUMNS if c not in ("grain", "category", "p_value", "top_contributors")
 )
 
 

@@ -202,13 +202,6 @@ def csv_headers(s: Sniff) -> set[str]:
     return {norm_header(h) for h in s.csv_header()}
 
 
-def first_line(s: Sniff) -> str:
-    for line in s.text.lstrip("\ufeff").splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
 # --------------------------------------------------------------------------------------
 # Reading records
 

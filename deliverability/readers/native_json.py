@@ -29,10 +29,8 @@ def json_mode(s: Sniff) -> str:
     return "array" if text.startswith("[") else "objects"
 
 
-# A page of an API's list call holds its records under one of these keys: Twilio's
-# GET /Messages.json (`messages`), Sinch's GET /delivery_reports (`delivery_reports`).
-PAGE_KEYS = native.PAGE_KEYS
-_PAGE = " ".join(f"json_extract(raw, '$.{key}')," for key in PAGE_KEYS)
+# The list of an API list page (native.PAGE_KEYS: Twilio messages, Sinch delivery_reports).
+_PAGE = " ".join(f"json_extract(raw, '$.{key}')," for key in native.PAGE_KEYS)
 PAGE_ARRAY = f"coalesce({_PAGE} NULL)"
 
 

@@ -5,6 +5,7 @@ Every text that reaches the SVG goes through html.escape (labels from logs inclu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from html import escape
 
@@ -51,6 +52,12 @@ def _week_band(days: list[date], week_start: date, x_of, step: float, plot_h: fl
     )
 
 
+def _day_axis(days: list[date]) -> tuple[float, float, Callable[[int], float]]:
+    """The plot's height, one day's width, and the left edge of day i."""
+    step = (WIDTH - LEFT - RIGHT) / max(len(days), 1)
+    return HEIGHT - TOP - BOTTOM, step, lambda i: LEFT + i * step
+
+
 def _gridlines(plot_h: float, labels: list[str]) -> list[str]:
     """Horizontal lines at the bottom, middle and top of the plot, labelled LABELS."""
     body = []
@@ -81,11 +88,7 @@ def daily_outcomes(daily: pl.DataFrame, start: datetime, end: datetime, week_sta
             counts[day][row["outcome"]] = int(row["messages"])
     totals = [sum(counts[d].values()) for d in days]
     top = max(totals + [1])
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    step = plot_w / max(len(days), 1)
-
-    def x_of(i: int) -> float:
-        return LEFT + i * step
+    plot_h, step, x_of = _day_axis(days)
 
     body = [_week_band(days, week_start, x_of, step, plot_h)]
     body += _gridlines(plot_h, [f"{round(top * frac):,}" for frac in (0, 0.5, 1)])
@@ -125,11 +128,7 @@ def daily_failure_rate(daily_rates: pl.DataFrame, week_start: date) -> str:
     total = dict(zip(days, daily_rates["messages"].to_list(), strict=True))
     rates = daily_rates["failure_rate"].to_list()
     top = max([r for r in rates if r is not None] + [0.01]) * 1.15
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    step = plot_w / max(len(days), 1)
-
-    def x_of(i: int) -> float:
-        return LEFT + i * step
+    plot_h, step, x_of = _day_axis(days)
 
     body = [_week_band(days, week_start, x_of, step, plot_h)]
     body += _gridlines(plot_h, [f"{top * frac:.1%}" for frac in (0, 0.5, 1)])
