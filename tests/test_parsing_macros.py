@@ -4,7 +4,9 @@ They take fast paths for the common shapes (a code already lower-case, a UTC sta
 in Z, a number without spaces); these cases pin the results, fast path or not.
 """
 
+import re
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -27,6 +29,10 @@ def con():
         (None, None),
         ("", None),
         ("  ", None),
+        ("\t", None),
+        ("\u00a0\u3000", None),
+        ("4000\t", "4000"),
+        ("\u00a04000\u2009", "4000"),
         ("4000", "4000"),
         (" 4000 ", "4000"),
         ("4000.0", "4000"),
@@ -65,6 +71,30 @@ MAY_1_10H = datetime(2025, 5, 1, 10, 0)
         ("1746093600", "America/New_York", MAY_1_10H),
         ("1746093600000", "America/New_York", MAY_1_10H),
         ("1746093600.5", "UTC", datetime(2025, 5, 1, 10, 0, 0, 500000)),
+        # a named zone is honoured, never dropped: IANA names (with their DST), abbreviations
+        # as one fixed offset each (PST is -08:00 in July too), GMT/UTC with an offset
+        ("2026-11-18 09:00:00 EST", "UTC", datetime(2026, 11, 18, 14, 0)),
+        ("2026-07-18 09:00:00 PST", "UTC", datetime(2026, 7, 18, 17, 0)),
+        ("2026-11-18 09:00:00 CET", "America/New_York", datetime(2026, 11, 18, 8, 0)),
+        ("2026-11-18 09:00:00 BST", "UTC", datetime(2026, 11, 18, 8, 0)),
+        ("2026-11-18 09:00:00 IST", "UTC", datetime(2026, 11, 18, 3, 30)),
+        ("2026-11-18 09:00:00 America/New_York", "UTC", datetime(2026, 11, 18, 14, 0)),
+        ("2026-07-18 09:00:00 America/New_York", "UTC", datetime(2026, 7, 18, 13, 0)),
+        ("2026-11-18 09:00:00 Etc/GMT-2", "UTC", datetime(2026, 11, 18, 7, 0)),
+        ("2026-11-18 09:00:00 GMT+2", "America/New_York", datetime(2026, 11, 18, 7, 0)),
+        ("2026-11-18 09:00:00 UTC+05:30", "UTC", datetime(2026, 11, 18, 3, 30)),
+        ("2026-11-18 09:00:00 -05:00", "UTC", datetime(2026, 11, 18, 14, 0)),
+        ("11/18/2026 09:00:00 -0500", "UTC", datetime(2026, 11, 18, 14, 0)),
+        ("2026-11-18T09:00:00z", "America/New_York", datetime(2026, 11, 18, 9, 0)),
+        ("Wed, 18 Nov 2026 09:00:00 GMT", "America/New_York", datetime(2026, 11, 18, 9, 0)),
+        # a date alone is midnight in the file's zone (its '-18' is not an offset)
+        ("2026-11-18", "America/New_York", datetime(2026, 11, 18, 5, 0)),
+        ("2026-11-18", "UTC", datetime(2026, 11, 18, 0, 0)),
+        ("11/18/2026 9:00 PM", "UTC", datetime(2026, 11, 18, 21, 0)),
+        # a zone we do not know, or an offset out of range: no time (the row is rejected)
+        ("2026-11-18 09:00:00 XYZ", "UTC", None),
+        ("2026-11-18 09:00:00 Mars/Olympus", "UTC", None),
+        ("2026-11-18 09:00:00+25:00", "UTC", None),
         ("garbage", "UTC", None),
         ("", "UTC", None),
         ("   ", "UTC", None),
@@ -73,6 +103,35 @@ MAY_1_10H = datetime(2025, 5, 1, 10, 0)
 )
 def test_parse_ts(con, raw, tz, utc):
     assert con.execute("SELECT parse_ts(?::VARCHAR, ?)", [raw, tz]).fetchone()[0] == utc
+
+
+@pytest.mark.parametrize(
+    ("raw", "zone"),
+    [
+        ("2026-11-18 09:00:00 XYZ", "XYZ"),
+        ("2026-11-18 09:00:00 Mars/Olympus", "Mars/Olympus"),
+        ("2026-11-18 09:00:00 EST", None),
+        ("11/18/2026 9:00 PM", None),
+        ("garbage", None),
+    ],
+)
+def test_unknown_zone_is_named(con, raw, zone):
+    assert con.execute("SELECT unknown_zone(?::VARCHAR)", [raw]).fetchone()[0] == zone
+
+
+def test_zone_abbreviations_are_the_readmes_table(con):
+    """The README's table of abbreviations is the one the parser uses, offset for offset."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("<!-- zone-abbreviations -->")[1]
+    documented = dict(re.findall(r"`([A-Z]{2,5})` ([+-][0-9]{2}:[0-9]{2})", section))
+    assert len(documented) >= 40
+    for abbreviation, offset in documented.items():
+        sign = -1 if offset[0] == "-" else 1
+        minutes = sign * (int(offset[1:3]) * 60 + int(offset[4:6]))
+        got = con.execute("SELECT zone_abbreviation_minutes(?)", [abbreviation]).fetchone()[0]
+        assert got == minutes, abbreviation
+    macro = (Path(__file__).resolve().parent.parent / "deliverability/sql/macros.sql").read_text()
+    assert set(re.findall(r"'([A-Z]{2,5})': -?[0-9]+", macro)) == set(documented)
 
 
 @pytest.mark.parametrize(
@@ -91,3 +150,22 @@ def test_parse_ts(con, raw, tz, utc):
 )
 def test_norm_number(con, raw, stored):
     assert con.execute("SELECT norm_number(?::VARCHAR)", [raw]).fetchone()[0] == stored
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("m1", "m1"),
+        ("m1\t", "m1"),
+        ("\tm1", "m1"),
+        ("m1\u00a0", "m1"),
+        ("\u202fm1\u3000", "m1"),
+        ("\ufeffm1", "m1"),
+        ("m1\u200b", "m1"),
+        ("m 1", "m 1"),  # inner whitespace is part of the value
+        ("\t", None),
+        ("\u00a0 \u3000\r\n", None),
+    ],
+)
+def test_nz_trims_unicode_whitespace(con, raw, stored):
+    assert con.execute("SELECT nz(?::VARCHAR)", [raw]).fetchone()[0] == stored

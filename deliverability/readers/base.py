@@ -10,6 +10,7 @@ does that for every reader alike. readers/__init__.py registers the readers.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -133,6 +134,8 @@ class Sniff:
     compressed: bool
     head: bytes
     text: str
+    # csv_encoding's answer, once it has read the file.
+    encoding: str | None = None
 
     @property
     def is_parquet(self) -> bool:
@@ -163,15 +166,19 @@ class Sniff:
             return None
         return obj if isinstance(obj, dict) else None
 
+    def csv_dialect(self) -> type[csv.Dialect] | csv.Dialect:
+        """The header line's dialect as Python's csv module sees it (delimiter ,;TAB|)."""
+        lines = self.text.lstrip("\ufeff").splitlines()
+        try:
+            return csv.Sniffer().sniff(lines[0], delimiters=",;\t|") if lines else csv.excel
+        except csv.Error:
+            return csv.excel
+
     def csv_header(self) -> list[str]:
         lines = self.text.lstrip("\ufeff").splitlines()
         if not lines:
             return []
-        try:
-            dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t|")
-        except csv.Error:
-            dialect = csv.excel
-        return [h.strip() for h in next(csv.reader(io.StringIO(lines[0]), dialect), [])]
+        return [h.strip() for h in next(csv.reader(io.StringIO(lines[0]), self.csv_dialect()), [])]
 
 
 def check_gzip(path: Path, limit: int) -> None:
@@ -234,3 +241,80 @@ def lower_map(names: list[str]) -> dict[str, int]:
     for i, name in enumerate(names):
         found.setdefault(name.strip().lstrip("\ufeff").lower(), i)
     return found
+
+
+_ENCODING_CHUNK = 4 * 1024 * 1024
+
+
+def _utf8_throughout(s: Sniff) -> bool:
+    """True when the whole file (decompressed) is valid UTF-8. Read in chunks, stopping at
+    the first invalid byte: a Latin-1 export is often ASCII for its first megabytes."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    opener = gzip.open if s.compressed else open
+    try:
+        with opener(s.path, "rb") as fh:
+            while chunk := fh.read(_ENCODING_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    except (OSError, EOFError):
+        return True  # a read error is reported by the reader that reads the file
+    return True
+
+
+def csv_encoding(s: Sniff) -> str:
+    """The text encoding of a CSV or line file: UTF-16 by its byte-order mark, UTF-8 when
+    every byte of the file decodes as UTF-8, else Latin-1 (which decodes any byte)."""
+    if s.head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        s.head[: len(s.head) - 4].decode("utf-8")
+    except UnicodeDecodeError:
+        return "latin-1"
+    if s.encoding is None:
+        s.encoding = "utf-8" if _utf8_throughout(s) else "latin-1"
+    return s.encoding
+
+
+def csv_source(s: Sniff, rejects_table: str, rejects_scan: str) -> tuple[str, list]:
+    """read_csv(...) over S as text columns with its bound parameters; bad lines (one over
+    2 MiB too) go to REJECTS_TABLE. REJECTS_TABLE and REJECTS_SCAN are our own table names."""
+    relation = (
+        "read_csv(?, all_varchar=true, header=true, compression=?, encoding=?, "
+        f"store_rejects=true, rejects_table='{rejects_table}', rejects_scan='{rejects_scan}', "
+        "max_line_size=2097152"
+    )
+    params = [str(s.path), "gzip" if s.compressed else "none", csv_encoding(s)]
+    if _sniffer_reads(relation + ")", params):
+        return relation + ")", params
+    # DuckDB's sniffer gives up on a sample holding an overlong line; the header line's own
+    # dialect lets DuckDB read on, setting that one line aside like any other bad line.
+    names: dict[str, str] = {}
+    for name in s.csv_header():
+        unique, n = name or "column", 1
+        while unique in names:
+            n += 1
+            unique = f"{name or 'column'}_{n}"
+        names[unique] = "VARCHAR"
+    if not names:
+        return relation + ")", params
+    dialect = s.csv_dialect()
+    quote = dialect.quotechar or '"'
+    return (
+        relation + ", auto_detect=false, delim=?, quote=?, escape=?, columns=?)",
+        [*params, dialect.delimiter, quote, quote, names],
+    )
+
+
+def _sniffer_reads(relation: str, params: list) -> bool:
+    """Whether DuckDB's sniffer can read the file. Tried on a connection of its own: a failed
+    read would abort the ingest's transaction."""
+    probe = duckdb.connect()
+    try:
+        probe.execute(f"DESCRIBE SELECT * FROM {relation}", params)  # noqa: S608 - fixed text
+        return True
+    except duckdb.Error:
+        return False
+    finally:
+        probe.close()

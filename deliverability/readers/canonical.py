@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import duckdb
 
+from deliverability.readers import native_json
 from deliverability.readers.base import (
     EVENT_COLUMNS,
     SEND_COLUMNS,
     ReadOptions,
     Sniff,
     UnreadableFile,
+    csv_source,
     lower_map,
 )
 
@@ -38,33 +40,11 @@ def detect(s: Sniff) -> bool:
     return "message_id" in keys and ("sent_at" in keys or "status_code" in keys)
 
 
-def csv_encoding(s: Sniff) -> str:
-    if s.head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    try:
-        s.head[: len(s.head) - 4].decode("utf-8")
-    except UnicodeDecodeError:
-        return "latin-1"
-    return "utf-8"
-
-
 def source_relation(s: Sniff) -> tuple[str, list]:
-    """The table function that reads the file, with its bound parameters."""
-    path = str(s.path)
+    """The table function that reads a CSV or Parquet file, with its bound parameters."""
     if s.is_parquet:
-        return "read_parquet(?)", [path]
-    if s.looks_json:
-        return (
-            "read_json(?, format='auto', compression=?, maximum_object_size=104857600, "
-            "sample_size=-1)",
-            [path, "gzip" if s.compressed else "none"],
-        )
-    return (
-        "read_csv(?, all_varchar=true, header=true, compression=?, encoding=?, "
-        "store_rejects=true, rejects_table='stage_rejects', rejects_scan='stage_scans', "
-        "max_line_size=2097152)",
-        [path, "gzip" if s.compressed else "none", csv_encoding(s)],
-    )
+        return "read_parquet(?)", [str(s.path)]
+    return csv_source(s, "stage_rejects", "stage_scans")
 
 
 def column_types(
@@ -97,12 +77,11 @@ def plan_columns(names: list[str], opts: ReadOptions, path: str) -> dict[str, in
     return picked
 
 
-def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
-    relation, params = source_relation(s)
-    con.execute("DROP TABLE IF EXISTS stage_rejects; DROP TABLE IF EXISTS stage_scans")
-    types = column_types(con, relation, params)
-    names = [name for name, _ in types]
-    cols = plan_columns(names, opts, str(s.path))
+def _kinds(
+    s: Sniff, opts: ReadOptions, names: list[str], cols: dict[str, int]
+) -> tuple[bool, bool]:
+    """(wants_send, wants_event) for a file with columns NAMES; refused when it lacks any
+    column the kind needs."""
     has = set(cols)
     wants_send = opts.kind == "sends" or (opts.kind == "auto" and "sent_at" in has)
     wants_event = opts.kind == "events" or (opts.kind == "auto" and "status_code" in has)
@@ -122,22 +101,29 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
             f"{s.path}: missing required column(s): {', '.join(missing)}; "
             f"the file has: {', '.join(names[:30])}"
         )
-    aliases = [f"c{i}" for i in range(len(names))]
+    return wants_send, wants_event
 
-    def col(name: str) -> str:
-        if name not in cols:
-            return "CAST(NULL AS VARCHAR)"
-        if types[cols[name]][1] == "JSON":
-            # Mixed-type JSON values: strings without their quotes, the rest as JSON text.
-            return f"(c{cols[name]} ->> '$')"
-        return f"CAST(c{cols[name]} AS VARCHAR)"
 
-    event_at = col("event_at") if "event_at" in has else col("sent_at")
-    select = {
-        # NULL: a rejected row is numbered from its position (readers/csv_rejects.py).
-        "line": "CAST(NULL AS BIGINT)",
-        "raw": "CAST(NULL AS VARCHAR)",
-        "reject_reason": "CAST(NULL AS VARCHAR)",
+# Values that are not one text, number or time: a list or a record in a message id or a
+# code would load as its printed form. Each is rejected with our word for its kind.
+_NESTED_KINDS = (
+    ("STRUCT", "a record"),
+    ("MAP", "a map"),
+    ("UNION", "a union"),
+    ("BOOLEAN", "true/false"),
+    ("BLOB", "binary data"),
+)
+
+
+def _nested_kind(duckdb_type: str) -> str | None:
+    if duckdb_type.endswith("]"):  # VARCHAR[], INTEGER[3]
+        return "a list"
+    return next((word for prefix, word in _NESTED_KINDS if duckdb_type.startswith(prefix)), None)
+
+
+def _select(wants_send: bool, wants_event: bool, col, event_at: str) -> dict[str, str]:
+    """The stage's columns, each from COL(canonical name) (an expression or a NULL)."""
+    return {
         "has_send": "true" if wants_send else "false",
         "has_event": f"({col('status_code')} IS NOT NULL)" if wants_event else "false",
         "message_id": col("message_id"),
@@ -158,6 +144,40 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
         "upstream_code": col("upstream_code"),
         "tz": "CAST(NULL AS VARCHAR)",
         "status_word": col("status_word"),
+    }
+
+
+def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
+    if s.looks_json:
+        _stage_json(con, s, opts)
+        return
+    relation, params = source_relation(s)
+    con.execute("DROP TABLE IF EXISTS stage_rejects; DROP TABLE IF EXISTS stage_scans")
+    types = column_types(con, relation, params)
+    names = [name for name, _ in types]
+    cols = plan_columns(names, opts, str(s.path))
+    has = set(cols)
+    wants_send, wants_event = _kinds(s, opts, names, cols)
+    aliases = [f"c{i}" for i in range(len(names))]
+
+    def col(name: str) -> str:
+        if name not in cols or _nested_kind(types[cols[name]][1]):
+            return "CAST(NULL AS VARCHAR)"
+        return f"CAST(c{cols[name]} AS VARCHAR)"
+
+    nested = [
+        f"WHEN c{cols[name]} IS NOT NULL THEN '{name} is {_nested_kind(types[cols[name]][1])}, not a value'"
+        for name in cols
+        if _nested_kind(types[cols[name]][1])
+    ]
+    event_at = col("event_at") if "event_at" in has else col("sent_at")
+    select = {
+        # NULL: a rejected row is numbered from its position (readers/csv_rejects.py).
+        "line": "CAST(NULL AS BIGINT)",
+        "raw": "CAST(NULL AS VARCHAR)",
+        # Our own column names and words only (from KNOWN and _NESTED_KINDS).
+        "reject_reason": f"CASE {' '.join(nested)} END" if nested else "CAST(NULL AS VARCHAR)",
+        **_select(wants_send, wants_event, col, event_at),
     }
     body = ",\n  ".join(f"{expr} AS {name}" for name, expr in select.items())
     # stage is a view: ingest_typed.sql reads the file once, straight into its typed rows.
@@ -187,3 +207,55 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
     # The rows are in file order: a rejected one is numbered from the first data line
     # (readers/csv_rejects.py, number_rejected_rows).
     con.execute(f"SET VARIABLE stage_first_line = {int(header_lines) + 1}")
+
+
+def _stage_json(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
+    """NDJSON or a JSON array, record by record: a malformed line or record is rejected alone
+    with its line number (native_json's splitting), the rest load."""
+    native_json.read_json_records(con, s)
+    keys = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT unnest(CASE WHEN reason IS NULL AND json_type(raw) = 'OBJECT' "
+            "THEN json_keys(raw) END) FROM records"
+        ).fetchall()
+    ]
+    keys.sort()
+    cols = plan_columns(keys, opts, str(s.path))
+    wants_send, wants_event = _kinds(s, opts, keys, cols)
+    picked = list(cols)
+    # The file's keys are bound as JSON paths (a parameter), never formatted into SQL.
+    paths = ['$."' + keys[cols[c]].replace("\\", "\\\\").replace('"', '\\"') + '"' for c in picked]
+
+    def col(name: str) -> str:
+        if name not in cols:
+            return "CAST(NULL AS VARCHAR)"
+        v = f"vals[{picked.index(name) + 1}]"
+        return (
+            f"CASE WHEN json_type({v}) NOT IN ('ARRAY', 'OBJECT', 'BOOLEAN') THEN {v} ->> '$' END"
+        )
+
+    nested = " ".join(
+        f"WHEN json_type(vals[{i + 1}]) IN ('ARRAY', 'OBJECT', 'BOOLEAN') THEN "
+        f"'{name} is ' || CASE json_type(vals[{i + 1}]) WHEN 'ARRAY' THEN 'a list' "
+        f"WHEN 'OBJECT' THEN 'a record' ELSE 'true/false' END || ', not a value'"
+        for i, name in enumerate(picked)
+    )
+    event_at = col("event_at") if "event_at" in cols else col("sent_at")
+    select = {
+        "line": "line",
+        "raw": "raw",
+        "reject_reason": f"coalesce(reason, CASE {nested} END)" if nested else "reason",
+        **_select(wants_send, wants_event, col, event_at),
+    }
+    body = ",\n  ".join(f"{expr} AS {name}" for name, expr in select.items())
+    con.execute(
+        # Only our own column names, positions and fixed expressions are in this text.
+        "CREATE OR REPLACE TEMP TABLE stage AS SELECT\n  "  # noqa: S608
+        + body
+        + " FROM (SELECT *, CASE WHEN reason IS NULL AND json_type(raw) = 'OBJECT' "
+        "THEN json_extract(raw, CAST($paths AS VARCHAR[])) END AS vals FROM records) "
+        "ORDER BY line, part",
+        {"paths": paths, "provider": opts.provider, "channel": opts.channel},
+    )
+    con.execute("DROP TABLE records")

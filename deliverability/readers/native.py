@@ -22,8 +22,14 @@ from collections.abc import Iterable
 
 import duckdb
 
-from deliverability.readers.base import STAGE_COLUMNS, ReadOptions, Sniff, UnreadableFile
-from deliverability.readers.canonical import csv_encoding
+from deliverability.readers.base import (
+    STAGE_COLUMNS,
+    ReadOptions,
+    Sniff,
+    UnreadableFile,
+    csv_encoding,
+    csv_source,
+)
 from deliverability.readers.csv_rejects import MAX_RAW, malformed_lines, shift_past_rejects
 
 # A path into a JSON record: keys as the provider documents them (matched ignoring case)
@@ -261,15 +267,10 @@ def csv_src(
     Each field is the first column whose header matches one of its names (case, spaces and
     punctuation ignored). Returns which fields the file has.
     """
-    relation = (
-        "read_csv($path, all_varchar=true, header=true, compression=$compression, "
-        "encoding=$encoding, store_rejects=true, rejects_table='csv_rejects', "
-        "rejects_scan='csv_scans', max_line_size=$max_line)"
-    )
-    params = {**relation_params(s), "encoding": csv_encoding(s), "max_line": 2097152}
+    relation, params = csv_source(s, "csv_rejects", "csv_scans")
     con.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_scans")
     try:
-        # relation is the fixed template above; the path and options are bound.
+        # relation is csv_source's fixed template; the path and options are bound.
         names = [
             r[0]
             for r in con.execute(f"DESCRIBE SELECT * FROM {relation}", params).fetchall()  # noqa: S608

@@ -7,9 +7,12 @@ array or concatenated objects become TEMP TABLE `records`, then TEMP TABLE `src`
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 
 import duckdb
 
@@ -110,18 +113,17 @@ def _split_json_records(con: duckdb.DuckDBPyConnection, s: Sniff) -> None:
             _explode(con, "CASE WHEN reason IS NULL THEN raw END", "array")
         return
     fmt = "array" if mode == "array" else "unstructured"
-    try:
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE records_body AS
-            SELECT CAST(json AS VARCHAR) AS raw
-            FROM read_json_objects($path, format=$format, compression=$compression,
-                                   maximum_object_size=$max_line)
-            """,
-            {**native.relation_params(s), "format": fmt, "max_line": native.MAX_LINE},
-        )
-    except duckdb.Error as exc:
-        raise UnreadableFile(f"{s.path}: cannot parse JSON: {str(exc).splitlines()[0]}") from exc
+    trailing: tuple[int, str] | None = None
+    if mode == "array" and not _ends_like_array(s):
+        # A failed read would abort the ingest's transaction, so this is decided first.
+        trailing = _array_then_text(con, s)
+    else:
+        try:
+            _read_json_objects(con, native.relation_params(s), fmt)
+        except duckdb.Error as exc:
+            raise UnreadableFile(
+                f"{s.path}: cannot parse JSON: {str(exc).splitlines()[0]}"
+            ) from exc
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE records AS
@@ -133,6 +135,63 @@ def _split_json_records(con: duckdb.DuckDBPyConnection, s: Sniff) -> None:
         """
     )
     con.execute("DROP TABLE records_body")
+    if trailing:
+        # The text after a whole array: one rejected record, after the array's records.
+        line, text = trailing
+        con.execute(
+            "INSERT INTO records VALUES "
+            "((SELECT coalesce(max(line), 0) + 1 FROM records), $raw, $reason, 0)",
+            {
+                "raw": text[: native.MAX_LINE],
+                "reason": f"malformed record: text after the JSON array (line {line} of the file)",
+            },
+        )
+
+
+def _read_json_objects(con: duckdb.DuckDBPyConnection, params: dict, fmt: str) -> None:
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE records_body AS
+        SELECT CAST(json AS VARCHAR) AS raw
+        FROM read_json_objects($path, format=$format, compression=$compression,
+                               maximum_object_size=$max_line)
+        """,
+        {**params, "format": fmt, "max_line": native.MAX_LINE},
+    )
+
+
+def _ends_like_array(s: Sniff) -> bool:
+    """True unless the file's last non-blank byte is not ']' (gzip: not checked)."""
+    if s.compressed:
+        return True
+    with open(s.path, "rb") as fh:
+        size = fh.seek(0, 2)
+        fh.seek(max(0, size - 4096))
+        tail = fh.read().rstrip(b" \t\r\n")
+    return not tail or tail.endswith(b"]")
+
+
+def _array_then_text(con: duckdb.DuckDBPyConnection, s: Sniff) -> tuple[int, str]:
+    """A JSON array followed by other text: the array is read (from a copy holding just it)
+    and the text after it returned with the line it starts on. Anything else is refused,
+    naming the line where the JSON breaks."""
+    opener = gzip.open if s.compressed else open
+    with opener(s.path, "rb") as fh:
+        text = fh.read().decode("utf-8", errors="replace")
+    start = len(text) - len(text.lstrip("\ufeff \t\r\n"))
+    try:
+        _, end = json.JSONDecoder().raw_decode(text, start)
+    except json.JSONDecodeError as exc:
+        raise UnreadableFile(
+            f"{s.path}: cannot parse JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from exc
+    with tempfile.TemporaryDirectory() as tmp:
+        array = Path(tmp) / "array.json"
+        array.write_text(text[start:end], encoding="utf-8")
+        _read_json_objects(con, {"path": str(array), "compression": "none"}, "array")
+    rest = text[end:]
+    skipped = len(rest) - len(rest.lstrip())
+    return text.count("\n", 0, end + skipped) + 1, rest.strip()
 
 
 def _json_path(path: native.Path, lower: bool = False) -> str:

@@ -36,6 +36,7 @@ WITH parsed AS (
         nz(carrier) AS carrier,
         nz(campaign) AS campaign,
         nz(segments) AS segments_raw,
+        try_cast(nz(segments) AS DOUBLE) AS segments_number,
         try_cast(try_cast(nz(segments) AS DOUBLE) AS INTEGER) AS segments,
         norm_code(status_code) AS status_code,
         nz(status_text) AS status_text,
@@ -51,15 +52,22 @@ SELECT *,
         WHEN message_id IS NULL THEN 'missing message_id'
         WHEN provider IS NULL THEN 'missing provider'
         WHEN has_send AND sent_raw IS NULL THEN 'missing sent_at'
+        WHEN has_send AND sent_ts IS NULL AND unknown_zone(sent_raw) IS NOT NULL
+            THEN 'unknown time zone ' || left(unknown_zone(sent_raw), 40) || ' in sent_at ' || left(sent_raw, 80)
         WHEN has_send AND sent_ts IS NULL THEN 'unparseable sent_at ' || left(sent_raw, 80)
         WHEN has_send AND NOT plausible_ts(sent_ts)
             THEN 'implausible sent_at ' || left(sent_raw, 80) || ' (before 2000 or over 2 years ahead)'
         WHEN has_event AND event_ts IS NULL AND event_raw IS NULL THEN 'missing event_at'
+        WHEN has_event AND event_ts IS NULL AND unknown_zone(event_raw) IS NOT NULL
+            THEN 'unknown time zone ' || left(unknown_zone(event_raw), 40) || ' in event_at ' || left(event_raw, 80)
         WHEN has_event AND event_ts IS NULL THEN 'unparseable event_at ' || left(event_raw, 80)
         WHEN has_event AND NOT plausible_ts(event_ts)
             THEN 'implausible event_at ' || left(event_raw, 80) || ' (before 2000 or over 2 years ahead)'
         WHEN NOT has_send AND NOT has_event THEN 'no send time and no status code'
         WHEN segments_raw IS NOT NULL AND segments IS NULL
             THEN 'segments is not a number: ' || left(segments_raw, 40)
+        WHEN segments_number < 0 THEN 'segments is negative: ' || left(segments_raw, 40)
+        WHEN segments_number <> floor(segments_number)
+            THEN 'segments is not a whole number: ' || left(segments_raw, 40)
     END AS reason
 FROM parsed;
