@@ -157,3 +157,17 @@ def refresh_all_messages(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT provider, message_id FROM sends UNION ALL SELECT provider, message_id FROM events"
     )
     refresh_messages(con)
+
+
+def retract_ingests(con: duckdb.DuckDBPyConnection, ingest_ids: list[int]) -> None:
+    """Take back the rows INGEST_IDS loaded (retract_ingests.sql): their file is being
+    ingested again with other options. The messages they touched that keep other rows are
+    left in pending_refresh, for the derivation that ends the new ingest."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE retracted_ingests AS SELECT unnest($ids) AS ingest_id",
+        {"ids": [int(i) for i in ingest_ids]},
+    )
+    con.execute(sql_text("retract_ingests.sql"))
+    con.execute(sql_text("rollups.sql"))
+    con.execute("DROP TABLE retracted_ingests")
+    find_uncatalogued_events(con)

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import duckdb
 
+from deliverability.derive import retract_ingests
 from deliverability.load_staged import FileResult, count, load_staged
-from deliverability.readers import choose_reader
+from deliverability.readers import READERS, choose_reader
 from deliverability.readers.base import ReadOptions, UnreadableFile, sniff
 from deliverability.settings import max_decompressed_bytes, max_upload_bytes
 from deliverability.store import Store
@@ -63,24 +64,42 @@ def _modified_at(path: Path) -> datetime | None:
         return None
 
 
+class IngestInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGINT) during a file's ingest: that file was rolled back; the files
+    before it in the batch are committed."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+    def __str__(self) -> str:
+        return (
+            f"interrupted while ingesting {self.path}: nothing of that file was stored "
+            "(the store is as it was before it; files before it in the batch are in)"
+        )
+
+
 def _progress(message: str, quiet: bool) -> None:
     if not quiet:
         print(message, file=sys.stderr, flush=True)
 
 
-def file_fingerprint(path: Path, opts: ReadOptions) -> str:
-    digest = hashlib.blake2b(digest_size=20)
-    digest.update(opts.fingerprint().encode())
+def file_fingerprint(path: Path, opts: ReadOptions) -> tuple[str, str]:
+    """(fingerprint, content hash): the file's bytes with the options that read it, and its
+    bytes alone (the same file read with other options)."""
+    content = hashlib.blake2b(digest_size=20)
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
+            content.update(chunk)
+    with_options = content.copy()
+    with_options.update(b"\0" + opts.fingerprint().encode())
+    return with_options.hexdigest(), content.hexdigest()
 
 
 def _already_ingested(con: duckdb.DuckDBPyConnection, fingerprint: str, result: FileResult) -> bool:
     row = con.execute(
         "SELECT reader, kind, provider, rows_read, rejected FROM ingests "
-        "WHERE fingerprint = ? ORDER BY ingest_id LIMIT 1",
+        "WHERE fingerprint = ? AND replaced_by IS NULL ORDER BY ingest_id LIMIT 1",
         [fingerprint],
     ).fetchone()
     if row is None:
@@ -89,6 +108,29 @@ def _already_ingested(con: duckdb.DuckDBPyConnection, fingerprint: str, result: 
     result.duplicates = result.rows_read - result.rejected
     result.already_ingested = True
     return True
+
+
+def _replace_earlier(
+    con: duckdb.DuckDBPyConnection, content_hash: str, path: Path, quiet: bool
+) -> list[int]:
+    """The same file ingested before with other options: its rows are taken back (inside
+    this ingest's transaction), to be replaced by this reading. Returns their ingest ids."""
+    earlier = [
+        int(r[0])
+        for r in con.execute(
+            "SELECT ingest_id FROM ingests WHERE content_hash = ? AND replaced_by IS NULL "
+            "ORDER BY ingest_id",
+            [content_hash],
+        ).fetchall()
+    ]
+    if earlier:
+        _progress(
+            f"{path}: ingested before with other options (ingest {', '.join(map(str, earlier))}); "
+            "replacing its rows",
+            quiet,
+        )
+        retract_ingests(con, earlier)
+    return earlier
 
 
 def ingest_file(
@@ -126,7 +168,7 @@ def ingest_file(
     with store.write_lock:
         con = store.cursor()
         try:
-            fingerprint = file_fingerprint(path, opts)
+            fingerprint, content_hash = file_fingerprint(path, opts)
             if _already_ingested(con, fingerprint, result):
                 _progress(f"{path}: already ingested, nothing to add", quiet)
                 return result
@@ -140,14 +182,32 @@ def ingest_file(
                     "RESET VARIABLE stage_first_line; "
                     "DROP TABLE IF EXISTS stage_rejects; DROP TABLE IF EXISTS stage_scans"
                 )
+                result.replaced = _replace_earlier(con, content_hash, path, quiet)
                 reader.stage(con, sniffed, opts)
                 ingest_id = count(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests")
                 _progress(f"{path}: validating, deduplicating and loading", quiet)
                 load_staged(
-                    store, con, result, ingest_id, opts, fingerprint, started, hash_salt,
-                    defer_refresh,
+                    store, con, result, ingest_id, opts, (fingerprint, content_hash), started,
+                    hash_salt, defer_refresh,
                 )  # fmt: skip
+                if opts.format_hint and result.rows_read == 0:
+                    # A reader made to read a file it does not fit reads nothing; that is
+                    # a mistake to report, not an ingest of nothing to record.
+                    fits = [r.NAME for r in READERS if r.detect(sniffed)]
+                    raise UnreadableFile(
+                        f"{path}: --format-hint {opts.format_hint} read no rows from this file"
+                        + (f" (it reads as {fits[0]}; drop the hint)" if fits else "")
+                    )
                 con.execute("COMMIT")
+            except (KeyboardInterrupt, duckdb.InterruptException) as exc:
+                _rollback(con)
+                raise IngestInterrupted(result.path) from exc
+            except RuntimeError as exc:
+                _rollback(con)
+                # DuckDB reports Ctrl-C during a query as a RuntimeError.
+                if "interrupted" in str(exc).lower():
+                    raise IngestInterrupted(result.path) from exc
+                raise
             except BaseException:
                 _rollback(con)
                 raise

@@ -36,6 +36,8 @@ class FileResult:
     # Events with no time of their own, dated by the file's receipt, and from what.
     dated_by_receipt: int = 0
     dated_from: str | None = None
+    # Earlier ingests of the same file, with other options, whose rows this one replaced.
+    replaced: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -121,7 +123,7 @@ def load_staged(
     result: FileResult,
     ingest_id: int,
     opts: ReadOptions,
-    fingerprint: str,
+    fingerprints: tuple[str, str],
     started: float,
     hash_salt: str | None,
     defer_refresh: bool,
@@ -293,17 +295,23 @@ def load_staged(
     elif list_affected:
         con.execute("INSERT INTO pending_refresh SELECT provider, message_id FROM affected")
         con.execute("DROP TABLE affected")
+    if result.replaced:
+        con.execute(
+            "UPDATE ingests SET replaced_by = $id WHERE ingest_id IN (SELECT unnest($ids))",
+            {"id": ingest_id, "ids": result.replaced},
+        )
     con.execute(
         """
         INSERT INTO ingests VALUES ($id, $name, $path, $fp, $kind, $reader, $provider, $read,
             $loaded, $dups, $rejected, to_timestamp($started)::TIMESTAMP, now()::TIMESTAMP,
-            $dated, $dated_from)
+            $dated, $dated_from, $content, NULL)
         """,
         {
             "id": ingest_id,
             "name": Path(result.path).name,
             "path": str(result.path),
-            "fp": fingerprint,
+            "fp": fingerprints[0],
+            "content": fingerprints[1],
             "kind": result.kind,
             "reader": result.reader,
             "provider": result.provider,

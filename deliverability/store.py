@@ -33,7 +33,7 @@ from deliverability.settings import carriers_extra
 from deliverability.settings import catalog_extra as default_catalog_extra
 from deliverability.sql_files import sql_text
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 DEFAULT_MEMORY_LIMIT = "2GB"
 
 
@@ -211,6 +211,17 @@ class Store:
                 # 8 -> 9: the carriers table (created empty by schema.sql); _sync_carriers
                 # fills it and derives every message again with canonical carrier names.
                 self.set_meta("schema_version", "9")
+            if version < 10:
+                # 9 -> 10: the ledger keeps each file's content hash, so a file ingested
+                # again with other options replaces its earlier rows (earlier ingests have
+                # none: they are never replaced).
+                with self.write_lock, self.transaction(self.con) as con:
+                    con.execute(
+                        "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS content_hash VARCHAR; "
+                        "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS replaced_by INTEGER"
+                    )
+                    self.set_meta("schema_version", "10", con)
+                    self.bump_version(con)
         # Future versions: step through migrations from int(found) to SCHEMA_VERSION here.
 
     # -- catalog ----------------------------------------------------------------------------

@@ -52,7 +52,7 @@ def report_coverage(con: duckdb.DuckDBPyConnection, start: datetime, end: dateti
 def ingests(
     con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
 ) -> tuple[dict, pl.DataFrame]:
-    ledger = ingest_ledger(con)
+    ledger = ingest_ledger(con).filter(pl.col("replaced_by").is_null())
     week = ledger.filter((pl.col("started_at") >= start) & (pl.col("started_at") < end))
 
     def summary(frame: pl.DataFrame) -> dict:

@@ -65,7 +65,8 @@ def quarantined_rows(
 
 def status(con: duckdb.DuckDBPyConnection) -> dict:
     overview = store_overview(con)
-    ledger = ingest_ledger(con)
+    # Rows a later reading of the same file replaced are no longer in the store.
+    ledger = ingest_ledger(con).filter(pl.col("replaced_by").is_null())
     uncatalogued = uncatalogued_codes(con)
     return {
         "messages": int(overview["messages"].sum()) if overview.height else 0,

@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
 
     except BrokenPipeError:
         return 0
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(
+            f"deliverability: {exc}" if str(exc) else "deliverability: interrupted", file=sys.stderr
+        )
         return 130

@@ -1,7 +1,8 @@
 -- The store's tables. Timestamps are UTC, stored as TIMESTAMP (no zone) so that nothing
--- depends on a session's time zone. Schema version 6 (2: the rollup tables; 4: event_code_days;
+-- depends on a session's time zone. Schema version 10 (2: the rollup tables; 4: event_code_days;
 -- 5: uncatalogued_events; 6: messages derived again by the provisional-final rule;
--- 7: ingests.dated_by_receipt and dated_from; 8: events.status_word; 9: carriers).
+-- 7: ingests.dated_by_receipt and dated_from; 8: events.status_word; 9: carriers;
+-- 10: ingests.content_hash and replaced_by).
 -- Grain: creates the store's tables when missing; writes no rows.
 -- Parameters: none.
 
@@ -23,7 +24,10 @@ CREATE TABLE IF NOT EXISTS ingests (
     kind VARCHAR, reader VARCHAR, provider VARCHAR, rows_read BIGINT, loaded BIGINT,
     duplicates BIGINT, rejected BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP,
     -- events with no time of their own, dated by when the file was received, and from what
-    dated_by_receipt BIGINT, dated_from VARCHAR
+    dated_by_receipt BIGINT, dated_from VARCHAR,
+    -- the file's bytes alone (fingerprint adds the options), and the later ingest of the
+    -- same file, with other options, that replaced this one's rows
+    content_hash VARCHAR, replaced_by INTEGER
 );
 
 CREATE TABLE IF NOT EXISTS sends (
