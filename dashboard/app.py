@@ -6,12 +6,17 @@ st.navigation over the pages in views/ (one module per page).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from deliverability.dashboard import filters
+from deliverability.dashboard.auth import login_pending, require_login
 from deliverability.dashboard.state import get_store
 
-st.set_page_config(page_title="Deliverability", page_icon=":material/sms:", layout="wide")
+# A bundled file, served by this server: a ":material/...:" favicon is fetched from Google.
+ICON = Path(__file__).resolve().parent / "static" / "favicon.png"
+st.set_page_config(page_title="Deliverability", page_icon=ICON, layout="wide")
 
 PAGES = [
     st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", default=True),
@@ -23,7 +28,8 @@ PAGES = [
     st.Page("views/upload.py", title="Upload", icon=":material/upload:"),
 ]
 
-page = st.navigation(PAGES)
+page = st.navigation(PAGES, position="hidden" if login_pending() else "sidebar")
+require_login()  # before anything reads the store
 get_store()
 st.session_state["filters"] = filters.sidebar_filters()
 page.run()

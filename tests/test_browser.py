@@ -1,7 +1,8 @@
 """The real dashboard server driven by headless Chromium (Debian's chromium, via Playwright).
 
 Upload a file, see the overview change, click into a code, download the messages CSV, and
-keep a screenshot of every page in test-artifacts/screenshots/.
+keep a screenshot of every page in test-artifacts/screenshots/. Meanwhile every request the
+page makes stays on this machine, and no Deploy button or developer menu is shown.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 
@@ -28,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 CLI = Path(sys.executable).parent / "deliverability"
 PAGES = ("overview", "failures", "spikes", "messages", "catalog", "review", "upload")
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
 def free_port() -> int:
@@ -120,6 +123,19 @@ def click_until(page, click, url_glob: str, attempts: int = 3) -> None:
                 raise
 
 
+def record_requests(page) -> list[str]:
+    """Every URL the page asks for from now on: resources, fetches and WebSockets."""
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    page.on("websocket", lambda socket: urls.append(socket.url))
+    return urls
+
+
+def outside_requests(urls: list[str]) -> list[str]:
+    """The URLs that leave the machine (data: and blob: URLs have no host)."""
+    return [u for u in urls if urlsplit(u).hostname and urlsplit(u).hostname not in LOCAL_HOSTS]
+
+
 def messages_tile(page) -> str:
     tile = page.locator('[data-testid="stMetric"]').filter(has_text="Messages").first
     return tile.locator('[data-testid="stMetricValue"]').inner_text().strip()
@@ -130,6 +146,7 @@ def test_upload_changes_the_overview_then_drill_into_a_code_and_download(server,
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page.set_default_timeout(60_000)
+    requests = record_requests(page)
 
     page.goto(f"{base}/")
     settle(page)
@@ -212,5 +229,33 @@ def test_upload_changes_the_overview_then_drill_into_a_code_and_download(server,
         assert not page.get_by_text("Page not found").count(), name
         # A log value with markup must arrive as text, never as an element.
         assert page.locator("img[src='x']").count() == 0, name
+        # Headless Chromium may never fetch the favicon: check where it points instead.
+        icon = page.locator("link[rel='shortcut icon']").get_attribute("href")
+        assert not outside_requests([urljoin(page.url, icon)]), (name, icon)
         page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    page.close()
+    # Fonts, icons, favicon, Plotly: everything comes from the dashboard's own server.
+    assert any(urlsplit(u).path.endswith(".woff2") for u in requests), "no fonts were loaded?"
+    assert outside_requests(requests) == [], sorted(set(outside_requests(requests)))
+
+
+def test_no_deploy_button_and_no_developer_menu(server, browser):
+    base, _ = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(f"{base}/")
+    settle(page)
+    assert page.locator('[data-testid="stSidebarNav"]').count()  # the app itself is there
+    assert not page.locator('[data-testid="stAppDeployButton"]').count()
+    assert not page.get_by_role("button", name="Deploy").count()
+    # --client.toolbarMode viewer keeps the viewer's menu (theme, print, record screen) and
+    # drops the developer's items; in developer mode the menu holds all of these.
+    page.locator('[data-testid="stMainMenuButton"]').click()
+    menu = page.locator('[data-testid="stMainMenuPopover"]')
+    menu.wait_for()
+    items = menu.inner_text()
+    assert "Print" in items, items
+    for developer_item in ("Rerun", "Auto rerun", "Clear cache", "Deploy", "Developer"):
+        assert developer_item not in items, items
+    page.keyboard.press("Escape")
     page.close()
