@@ -138,7 +138,6 @@ def ingest_file(
     path: Path,
     opts: ReadOptions | None = None,
     quiet: bool = True,
-    hash_salt: str | None = None,
     display_name: str | None = None,
     defer_refresh: bool = False,
 ) -> FileResult:
@@ -148,6 +147,8 @@ def ingest_file(
     Store.refresh_pending (see ingest_files); the file's rows are committed either way.
     """
     opts = opts or ReadOptions()
+    # A hashed store hashes every file, whoever ingests it (ValueError without its key).
+    hash_salt = store.recipient_salt()
     if opts.received_at is None:
         opts = replace(
             opts, received_at=_modified_at(path), received_from="the file's modification time"
@@ -242,7 +243,6 @@ def ingest_files(
     paths: list[Path],
     opts: ReadOptions | None = None,
     quiet: bool = True,
-    hash_salt: str | None = None,
     display_names: list[str] | None = None,
     on_file: Callable[[int], None] | None = None,
 ) -> list[FileResult]:
@@ -255,6 +255,7 @@ def ingest_files(
     ON_FILE(i) is called before file i (progress).
     """
     results = []
+    store.recipient_salt()  # a hashed store without its key: refused before any file
     try:
         for index, path in enumerate(paths):
             if on_file:
@@ -266,7 +267,6 @@ def ingest_files(
                     path,
                     opts,
                     quiet=quiet,
-                    hash_salt=hash_salt,
                     display_name=name,
                     defer_refresh=index < len(paths) - 1,
                 )  # fmt: skip

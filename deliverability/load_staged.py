@@ -159,11 +159,27 @@ def load_staged(
         """
     )
     if hash_salt:
-        # A keyed hash (salted twice, like HMAC's nesting) so a shared store holds no numbers.
+        # A hashed store holds no number anywhere: a keyed hash (salted twice, like HMAC's
+        # nesting) for the recipient, the same hash where an id embeds it (Sinch's
+        # batch_id:recipient), and numbers in status texts cut to their last four.
         con.execute(
-            "UPDATE typed SET recipient = 'h:' || left(sha256($salt || sha256($salt || recipient)), 24) "
-            "WHERE recipient IS NOT NULL",
+            """
+            UPDATE typed SET
+                recipient = hashed,
+                message_id = CASE WHEN length(digits) >= 7 AND contains(message_id, digits)
+                                  THEN replace(message_id, digits, hashed) ELSE message_id END,
+                status_text = scrub_numbers(status_text)
+            FROM (
+                SELECT rowid AS row_key, ltrim(recipient, '+') AS digits,
+                       'h:' || left(sha256($salt || sha256($salt || recipient)), 24) AS hashed
+                FROM typed WHERE recipient IS NOT NULL
+            ) h
+            WHERE typed.rowid = h.row_key
+            """,
             {"salt": hash_salt},
+        )
+        con.execute(
+            "UPDATE typed SET status_text = scrub_numbers(status_text) WHERE recipient IS NULL"
         )
     con.execute(LOAD_SQL)
     rows_read, rejected, send_rows, event_rows, dated = con.execute(
@@ -264,11 +280,8 @@ def load_staged(
         """
         INSERT INTO quarantine
         SELECT $id, $file, line,
-               -- With --hash-recipients a rejected line must not keep the numbers either:
-               -- runs of 7-15 digits keep only their last four.
-               CASE WHEN $scrub THEN regexp_replace(quarantined, '\\+?\\b[0-9]{3,11}([0-9]{4})\\b',
-                                                    '••••\\1', 'g')
-                    ELSE quarantined END,
+               -- In a hashed store a rejected line must not keep the numbers either.
+               CASE WHEN $scrub THEN scrub_numbers(quarantined) ELSE quarantined END,
                reason
         FROM (
             SELECT line, reason,

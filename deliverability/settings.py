@@ -70,5 +70,18 @@ def max_decompressed_bytes() -> int:
 
 
 def recipient_salt() -> str | None:
-    """Secret for --hash-recipients ($DELIVERABILITY_RECIPIENT_SALT)."""
-    return os.environ.get("DELIVERABILITY_RECIPIENT_SALT") or None
+    """The key a hashed store hashes recipients with: $DELIVERABILITY_RECIPIENT_SALT, else
+    the first line of the file $DELIVERABILITY_RECIPIENT_SALT_FILE names. Never in the store."""
+    salt = os.environ.get("DELIVERABILITY_RECIPIENT_SALT")
+    if salt:
+        return salt
+    key_file = os.environ.get("DELIVERABILITY_RECIPIENT_SALT_FILE")
+    if not key_file:
+        return None
+    try:
+        lines = Path(key_file).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(
+            f"DELIVERABILITY_RECIPIENT_SALT_FILE {key_file}: cannot read it ({exc})"
+        ) from exc
+    return lines[0].strip() if lines and lines[0].strip() else None

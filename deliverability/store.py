@@ -6,6 +6,7 @@ saved mappings) is one of its methods. Views read through queries/.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -29,12 +30,17 @@ from deliverability.derive import (
     refresh_messages,
 )
 from deliverability.notes import checked_note
-from deliverability.settings import carriers_extra
+from deliverability.settings import carriers_extra, recipient_salt
 from deliverability.settings import catalog_extra as default_catalog_extra
 from deliverability.sql_files import sql_text
 
 SCHEMA_VERSION = 10
 DEFAULT_MEMORY_LIMIT = "2GB"
+
+
+def recipient_key_check(salt: str) -> str:
+    """A one-way check of a recipient key, kept in the store to recognise the key."""
+    return hashlib.sha256(b"deliverability recipient key check\0" + salt.encode()).hexdigest()[:32]
 
 
 class StoreBusy(RuntimeError):
@@ -148,6 +154,54 @@ class Store:
 
     def bump_version(self, con: duckdb.DuckDBPyConnection) -> None:
         self.set_meta("store_version", str(self.version(con) + 1), con)
+
+    # -- recipients kept as keyed hashes ---------------------------------------------------
+
+    @property
+    def hashes_recipients(self) -> bool:
+        """Whether this store keeps recipients only as keyed hashes (chosen at creation)."""
+        return self.meta("recipients") == "hashed"
+
+    def hash_recipients_from_now(self, salt: str) -> None:
+        """Make this store keep recipients as keyed hashes: allowed while it holds no rows
+        (numbers already stored cannot be taken back out of the file); on a hashed store,
+        checks that SALT is its key."""
+        if self.hashes_recipients:
+            self._check_salt(salt)
+            return
+        with self.write_lock, self.transaction(self.con) as con:
+            if con.execute(
+                "SELECT EXISTS (FROM sends) OR EXISTS (FROM events) OR EXISTS (FROM quarantine)"
+            ).fetchall()[0][0]:
+                raise ValueError(
+                    f"{self.path} already holds recipients' numbers; hashing is chosen when a "
+                    "store is created: ingest into a new store with --hash-recipients"
+                )
+            self.set_meta("recipients", "hashed", con)
+            self.set_meta("recipient_key_check", recipient_key_check(salt), con)
+            self.bump_version(con)
+
+    def recipient_salt(self) -> str | None:
+        """The key every ingest into a hashed store hashes with (None: a store of numbers).
+        It lives outside the store file (settings.recipient_salt); only a check of it is kept
+        here, so a different key is refused rather than hashing the same number anew."""
+        if not self.hashes_recipients:
+            return None
+        salt = recipient_salt()
+        if not salt:
+            raise ValueError(
+                f"{self.path} keeps recipients as keyed hashes: set "
+                "DELIVERABILITY_RECIPIENT_SALT (or DELIVERABILITY_RECIPIENT_SALT_FILE) to its key"
+            )
+        self._check_salt(salt)
+        return salt
+
+    def _check_salt(self, salt: str) -> None:
+        if recipient_key_check(salt) != self.meta("recipient_key_check"):
+            raise ValueError(
+                f"the recipient key (DELIVERABILITY_RECIPIENT_SALT) is not the one {self.path} "
+                "was created with: its hashes would not match the stored ones"
+            )
 
     def _migrate(self) -> None:
         found = self.meta("schema_version")

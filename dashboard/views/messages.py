@@ -7,7 +7,7 @@ import streamlit as st
 from deliverability.dashboard import data, filters, ui
 from deliverability.dashboard.safe import md
 from deliverability.queries.messages import MESSAGE_LIMIT
-from deliverability.queries.privacy import scrub_frame
+from deliverability.queries.privacy import scrub_frame, scrub_phones
 
 st.title("Messages")
 
@@ -33,8 +33,10 @@ if ui.require_data():
             st.rerun()
 
     frame = data.messages_in_selection(selection, outcome=drill["outcome"], reveal=reveal)
-    if not reveal:
-        frame = scrub_frame(frame, ["status_text"])
+    # Ids stay whole in FRAME: a picked row's events are looked up by its real message_id.
+    # What is shown and downloaded is masked: an id may embed the recipient (Sinch's
+    # batch_id:recipient), a status text or campaign may quote a number.
+    visible = frame if reveal else scrub_frame(frame)
     if frame.is_empty():
         ui.no_match()
         st.stop()
@@ -43,20 +45,20 @@ if ui.require_data():
         f"Showing {shown} {frame.height:,} matching messages, newest first. "
         + ("Phone numbers are revealed." if reveal else "Phone numbers are masked.")
     )
-    event = ui.table(frame, key="messages_table", select=True, height=420)
-    ui.download_csv(frame, "messages.csv", key="messages_download")
+    event = ui.table(visible, key="messages_table", select=True, height=420)
+    ui.download_csv(visible, "messages.csv", key="messages_download")
 
     picked = ui.selected_row(event, frame)
     if picked is None:
         st.caption("Select a message to see every report it got.")
     else:
         st.subheader(f"Events of {md(picked['provider'])} message")
-        st.text(picked["message_id"])
+        st.text(picked["message_id"] if reveal else scrub_phones(picked["message_id"]))
         history = data.message_events(
             picked["provider"], picked["message_id"], picked["message_at"], picked["event_count"]
         )
         if not reveal:
-            history = scrub_frame(history, ["status_text"])
+            history = scrub_frame(history)
         if history.is_empty():
             st.info("No delivery report was received for this message.")
         else:

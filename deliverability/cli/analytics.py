@@ -13,11 +13,13 @@ import polars as pl
 from deliverability.cli.common import (
     add_filters,
     add_format,
+    add_reveal_option,
     add_store_options,
     dimensions,
     emit,
     filters_from,
     open_store,
+    shown,
 )
 from deliverability.queries.compare import (
     COMPARE_DIMENSIONS,
@@ -72,6 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"trailing baseline window in days (default {defaults.baseline_days})",
     )
     add_format(spikes)
+    add_reveal_option(spikes)
     spikes.add_argument(
         "--fail-on-spike", action="store_true", help="exit with status 3 when any spike is found"
     )
@@ -91,6 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     compare.add_argument("--metric", choices=tuple(METRICS), default="failure_rate")
     compare.add_argument("--min-messages", type=int, default=0)
     add_format(compare, ("table", "json", "csv"))
+    add_reveal_option(compare)
     compare.set_defaults(handler=cmd_compare)
 
 
@@ -125,7 +129,8 @@ def cmd_spikes(args: argparse.Namespace) -> int:
         baseline_days=args.baseline_days,
     )
     store = open_store(args)
-    frame = find_spikes(store.con, filters, settings)
+    # A contributor may be a sender that is a phone number.
+    frame = shown(args, find_spikes(store.con, filters, settings))
     if args.format == "json":
         print(output.to_json({"spikes": frame}))
     elif frame.is_empty():
@@ -163,10 +168,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "headline": {k: head[k] for k in ("current", "previous", "delta")},
             "rows": frame,
         }
-        print(output.to_json(document))
+        print(output.to_json(shown(args, document)))
     elif args.format == "csv":
         emit(args, frame)
     else:
         print(f"{current.since} .. {current.until}  vs  {previous.since} .. {previous.until}")
-        print(output.to_table(frame))
+        print(output.to_table(shown(args, frame)))
     return 0

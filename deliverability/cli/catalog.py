@@ -15,7 +15,7 @@ from deliverability.catalog import (
     Catalog,
     CodeEntry,
 )
-from deliverability.cli.common import add_format, emit
+from deliverability.cli.common import add_format, add_reveal_option, emit, shown
 from deliverability.render import output
 from deliverability.settings import catalog_extra
 
@@ -44,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     lookup.add_argument("--channel", choices=CHANNELS)
     lookup.add_argument("--catalog-extra", help=extra_help)
     add_format(lookup)
+    add_reveal_option(lookup)
     lookup.set_defaults(handler=cmd_lookup)
 
     listing = cat_sub.add_parser("list", help="list catalog entries")
@@ -52,11 +53,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing.add_argument("--category", choices=CATEGORIES)
     listing.add_argument("--catalog-extra", help=extra_help)
     add_format(listing, ("table", "json", "csv"))
+    add_reveal_option(listing)
     listing.set_defaults(handler=cmd_list)
 
     stats = cat_sub.add_parser("stats", help="entries by provider, channel, category, outcome")
     stats.add_argument("--catalog-extra", help=extra_help)
     add_format(stats)
+    add_reveal_option(stats)
     stats.set_defaults(handler=cmd_stats)
 
 
@@ -77,7 +80,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         print(f"uncatalogued: no entry for code {args.code!r} {where}".rstrip(), file=sys.stderr)
     frame = entries_frame(found)
     if args.format == "json":
-        print(output.to_json(frame))
+        print(output.to_json(shown(args, frame)))
     else:
         emit(args, frame.select([*TABLE_COLUMNS[:5], "description", *TABLE_COLUMNS[5:]]))
     return 0 if found else 1
@@ -96,6 +99,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         dim: frame.group_by(dim).len("entries").sort(["entries", dim], descending=[True, False])
         for dim in ("provider", "channel", "category", "outcome")
     }
+    sections = shown(args, sections)
     if args.format == "json":
         print(output.to_json({"entries": frame.height, **sections}))
         return 0

@@ -1,18 +1,22 @@
 """What every command shares: its store options, output format and filters, opening the store,
-and printing a frame as a table, JSON or CSV."""
+and printing a frame as a table, JSON or CSV, phone numbers masked unless --reveal."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TypeVar, cast
 
 import duckdb
 import polars as pl
 
 from deliverability.queries import Filters
+from deliverability.queries.privacy import scrub
 from deliverability.render import output
 from deliverability.settings import catalog_extra, db_path
 from deliverability.store import Store
+
+T = TypeVar("T")
 
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +30,21 @@ def add_format(
     parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json")
 ) -> None:
     parser.add_argument("--format", choices=choices, default="table")
+
+
+def add_reveal_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reveal",
+        action="store_true",
+        help="show phone numbers in full (default: masked to their last four digits, "
+        "as the dashboard shows them)",
+    )
+
+
+def shown(args: argparse.Namespace, value: T) -> T:
+    """VALUE (a frame, a dict or list of them, text) as a command prints it: phone numbers
+    masked to their last four digits unless --reveal. A command without --reveal masks."""
+    return value if getattr(args, "reveal", False) else cast(T, scrub(value))
 
 
 def add_filters(parser: argparse.ArgumentParser, full: bool = True) -> None:
@@ -79,14 +98,15 @@ def open_store(args: argparse.Namespace) -> Store:
 
 
 def emit(args: argparse.Namespace, frame: pl.DataFrame, as_json: object | None = None) -> None:
-    """FRAME in --format: a table, JSON (AS_JSON when given) or CSV."""
+    """FRAME in --format: a table, JSON (AS_JSON when given) or CSV, phone numbers masked
+    unless --reveal."""
     fmt = getattr(args, "format", "table")
     if fmt == "json":
-        print(output.to_json(as_json if as_json is not None else frame))
+        print(output.to_json(shown(args, as_json if as_json is not None else frame)))
     elif fmt == "csv":
-        sys.stdout.write(output.to_csv(frame))
+        sys.stdout.write(output.to_csv(shown(args, frame)))
     else:
-        print(output.to_table(frame))
+        print(output.to_table(shown(args, frame)))
 
 
 def fail(message: str) -> int:

@@ -61,7 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ingest.add_argument(
         "--hash-recipients",
         action="store_true",
-        help="store a keyed hash of each recipient (salt: DELIVERABILITY_RECIPIENT_SALT)",
+        help="make a new store keep recipients only as keyed hashes, for this and every later "
+        "ingest and upload (key: DELIVERABILITY_RECIPIENT_SALT or "
+        "DELIVERABILITY_RECIPIENT_SALT_FILE, never stored)",
     )
     ingest.add_argument(
         "--wait",
@@ -98,9 +100,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.hash_recipients:
         salt = recipient_salt()
         if not salt:
-            print("--hash-recipients needs DELIVERABILITY_RECIPIENT_SALT set", file=sys.stderr)
-            return 2
+            raise ValueError(
+                "--hash-recipients needs a key: set DELIVERABILITY_RECIPIENT_SALT "
+                "(or DELIVERABILITY_RECIPIENT_SALT_FILE)"
+            )
     store = open_store(args)
+    if salt:
+        # Hashing is the store's from now on: every later ingest (and upload) hashes.
+        store.hash_recipients_from_now(salt)
     if args.mapping:
         if mapping:
             store.save_mapping(args.mapping, mapping)
@@ -122,7 +129,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     paths, skipped = log_files([Path(p) for p in args.paths])
     for path, why in skipped:
         print(f"{path}: skipped, {why}", file=sys.stderr)
-    results = ingest_files(store, paths, opts, quiet, salt)
+    results = ingest_files(store, paths, opts, quiet)
     for r in results:
         for error in r.errors:
             print(error, file=sys.stderr)

@@ -9,11 +9,13 @@ from deliverability import queries
 from deliverability.cli.common import (
     add_filters,
     add_format,
+    add_reveal_option,
     add_store_options,
     dimensions,
     emit,
     filters_from,
     open_store,
+    shown,
 )
 from deliverability.render import output
 
@@ -22,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     status = sub.add_parser("status", help="what the store holds")
     add_store_options(status)
     add_format(status)
+    add_reveal_option(status)
     status.set_defaults(handler=cmd_status)
 
     report = sub.add_parser("report", help="counts and rates by any dimensions")
@@ -29,12 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--by", help=f"DIM[,DIM...]: {', '.join(queries.DIMENSIONS)}")
     add_filters(report)
     add_format(report, ("table", "json", "csv"))
+    add_reveal_option(report)
     report.set_defaults(handler=cmd_report)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     store = open_store(args)
-    info = queries.status(store.con)
+    # Example status texts and carrier names may quote a phone number.
+    info = shown(args, queries.status(store.con))
     if args.format == "json":
         print(output.to_json(info))
         return 0

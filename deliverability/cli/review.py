@@ -10,7 +10,14 @@ from pathlib import Path
 
 import polars as pl
 
-from deliverability.cli.common import add_format, add_store_options, fail, open_store
+from deliverability.cli.common import (
+    add_format,
+    add_reveal_option,
+    add_store_options,
+    fail,
+    open_store,
+    shown,
+)
 from deliverability.notes import SCOPES, code_subject
 from deliverability.queries.notes import list_notes
 from deliverability.queries.review import Review, weekly_review
@@ -37,7 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "4-week baseline, what got worse or better, spikes, new and uncatalogued codes, data "
         "quality and notes. FILE ending in .html gives a self-contained page (opens offline), "
         ".md gives Markdown for chat or email, .json the same review for other tools; without "
-        "--out the Markdown is printed.",
+        "--out the Markdown is printed. A review is meant to be shared: phone numbers in it "
+        "are always masked to their last four digits (there is no --reveal).",
     )
     add_store_options(review)
     review.add_argument(
@@ -72,12 +80,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--for-week", help="a code/carrier/campaign note applies from this ISO week on"
     )
     add_format(add)
+    add_reveal_option(add)
     add.set_defaults(handler=cmd_note_add)
 
     listing = note_sub.add_parser("list", help="every note, newest first")
     add_store_options(listing)
     listing.add_argument("--scope", choices=SCOPES)
     add_format(listing)
+    add_reveal_option(listing)
     listing.set_defaults(handler=cmd_note_list)
 
 
@@ -113,7 +123,7 @@ def cmd_note_add(args: argparse.Namespace) -> int:
     note_id = store.add_note(
         scope, subject, args.text, author=args.author, week=args.week or args.for_week
     )
-    added = list_notes(store.con).filter(pl.col("note_id") == note_id)
+    added = shown(args, list_notes(store.con).filter(pl.col("note_id") == note_id))
     if args.format == "json":
         print(output.to_json({"note": added.to_dicts()[0]}))
     else:
@@ -123,7 +133,8 @@ def cmd_note_add(args: argparse.Namespace) -> int:
 
 def cmd_note_list(args: argparse.Namespace) -> int:
     store = open_store(args)
-    frame = list_notes(store.con, args.scope)
+    # A note may quote a phone number; the review masks notes too.
+    frame = shown(args, list_notes(store.con, args.scope))
     if args.format == "json":
         print(output.to_json({"notes": frame}))
     else:

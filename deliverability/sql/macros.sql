@@ -3,7 +3,7 @@
 -- Parameters: the macros' arguments: nz_text(t), nz(s), norm_code_text(t), norm_code(c),
 --   zone_abbreviation_minutes(z), has_offset(s), offset_minutes(o), zone_minutes(z),
 --   parse_local(s), parse_zone_parts(p), parse_zoned(s), unknown_zone(s), parse_ts_trimmed(s, tz), parse_ts(raw, tz),
---   plausible_ts(ts),
+--   plausible_ts(ts), scrub_numbers(t),
 --   norm_number_digits(n, d), norm_number_trimmed(n), norm_number(n); t, s, raw, c, n:
 --   the value; tz: the time zone for naive text; ts: a timestamp; d: n without blanks,
 --   parentheses, dots and dashes.
@@ -166,3 +166,11 @@ CREATE OR REPLACE TEMP MACRO norm_number_trimmed(n) AS (
 );
 
 CREATE OR REPLACE TEMP MACRO norm_number(n) AS norm_number_trimmed(nz(n));
+
+-- Free text with every run of 7-15 digits (after '+', '%2B' or anything else) cut to its last
+-- four: what a hashed store keeps of numbers in status texts and rejected lines.
+CREATE OR REPLACE TEMP MACRO scrub_numbers(t) AS (
+    CASE WHEN regexp_matches(t, '[0-9]{7}')
+         THEN regexp_replace(t, '(\+|%2[Bb])?[0-9]{3,11}([0-9]{4})', '••••\2', 'g')
+         ELSE t END
+);
