@@ -12,7 +12,7 @@ import streamlit as st
 
 from deliverability.dashboard import filters
 from deliverability.dashboard.auth import login_pending, require_login
-from deliverability.dashboard.state import get_store
+from deliverability.dashboard.state import reading
 
 # A bundled file, served by this server: a ":material/...:" favicon is fetched from Google.
 ICON = Path(__file__).resolve().parent / "static" / "favicon.png"
@@ -30,6 +30,7 @@ PAGES = [
 
 page = st.navigation(PAGES, position="hidden" if login_pending() else "sidebar")
 require_login()  # before anything reads the store
-get_store()
-st.session_state["filters"] = filters.sidebar_filters()
-page.run()
+# The store is held read-only for this run only: the CLI may write it between runs.
+with reading():
+    st.session_state["filters"] = filters.sidebar_filters()
+    page.run()

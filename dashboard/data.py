@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from deliverability.dashboard.state import cursor, get_store, store_version
+from deliverability.dashboard.state import cursor, store_path, store_version, writing
 from deliverability.queries import Filters, compare, failures, spikes, timeseries
 from deliverability.queries import messages as message_queries
 from deliverability.queries import review as _review
@@ -40,7 +40,7 @@ def cached(fn: Callable) -> Callable:
     def call(*args, **kwargs):
         # The store's path too: two stores can be at the same version in one process.
         return _cached_call(
-            name, str(get_store().path), store_version(), args, tuple(sorted(kwargs.items()))
+            name, str(store_path()), store_version(), args, tuple(sorted(kwargs.items()))
         )
 
     return call
@@ -78,4 +78,5 @@ default_week = cached(_review.default_week)
 
 def add_note(scope: str, subject: str, body: str, author: str | None, week: str | None) -> int:
     """Store a reviewer's note; it bumps the store version, so every cached result refreshes."""
-    return get_store().add_note(scope, subject, body, author=author, week=week, con=cursor())
+    with writing() as store:
+        return store.add_note(scope, subject, body, author=author, week=week)

@@ -7,11 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from deliverability.dashboard.state import get_store
+from deliverability.connection import StoreBusy
+from deliverability.dashboard.state import cursor, writing
 from deliverability.ingest import ingest_files
 from deliverability.load_staged import FileResult
 from deliverability.readers import reader_names
 from deliverability.readers.base import EVENT_COLUMNS, SEND_COLUMNS, ReadOptions
+from deliverability.store import load_mapping as _load_mapping
+from deliverability.store import mapping_names as _mapping_names
 
 # Every column a canonical send log or delivery log can have, each once.
 CANONICAL_COLUMNS = tuple(dict.fromkeys((*SEND_COLUMNS, *EVENT_COLUMNS)))
@@ -33,17 +36,24 @@ def ingest(
     display_names: list[str],
     on_file: Callable[[int], None],
 ) -> list[FileResult]:
-    """Ingest PATHS into the dashboard's store, one transaction per file (see ingest_files)."""
-    return ingest_files(get_store(), paths, options, display_names=display_names, on_file=on_file)
+    """Ingest PATHS into the dashboard's store, one transaction per file (see ingest_files);
+    the store is held for writing only meanwhile. ValueError (one line) when it cannot be:
+    another process kept it too long, or a hashed store's key is missing."""
+    try:
+        with writing() as store:
+            return ingest_files(store, paths, options, display_names=display_names, on_file=on_file)
+    except StoreBusy as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def mapping_names() -> list[str]:
-    return get_store().mapping_names()
+    return _mapping_names(cursor())
 
 
 def load_mapping(name: str) -> dict[str, str]:
-    return get_store().load_mapping(name)
+    return _load_mapping(cursor(), name)
 
 
 def save_mapping(name: str, mapping: dict[str, str]) -> None:
-    get_store().save_mapping(name, mapping)
+    with writing() as store:
+        store.save_mapping(name, mapping)

@@ -147,8 +147,6 @@ def ingest_file(
     Store.refresh_pending (see ingest_files); the file's rows are committed either way.
     """
     opts = opts or ReadOptions()
-    # A hashed store hashes every file, whoever ingests it (ValueError without its key).
-    hash_salt = store.recipient_salt()
     if opts.received_at is None:
         opts = replace(
             opts, received_at=_modified_at(path), received_from="the file's modification time"
@@ -169,6 +167,8 @@ def ingest_file(
     with store.write_lock:
         con = store.cursor()
         try:
+            # A hashed store hashes every file, whoever ingests it (ValueError without its key).
+            hash_salt = store.recipient_salt(con)
             fingerprint, content_hash = file_fingerprint(path, opts)
             if _already_ingested(con, fingerprint, result):
                 _progress(f"{path}: already ingested, nothing to add", quiet)
@@ -255,7 +255,12 @@ def ingest_files(
     ON_FILE(i) is called before file i (progress).
     """
     results = []
-    store.recipient_salt()  # a hashed store without its key: refused before any file
+    with store.write_lock:
+        con = store.cursor()
+        try:
+            store.recipient_salt(con)  # a hashed store without its key: refused before any file
+        finally:
+            con.close()
     try:
         for index, path in enumerate(paths):
             if on_file:

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,6 +18,7 @@ import duckdb
 
 from deliverability import carriers
 from deliverability.catalog import PUBLIC_FIELDS, Catalog
+from deliverability.connection import READ_WAIT_SECONDS, WRITE_WAIT_SECONDS, connect
 from deliverability.derive import (
     derivation_pending,
     find_uncatalogued_events,
@@ -35,7 +33,6 @@ from deliverability.settings import catalog_extra as default_catalog_extra
 from deliverability.sql_files import sql_text
 
 SCHEMA_VERSION = 10
-DEFAULT_MEMORY_LIMIT = "2GB"
 
 
 def recipient_key_check(salt: str) -> str:
@@ -43,51 +40,24 @@ def recipient_key_check(salt: str) -> str:
     return hashlib.sha256(b"deliverability recipient key check\0" + salt.encode()).hexdigest()[:32]
 
 
-class StoreBusy(RuntimeError):
-    """Another process has the store open for writing."""
+def read_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The store's version, bumped by every change (a reader's connection will do)."""
+    rows = con.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
-def _busy_message(path: Path, exc: Exception) -> str:
-    pid = re.search(r"PID (\d+)", str(exc))
-    holder = f" (process {pid.group(1)})" if pid else ""
-    return (
-        f"store is busy: {path} is open in another process{holder}, for example a running "
-        "dashboard. Upload through the dashboard, stop it, or retry with --wait SECONDS."
-    )
+def mapping_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The saved --map column mappings' names (a reader's connection will do)."""
+    return [r[0] for r in con.execute("SELECT name FROM mappings ORDER BY 1").fetchall()]
 
 
-def connect(path: Path, read_only: bool = False, wait: float = 0.0) -> duckdb.DuckDBPyConnection:
-    """Open the DuckDB file, waiting up to `wait` seconds while another process holds it."""
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise
-            if time.monotonic() >= deadline:
-                raise StoreBusy(_busy_message(path, exc)) from exc
-            time.sleep(0.25)
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET memory_limit = '{memory_limit()}'")
-    return con
-
-
-def memory_limit() -> str:
-    """DuckDB's memory limit for the store ($DELIVERABILITY_MEMORY_LIMIT, default 2GB).
-
-    DuckDB's own default is 80% of RAM; a large ingest would take all of it. Within this
-    limit, big intermediate tables spill to a temporary directory next to the store.
-    """
-    raw = os.environ.get("DELIVERABILITY_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT
-    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", raw, re.IGNORECASE):
-        raise ValueError(
-            f"DELIVERABILITY_MEMORY_LIMIT must be a size like 2GB or 1500MB, not {raw!r}"
-        )
-    return raw
+def load_mapping(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
+    """The column mapping saved under NAME; ValueError naming the saved ones if none."""
+    row = con.execute("SELECT spec FROM mappings WHERE name = ?", [name]).fetchone()
+    if row is None:
+        known = mapping_names(con)
+        raise ValueError(f"no saved mapping {name!r} (saved: {', '.join(known) or 'none'})")
+    return json.loads(row[0])
 
 
 def prepare_connection(con: duckdb.DuckDBPyConnection) -> None:
@@ -114,8 +84,11 @@ class Store:
         cls,
         path: Path,
         catalog_extra: Path | None = None,
-        wait: float = 0.0,
+        wait: float = WRITE_WAIT_SECONDS,
     ) -> Store:
+        """The store at PATH, open for writing (created, migrated, its catalog and carrier
+        table brought up to date). Waits up to WAIT seconds while other processes read or
+        write it; hold it only while writing (readers: open_reader)."""
         extra = catalog_extra or default_catalog_extra()
         con = connect(path, wait=wait)
         prepare_connection(con)
@@ -126,6 +99,38 @@ class Store:
         store._sync_carriers()
         store.refresh_pending()
         return store
+
+    @classmethod
+    def open_reader(
+        cls, path: Path, catalog_extra: Path | None = None, wait: float = READ_WAIT_SECONDS
+    ) -> duckdb.DuckDBPyConnection:
+        """A read-only connection on the store at PATH, for queries, that other readers can
+        share and that a writer waits for: close it when the request is answered. A store
+        that needs writing first (new, an older schema, a changed catalog or carrier table,
+        messages left to derive) is brought up to date through open() before."""
+        extra = catalog_extra or default_catalog_extra()
+        # Queries need none of the ingest's macros (prepare_connection): not created here.
+        con = connect(path, read_only=True, wait=wait) if path.is_file() else None
+        if con is not None:
+            if cls._is_current(con, extra):
+                return con
+            con.close()
+        cls.open(path, catalog_extra=catalog_extra, wait=wait).close()
+        return connect(path, read_only=True, wait=wait)
+
+    @staticmethod
+    def _is_current(con: duckdb.DuckDBPyConnection, extra: Path | None) -> bool:
+        try:
+            meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+            pending = derivation_pending(con)
+        except duckdb.CatalogException:
+            return False  # not a store yet
+        return (
+            meta.get("schema_version") == str(SCHEMA_VERSION)
+            and meta.get("catalog_fingerprint") == Catalog.fingerprint(extra)
+            and meta.get("carriers_fingerprint") == carriers.fingerprint(carriers_extra())
+            and not pending
+        )
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cur = self.con.cursor()
@@ -150,7 +155,7 @@ class Store:
 
     def version(self, con: duckdb.DuckDBPyConnection | None = None) -> int:
         """Bumped by every change; views cache results on it."""
-        return int(self.meta("store_version", con) or 0)
+        return read_version(con or self.con)
 
     def bump_version(self, con: duckdb.DuckDBPyConnection) -> None:
         self.set_meta("store_version", str(self.version(con) + 1), con)
@@ -181,11 +186,11 @@ class Store:
             self.set_meta("recipient_key_check", recipient_key_check(salt), con)
             self.bump_version(con)
 
-    def recipient_salt(self) -> str | None:
+    def recipient_salt(self, con: duckdb.DuckDBPyConnection | None = None) -> str | None:
         """The key every ingest into a hashed store hashes with (None: a store of numbers).
         It lives outside the store file (settings.recipient_salt); only a check of it is kept
         here, so a different key is refused rather than hashing the same number anew."""
-        if not self.hashes_recipients:
+        if self.meta("recipients", con) != "hashed":
             return None
         salt = recipient_salt()
         if not salt:
@@ -193,11 +198,11 @@ class Store:
                 f"{self.path} keeps recipients as keyed hashes: set "
                 "DELIVERABILITY_RECIPIENT_SALT (or DELIVERABILITY_RECIPIENT_SALT_FILE) to its key"
             )
-        self._check_salt(salt)
+        self._check_salt(salt, con)
         return salt
 
-    def _check_salt(self, salt: str) -> None:
-        if recipient_key_check(salt) != self.meta("recipient_key_check"):
+    def _check_salt(self, salt: str, con: duckdb.DuckDBPyConnection | None = None) -> None:
+        if recipient_key_check(salt) != self.meta("recipient_key_check", con):
             raise ValueError(
                 f"the recipient key (DELIVERABILITY_RECIPIENT_SALT) is not the one {self.path} "
                 "was created with: its hashes would not match the stored ones"
@@ -348,20 +353,16 @@ class Store:
     def mapping_names(self) -> list[str]:
         con = self.cursor()
         try:
-            return [r[0] for r in con.execute("SELECT name FROM mappings ORDER BY 1").fetchall()]
+            return mapping_names(con)
         finally:
             con.close()
 
     def load_mapping(self, name: str) -> dict[str, str]:
         con = self.cursor()
         try:
-            row = con.execute("SELECT spec FROM mappings WHERE name = ?", [name]).fetchone()
+            return load_mapping(con, name)
         finally:
             con.close()
-        if row is None:
-            known = self.mapping_names()
-            raise ValueError(f"no saved mapping {name!r} (saved: {', '.join(known) or 'none'})")
-        return json.loads(row[0])
 
     def _sync_carriers(self) -> None:
         """Reload `carriers` when the carrier files changed, and re-derive every message (each

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import socket
 import subprocess
@@ -66,7 +67,7 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("the dashboard did not start:\n" + (tmp / "server.log").read_text())
-    yield base, later
+    yield base, later, db
     # `deliverability dashboard` execs Streamlit, so this stops the server itself.
     proc.terminate()
     try:
@@ -142,7 +143,7 @@ def messages_tile(page) -> str:
 
 
 def test_upload_changes_the_overview_then_drill_into_a_code_and_download(server, browser):
-    base, later = server
+    base, later, _ = server
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page.set_default_timeout(60_000)
@@ -240,7 +241,7 @@ def test_upload_changes_the_overview_then_drill_into_a_code_and_download(server,
 
 
 def test_no_deploy_button_and_no_developer_menu(server, browser):
-    base, _ = server
+    base, _, _ = server
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(60_000)
     page.goto(f"{base}/")
@@ -258,4 +259,49 @@ def test_no_deploy_button_and_no_developer_menu(server, browser):
     for developer_item in ("Rerun", "Auto rerun", "Clear cache", "Deploy", "Developer"):
         assert developer_item not in items, items
     page.keyboard.press("Escape")
+    page.close()
+
+
+def test_the_cli_ingests_and_reports_while_a_browser_session_reads(server, browser, tmp_path):
+    """A live dashboard session, and meanwhile two `ingest`s and a `report` from the CLI (a
+    cron job beside it): all succeed, and the page shows the new numbers afterwards."""
+    base, _, db = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(f"{base}/")
+    settle(page)
+    before = int(messages_tile(page).replace(",", ""))
+    files = []
+    for batch in range(2):
+        rows = ["message_id,provider,channel,sent_at,event_at,status_code,carrier"] + [
+            f"cli{batch}-{i},azure_acs,sms,2026-11-10T10:{i:02d}:00Z,2026-11-10T10:{i:02d}:20Z,"
+            f"{'4000' if i % 5 == 0 else '2000'},Verizon"
+            for i in range(25)
+        ]
+        files.append(tmp_path / f"cli{batch}.csv")
+        files[-1].write_text("\n".join(rows) + "\n")
+    commands = [
+        [str(CLI), "ingest", str(files[0]), "--db", str(db), "--format", "json"],
+        [str(CLI), "report", "--db", str(db), "--by", "code", "--format", "json"],
+        [str(CLI), "ingest", str(files[1]), "--db", str(db), "--format", "json"],
+    ]
+    procs = [
+        subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for c in commands
+    ]
+    # The page keeps reading the store while the commands run.
+    reruns = 0
+    while any(p.poll() is None for p in procs) or reruns < 2:
+        page.goto(f"{base}/failures" if reruns % 2 else f"{base}/")
+        settle(page)
+        reruns += 1
+    outputs = [p.communicate() for p in procs]
+    for proc, (_out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+    assert [json.loads(outputs[i][0])["totals"]["loaded"] for i in (0, 2)] == [25, 25]
+    reported = json.loads(outputs[1][0])["totals"]["messages"]
+    assert reported in (before, before + 25, before + 50)
+    page.goto(f"{base}/")
+    settle(page)
+    assert messages_tile(page) == f"{before + 50:,}"
     page.close()

@@ -67,17 +67,76 @@ def test_second_writer_process_is_told_store_is_busy(tmp_path):
         assert holder.stdout.readline().strip() == "open"
         small = big_events_file(tmp_path / "e.csv", 10)
         proc = subprocess.run(
-            [str(CLI), "ingest", str(small), "--db", str(db)],
+            [str(CLI), "ingest", str(small), "--db", str(db), "--wait", "1"],
             capture_output=True,
             text=True,
             timeout=60,
         )
         assert proc.returncode == 2
         assert "store is busy" in proc.stderr and str(db) in proc.stderr
+        assert "--wait" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     finally:
         holder.kill()
         holder.wait()
     assert counts(db) == (0, 0, 0)
+
+
+def hold(db: Path, read_only: bool, seconds: float) -> subprocess.Popen:
+    """Another process holding the store (read-only, or to write) for SECONDS."""
+    opener = (
+        f"import duckdb; con = duckdb.connect({str(db)!r}, read_only=True)"
+        if read_only
+        else f"from pathlib import Path; from deliverability.store import Store; "
+        f"con = Store.open(Path({str(db)!r}))"
+    )
+    holder = subprocess.Popen(
+        [
+            str(Path(CLI).parent / "python"),
+            "-c",
+            f"import time; {opener}; print('open', flush=True); time.sleep({seconds}); "
+            "con.close(); print('closed', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "open"
+    return holder
+
+
+def test_a_writer_waits_for_a_reader_and_a_reader_for_the_writer(tmp_path):
+    db = tmp_path / "s.duckdb"
+    Store.open(db).close()
+    small = big_events_file(tmp_path / "e.csv", 10)
+    reader = hold(db, read_only=True, seconds=3)
+    try:
+        started = time.monotonic()
+        out = cli_json("ingest", str(small), "--db", str(db), "--format", "json")
+        assert out["totals"]["loaded"] == 10 and time.monotonic() - started > 2
+    finally:
+        reader.kill()
+        reader.wait()
+    assert not (tmp_path / "s.duckdb.writer-waiting").exists()
+    writer = hold(db, read_only=False, seconds=3)
+    try:
+        started = time.monotonic()
+        report = cli_json("report", "--db", str(db), "--by", "code", "--format", "json")
+        assert report["totals"]["messages"] == 10 and time.monotonic() - started > 2
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def test_reports_read_side_by_side(tmp_path):
+    db = tmp_path / "s.duckdb"
+    cli_json("ingest", str(big_events_file(tmp_path / "e.csv", 10)), "--db", str(db))
+    reader = hold(db, read_only=True, seconds=20)
+    try:
+        started = time.monotonic()
+        report = cli_json("report", "--db", str(db), "--by", "code", "--format", "json")
+        assert report["totals"]["messages"] == 10 and time.monotonic() - started < 15
+    finally:
+        reader.kill()
+        reader.wait()
 
 
 def test_parallel_cli_ingests_are_serialised(tmp_path):

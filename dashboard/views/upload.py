@@ -108,9 +108,14 @@ if st.button("Ingest", type="primary", disabled=not files, key="upload_go"):
         def show_progress(index: int) -> None:
             progress.progress(index / len(files), text=f"Ingesting {md(files[index].name)}…")
 
-        results = uploads.ingest(
-            targets, options, display_names=[u.name for u in files], on_file=show_progress
-        )
+        try:
+            results = uploads.ingest(
+                targets, options, display_names=[u.name for u in files], on_file=show_progress
+            )
+        except ValueError as exc:
+            progress.empty()
+            st.error(md(str(exc)), icon=":material/error:")
+            st.stop()
     progress.progress(1.0, text="Done")
     st.session_state["upload_results"] = [r.as_dict() for r in results]
 

@@ -14,7 +14,7 @@ import sys
 from deliverability.carriers import CarrierTableError
 from deliverability.catalog import CatalogError
 from deliverability.cli import analytics, catalog, dashboard, ingest, report, review
-from deliverability.store import StoreBusy
+from deliverability.connection import StoreBusy
 
 GROUPS = (catalog, ingest, report, dashboard, review, analytics)
 

@@ -18,7 +18,7 @@ from deliverability.cli.common import (
     dimensions,
     emit,
     filters_from,
-    open_store,
+    open_reader,
     shown,
 )
 from deliverability.queries.compare import (
@@ -128,9 +128,10 @@ def cmd_spikes(args: argparse.Namespace) -> int:
         fdr=args.fdr,
         baseline_days=args.baseline_days,
     )
-    store = open_store(args)
+    con = open_reader(args)
     # A contributor may be a sender that is a phone number.
-    frame = shown(args, find_spikes(store.con, filters, settings))
+    frame = shown(args, find_spikes(con, filters, settings))
+    con.close()
     if args.format == "json":
         print(output.to_json({"spikes": frame}))
     elif frame.is_empty():
@@ -150,9 +151,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     else:
         previous = previous_period(current)
-    store = open_store(args)
+    con = open_reader(args)
     frame = compare_periods(
-        store.con,
+        con,
         dimensions(args.by),
         current,
         previous,
@@ -160,7 +161,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         min_messages=args.min_messages,
     )
     if args.format == "json":
-        head = headline(store.con, current, previous)
+        head = headline(con, current, previous)
         document = {
             "current": {"since": current.since, "until": current.until},
             "previous": {"since": previous.since, "until": previous.until},

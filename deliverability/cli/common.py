@@ -10,6 +10,7 @@ from typing import TypeVar, cast
 import duckdb
 import polars as pl
 
+from deliverability.connection import READ_WAIT_SECONDS, WRITE_WAIT_SECONDS
 from deliverability.queries import Filters
 from deliverability.queries.privacy import scrub
 from deliverability.render import output
@@ -24,6 +25,13 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
         "--db", help="store file (default: $DELIVERABILITY_DB or data/deliverability.duckdb)"
     )
     parser.add_argument("--catalog-extra", help="your own catalog CSV; its entries win")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="how long to wait while another process writes the store, or (for a write) "
+        f"reads it (default {READ_WAIT_SECONDS:g} s to read, {WRITE_WAIT_SECONDS:g} s to write)",
+    )
 
 
 def add_format(
@@ -84,15 +92,22 @@ def dimensions(spec: str | None) -> list[str]:
 
 
 def open_store(args: argparse.Namespace) -> Store:
-    """The store of --db; ValueError (one line) for a path that is a folder, not a DuckDB
-    file, or a damaged one."""
+    """The store of --db, to write; ValueError (one line) for a path that is a folder, not a
+    DuckDB file, or a damaged one. Close it when written: readers wait meanwhile."""
     path = db_path(args.db)
+    wait = WRITE_WAIT_SECONDS if getattr(args, "wait", None) is None else args.wait
     try:
-        return Store.open(
-            path,
-            catalog_extra=catalog_extra(getattr(args, "catalog_extra", None)),
-            wait=getattr(args, "wait", 0.0) or 0.0,
-        )
+        return Store.open(path, catalog_extra=catalog_extra(args.catalog_extra), wait=wait)
+    except duckdb.Error as exc:
+        raise ValueError(f"cannot open the store {path}: {str(exc).splitlines()[0]}") from exc
+
+
+def open_reader(args: argparse.Namespace) -> duckdb.DuckDBPyConnection:
+    """The store of --db, read-only (a dashboard and other readers go on meanwhile)."""
+    path = db_path(args.db)
+    wait = READ_WAIT_SECONDS if getattr(args, "wait", None) is None else args.wait
+    try:
+        return Store.open_reader(path, catalog_extra=catalog_extra(args.catalog_extra), wait=wait)
     except duckdb.Error as exc:
         raise ValueError(f"cannot open the store {path}: {str(exc).splitlines()[0]}") from exc
 

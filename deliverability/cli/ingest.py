@@ -65,12 +65,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         "ingest and upload (key: DELIVERABILITY_RECIPIENT_SALT or "
         "DELIVERABILITY_RECIPIENT_SALT_FILE, never stored)",
     )
-    ingest.add_argument(
-        "--wait",
-        type=float,
-        default=0.0,
-        help="seconds to wait while another process holds the store",
-    )
     add_format(ingest)
     ingest.set_defaults(handler=cmd_ingest)
 

@@ -14,10 +14,11 @@ from deliverability.cli.common import (
     dimensions,
     emit,
     filters_from,
-    open_store,
+    open_reader,
     shown,
 )
 from deliverability.render import output
+from deliverability.settings import db_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,13 +38,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    store = open_store(args)
+    con = open_reader(args)
     # Example status texts and carrier names may quote a phone number.
-    info = shown(args, queries.status(store.con))
+    info = shown(args, queries.status(con))
+    con.close()
     if args.format == "json":
         print(output.to_json(info))
         return 0
-    print(f"store: {store.path}")
+    print(f"store: {db_path(args.db)}")
     print(f"messages: {info['messages']}  from {info['first_at']} to {info['last_at']}")
     print(f"files ingested: {info['files_ingested']}  rejected rows: {info['rejected_rows']}")
     print(f"\nmessages by provider and channel\n{output.to_table(info['by_provider_channel'])}")
@@ -54,8 +56,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     filters = filters_from(args)
-    store = open_store(args)
-    frame = queries.report(store.con, dimensions(args.by), filters)
-    total = queries.totals(store.con, filters)
+    con = open_reader(args)
+    frame = queries.report(con, dimensions(args.by), filters)
+    total = queries.totals(con, filters)
+    con.close()
     emit(args, frame, {"totals": total, "rows": frame})
     return 0

@@ -15,6 +15,7 @@ from deliverability.cli.common import (
     add_reveal_option,
     add_store_options,
     fail,
+    open_reader,
     open_store,
     shown,
 )
@@ -95,8 +96,9 @@ def cmd_review(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and out.suffix.lower() not in RENDERERS:
         return fail("--out must end in .html, .md or .json")
-    store = open_store(args)
-    review = weekly_review(store.con, args.week, spike_grain=args.spike_grain)
+    con = open_reader(args)
+    review = weekly_review(con, args.week, spike_grain=args.spike_grain)
+    con.close()
     if out is None:
         sys.stdout.write(to_markdown(review))
         return 0
@@ -124,6 +126,7 @@ def cmd_note_add(args: argparse.Namespace) -> int:
         scope, subject, args.text, author=args.author, week=args.week or args.for_week
     )
     added = shown(args, list_notes(store.con).filter(pl.col("note_id") == note_id))
+    store.close()
     if args.format == "json":
         print(output.to_json({"note": added.to_dicts()[0]}))
     else:
@@ -132,9 +135,10 @@ def cmd_note_add(args: argparse.Namespace) -> int:
 
 
 def cmd_note_list(args: argparse.Namespace) -> int:
-    store = open_store(args)
+    con = open_reader(args)
     # A note may quote a phone number; the review masks notes too.
-    frame = shown(args, list_notes(store.con, args.scope))
+    frame = shown(args, list_notes(con, args.scope))
+    con.close()
     if args.format == "json":
         print(output.to_json({"notes": frame}))
     else:
