@@ -9,9 +9,10 @@ import polars as pl
 import streamlit as st
 
 from deliverability.dashboard import data
-from deliverability.dashboard.filters import DIMENSIONS
+from deliverability.dashboard.filters import DIMENSIONS, reveal_numbers
 from deliverability.queries import Filters
 from deliverability.queries.metrics import higher_is_worse
+from deliverability.queries.privacy import scrub_frame
 from deliverability.render.output import to_csv
 
 
@@ -94,8 +95,11 @@ def table(
     height: int | str = "auto",
     percent: Sequence[str] = (),
 ):
-    """A dataframe (text is shown as text, never HTML); with select=True it returns the
-    selection event of a single-row selection."""
+    """A dataframe (text is shown as text, never HTML; phone numbers in it masked unless the
+    sidebar's Reveal is on); with select=True it returns the selection event of a
+    single-row selection (its rows are FRAME's rows, masked or not)."""
+    if not reveal_numbers():
+        frame = scrub_frame(frame)
     config = {
         column: st.column_config.NumberColumn(format="percent")
         for column in percent
@@ -145,5 +149,8 @@ def link_params(**drill: str | None) -> dict[str, list[str]]:
 def download_csv(
     frame: pl.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None
 ) -> None:
-    """CSV with spreadsheet formulas neutralised (see deliverability/render/output.py)."""
+    """CSV with spreadsheet formulas neutralised (see deliverability/render/output.py) and
+    phone numbers masked unless the sidebar's Reveal is on."""
+    if not reveal_numbers():
+        frame = scrub_frame(frame)
     st.download_button(label, to_csv(frame), file_name=file_name, mime="text/csv", key=key)

@@ -223,3 +223,18 @@ def test_catalog_output_is_masked_unless_revealed(tmp_path):
 )
 def test_reveal_is_documented(command):
     assert "--reveal" in run_cli(*command.split(), "--help").stdout
+
+
+def test_ingest_errors_are_masked_unless_revealed(tmp_path):
+    # An error names the file, and a file may be named after a number.
+    bad = write(tmp_path / "to_14155551111.csv", "just some words\n")
+    db = str(tmp_path / "e.duckdb")
+    masked = run_cli("ingest", str(bad), "--db", db, check=False)
+    assert masked.returncode == 1
+    assert "4155551111" not in masked.stderr and "to_••••1111.csv" in masked.stderr
+    out = json.loads(
+        run_cli("ingest", str(bad), "--db", db, "--format", "json", check=False).stdout
+    )
+    assert "4155551111" not in json.dumps(out)
+    revealed = run_cli("ingest", str(bad), "--db", db, "--reveal", check=False)
+    assert "to_14155551111.csv" in revealed.stderr

@@ -254,3 +254,27 @@ def test_rejected_rows_are_listed_per_file_with_reasons_and_masked(tmp_path, mon
     assert "event_at" in rejected["reason"][0]
     assert '"event_at":"not a time"' in rejected["raw"][0]
     assert "14155552671" not in "".join(rejected["raw"])
+
+
+def _table_of_a_campaign_named_after_a_number() -> None:
+    import polars as pl
+    import streamlit as st
+
+    from deliverability.dashboard import ui
+
+    st.session_state["reveal_numbers"] = st.session_state.get("reveal", False)
+    frame = pl.DataFrame({"campaign": ["msisdn14155551111"], "messages": [3]})
+    ui.table(frame, key="t")
+    ui.download_csv(frame, "t.csv", key="d")
+
+
+@pytest.mark.parametrize(
+    ("reveal", "shown"), [(False, "msisdn••••1111"), (True, "msisdn14155551111")]
+)
+def test_every_table_masks_numbers_unless_revealed(reveal, shown):
+    """ui.table (every page's tables: failures by campaign, the review's, ...) masks."""
+    at = AppTest.from_function(_table_of_a_campaign_named_after_a_number)
+    at.session_state["reveal"] = reveal
+    at.run()
+    assert not at.exception
+    assert at.dataframe[0].value["campaign"].to_list() == [shown]

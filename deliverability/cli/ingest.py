@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from deliverability.catalog import CHANNELS, PROVIDERS
-from deliverability.cli.common import add_format, add_store_options, open_store
+from deliverability.cli.common import (
+    add_format,
+    add_reveal_option,
+    add_store_options,
+    open_store,
+    shown,
+)
 from deliverability.ingest import ingest_files, log_files, totals
 from deliverability.queries.filters import to_datetime
 from deliverability.readers import reader_names
@@ -66,6 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "DELIVERABILITY_RECIPIENT_SALT_FILE, never stored)",
     )
     add_format(ingest)
+    add_reveal_option(ingest)
     ingest.set_defaults(handler=cmd_ingest)
 
 
@@ -126,8 +133,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     results = ingest_files(store, paths, opts, quiet)
     for r in results:
         for error in r.errors:
-            print(error, file=sys.stderr)
-    files = [{k: v for k, v in r.as_dict().items() if k != "already_ingested"} for r in results]
+            # An error may quote the line it failed on, and the line a number.
+            print(shown(args, error), file=sys.stderr)
+    files = [
+        {k: shown(args, v) if k in ("path", "errors") else v for k, v in r.as_dict().items()}
+        for r in results
+    ]
+    files = [{k: v for k, v in f.items() if k != "already_ingested"} for f in files]
     if args.format == "json":
         skipped_files = [{"path": str(p), "reason": why} for p, why in skipped]
         print(output.to_json({"files": files, "totals": totals(results), "skipped": skipped_files}))
