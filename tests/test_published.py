@@ -128,6 +128,16 @@ READ_RIGHT = [
     ("twilio_python_messages_list_page.json", "twilio_bulk_export", (2, 1, 0, 1),
      [("SMded05904ccb347238880ca9264e8fe1c", "sent", "pending", "2019-05-24 17:44:50")],
      ["skipped: inbound message, not a send"]),
+    # Chirp's earlier, flat event format: an inbound message, set aside.
+    ("chirp_docs_message_created_inbound_legacy.json", "chirp_webhook", (1, 0, 0, 1), [],
+     ["skipped: inbound message, not a delivery report"]),
+    # Twilio's docs' callback listings as the bodies Twilio posts: no time of their own.
+    ("twilio_docs_status_callback_delivered.txt", "twilio_callbacks", (1, 1, 0, 0),
+     [("SMXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "delivered", "delivered", "2026-11-20 12:00:00")],
+     []),
+    ("twilio_docs_status_callback_sent.txt", "twilio_callbacks", (1, 1, 0, 0),
+     [("SM1342fe1b2c904d1ab04f0fc7a58abca9", "sent", "pending", "2026-11-20 12:00:00")],
+     []),
     ("sinch_docs_batch_report_summary.json", "sinch_sms", (2, 0, 0, 2), [],
      ["skipped: batch report without recipients (status Delivered, count 2)",
       "skipped: batch report without recipients (status Queued, count 1)"]),
@@ -165,10 +175,8 @@ def test_published_example_is_read_right(tmp_path, name, reader, counts, message
     assert result.dated_from == ("--received-at" if result.dated_by_receipt else None)
 
 
-NOT_YET = [
+NOT_YET: list[tuple[str, str, str]] = [
     # file, what a user should get, why it is not so yet
-    ("chirp_docs_message_created_inbound_legacy.json", "recognised, set aside as inbound",
-     "Chirp's legacy MESSAGE_CREATED events are read by no reader"),
 ]  # fmt: skip
 
 

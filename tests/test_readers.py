@@ -934,3 +934,30 @@ def test_an_inbound_message_in_a_callback_log_is_set_aside(store, tmp_path):
     accounted(result)
     assert (result.loaded, result.rejected) == (1, 1)
     assert quarantine(store) == [(2, "skipped: inbound message, not a status callback")]
+
+
+def test_chirp_earlier_flat_events(store, tmp_path):
+    """Chirp's earlier MESSAGE_* webhooks. Chirp published only an inbound one (read in
+    test_published.py); these outbound records are ours, in the fields that page shows."""
+    data = {"id": "m-1", "from": "+15551234567", "to": "+15559876543", "type": "SMS",
+            "direction": "OUTBOUND", "createdAt": "2024-01-15T12:00:00.000Z"}  # fmt: skip
+    lines = [
+        {"event": "MESSAGE_CREATED", "data": {**data, "status": "QUEUED"}},
+        {"event": "MESSAGE_SENT",
+         "data": {**data, "status": "SENT", "updatedAt": "2024-01-15T12:00:01.000Z"}},
+        {"event": "MESSAGE_DELIVERED",
+         "data": {**data, "status": "DELIVERED", "updatedAt": "2024-01-15T12:00:04.000Z"}},
+        {"event": "MESSAGE_CREATED",
+         "data": {**data, "id": "m-2", "direction": "INBOUND", "status": "RECEIVED"}},
+    ]  # fmt: skip
+    path = write(tmp_path / "chirp.ndjson", "\n".join(json.dumps(line) for line in lines) + "\n")
+    result = ingest(store, path)
+    assert result.reader == "chirp_webhook"
+    assert (result.rows_read, result.loaded, result.rejected) == (4, 3, 1)
+    chirp = message(store, "chirp", "m-1")
+    assert (chirp["code"], chirp["outcome"], chirp["has_send"]) == ("delivered", "delivered", True)
+    assert str(chirp["sent_at"]) == "2024-01-15 12:00:00"
+    assert str(chirp["final_at"]) == "2024-01-15 12:00:04"
+    assert store.con.execute("SELECT reason FROM quarantine").fetchall() == [
+        ("skipped: inbound message, not a delivery report",)
+    ]
