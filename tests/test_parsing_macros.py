@@ -91,7 +91,17 @@ MAY_1_10H = datetime(2025, 5, 1, 10, 0)
         ("2026-11-18", "America/New_York", datetime(2026, 11, 18, 5, 0)),
         ("2026-11-18", "UTC", datetime(2026, 11, 18, 0, 0)),
         ("11/18/2026 9:00 PM", "UTC", datetime(2026, 11, 18, 21, 0)),
-        # a zone we do not know, or an offset out of range: no time (the row is rejected)
+        # zone names ICU knows without a slash; a bare one-digit offset; PM after ISO text
+        ("2026-11-18 09:00:00 EST5EDT", "UTC", datetime(2026, 11, 18, 14, 0)),
+        ("2026-11-18 09:00:00 W-SU", "UTC", datetime(2026, 11, 18, 6, 0)),
+        ("2026-11-18 09:00:00 GMT0", "America/New_York", datetime(2026, 11, 18, 9, 0)),
+        ("2026-11-18 09:00:00+5", "UTC", datetime(2026, 11, 18, 4, 0)),
+        ("2026-11-18 09:00:00 PM", "UTC", datetime(2026, 11, 18, 21, 0)),
+        ("2026-11-18T09:00:00+0530", "UTC", datetime(2026, 11, 18, 3, 30)),
+        # a zone we do not know, or an offset out of range, or anything else after the time:
+        # no time (the row is rejected), never the time read as naive
+        ("2026-11-18 09:00:00 EST-5", "UTC", None),
+        ("11/18/2026 9:00 PM EST", "UTC", None),
         ("2026-11-18 09:00:00 XYZ", "UTC", None),
         ("2026-11-18 09:00:00 Mars/Olympus", "UTC", None),
         ("2026-11-18 09:00:00+25:00", "UTC", None),

@@ -1,9 +1,9 @@
 -- Parsing helpers every ingest uses; created as TEMP macros on each connection.
 -- Grain: scalar macros, one value per call (creates them; writes no rows).
 -- Parameters: the macros' arguments: nz_text(t), nz(s), norm_code_text(t), norm_code(c),
---   zone_abbreviation_minutes(z), has_offset(s), offset_minutes(o), zone_minutes(z),
---   parse_local(s), parse_zone_parts(p), parse_zoned(s), unknown_zone(s), parse_ts_trimmed(s, tz), parse_ts(raw, tz),
---   plausible_ts(ts), scrub_numbers(t),
+--   zone_abbreviation_minutes(z), has_numeric_offset(s), has_offset(s), offset_minutes(o),
+--   zone_minutes(z), parse_local(s), parse_zone_parts(p), parse_zoned(s), unknown_zone(s),
+--   parse_ts_trimmed(s, tz), parse_ts(raw, tz), plausible_ts(ts), scrub_numbers(t),
 --   norm_number_digits(n, d), norm_number_trimmed(n), norm_number(n); t, s, raw, c, n:
 --   the value; tz: the time zone for naive text; ts: a timestamp; d: n without blanks,
 --   parentheses, dots and dashes.
@@ -50,11 +50,18 @@ CREATE OR REPLACE TEMP MACRO zone_abbreviation_minutes(z) AS (
     }[upper(z)]
 );
 
--- The zone at the end of a time: Z, an offset (+05:30, -0500, +02), UTC/GMT/UT with or
--- without an offset (GMT+2), an IANA name (America/New_York) or an abbreviation (EST).
--- Only after a time of day, so a date's own '-18' is not an offset.
+-- Text whose time of day ends in a numeric offset (+05:30, -0500, +02; after a space too)
+-- within the real range (DuckDB's cast would take +25:00): DuckDB's own cast reads most of
+-- these, so they skip the slower split below.
+CREATE OR REPLACE TEMP MACRO has_numeric_offset(s) AS (
+    regexp_matches(s, ':[0-9]{2}(\.[0-9]+)?\s?[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?$')
+);
+
+-- Anything written after the time of day but AM/PM: Z, an offset (+05:30, -0500, +2),
+-- UTC/GMT/UT with or without an offset (GMT+2), an IANA name (America/New_York, EST5EDT)
+-- or an abbreviation (EST). Only after a time of day, so a date's own '-18' is not an offset.
 CREATE OR REPLACE TEMP MACRO has_offset(s) AS (
-    regexp_matches(s, ':[0-9]{2}(\.[0-9]+)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?|(GMT|UTC|UT)([+-][0-9]{1,2}(:?[0-9]{2})?)?|[A-Za-z]+(/[A-Za-z0-9_+-]+)+|[A-Za-z]+)$', 'i')
+    regexp_matches(s, ':[0-9]{2}(\.[0-9]+)?\s*(Z|[+-][0-9]{1,2}(:?[0-9]{2})?|(GMT|UTC|UT)[+-][0-9]{1,2}(:?[0-9]{2})?|[A-Za-z][A-Za-z0-9_+/-]*)$', 'i')
         AND NOT regexp_matches(s, '[0-9]\s*[AaPp]\.?[Mm]\.?$')
 );
 
@@ -67,7 +74,7 @@ CREATE OR REPLACE TEMP MACRO offset_minutes(o) AS (
     END
 );
 
--- Minutes east of UTC for a zone that is an offset or a known abbreviation; NULL for an IANA
+-- Minutes east of UTC for a zone that is an offset or a known abbreviation; NULL for a zone
 -- name (resolved by ICU) and for anything unknown.
 CREATE OR REPLACE TEMP MACRO zone_minutes(z) AS (
     CASE
@@ -78,62 +85,80 @@ CREATE OR REPLACE TEMP MACRO zone_minutes(z) AS (
     END
 );
 
--- Naive text in one of the layouts exports use, as a TIMESTAMP (no zone applied).
+-- Naive text in one of the layouts exports use, as a TIMESTAMP (no zone applied). Text
+-- ending in AM/PM is read only with %p layouts: DuckDB's cast would drop the PM.
 CREATE OR REPLACE TEMP MACRO parse_local(s) AS (
-    coalesce(
-        try_cast(s AS TIMESTAMP),
-        try_strptime(s, '%m/%d/%Y %H:%M:%S'),
-        try_strptime(s, '%m/%d/%Y %H:%M'),
-        try_strptime(s, '%m/%d/%Y %I:%M:%S %p'),
-        try_strptime(s, '%m/%d/%Y %I:%M %p'),
-        try_strptime(s, '%Y/%m/%d %H:%M:%S'),
-        try_strptime(s, '%d.%m.%Y %H:%M:%S'),
-        try_strptime(s, '%a, %d %b %Y %H:%M:%S'),
-        try_strptime(s, '%d %b %Y %H:%M:%S'),
-        try_strptime(s, '%d-%b-%Y %H:%M:%S')
-    )
+    CASE WHEN regexp_matches(s, '[0-9]\s*[AaPp][Mm]$') THEN coalesce(
+            try_strptime(s, '%m/%d/%Y %I:%M:%S %p'),
+            try_strptime(s, '%m/%d/%Y %I:%M %p'),
+            try_strptime(s, '%Y-%m-%d %I:%M:%S %p'),
+            try_strptime(s, '%Y-%m-%d %I:%M %p')
+        )
+        ELSE coalesce(
+            try_cast(s AS TIMESTAMP),
+            try_strptime(s, '%m/%d/%Y %H:%M:%S'),
+            try_strptime(s, '%m/%d/%Y %H:%M'),
+            try_strptime(s, '%Y/%m/%d %H:%M:%S'),
+            try_strptime(s, '%d.%m.%Y %H:%M:%S'),
+            try_strptime(s, '%a, %d %b %Y %H:%M:%S'),
+            try_strptime(s, '%d %b %Y %H:%M:%S'),
+            try_strptime(s, '%d-%b-%Y %H:%M:%S')
+        )
+    END
 );
 
--- Text split into its local time and its zone (p: local, zone), in UTC; NULL when the
--- zone is not one we know.
+-- Text split into its local time and its zone (p: local, zone), in UTC: an offset or a
+-- listed abbreviation by its minutes, any other zone by ICU's zone names; NULL when
+-- neither knows it.
 CREATE OR REPLACE TEMP MACRO parse_zone_parts(p) AS (
     CASE
         WHEN zone_minutes(p['zone']) IS NOT NULL
             THEN parse_local(p['local']) - to_minutes(zone_minutes(p['zone']))
-        WHEN contains(p['zone'], '/')
-            THEN try_cast(strftime(parse_local(p['local']), '%Y-%m-%d %H:%M:%S.%f') || ' ' || p['zone']
-                          AS TIMESTAMPTZ) AT TIME ZONE 'UTC'
+        ELSE try_cast(strftime(parse_local(p['local']), '%Y-%m-%d %H:%M:%S.%f') || ' ' || p['zone']
+                      AS TIMESTAMPTZ) AT TIME ZONE 'UTC'
     END
 );
 
 -- Text that ends in a zone (has_offset), in UTC; NULL when the zone is not one we know.
 CREATE OR REPLACE TEMP MACRO parse_zoned(s) AS parse_zone_parts(regexp_extract(
     s,
-    '^(.*?)\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?|(GMT|UTC|UT)([+-][0-9]{1,2}(:?[0-9]{2})?)?|[A-Za-z]+(/[A-Za-z0-9_+-]+)+|[A-Za-z]+)$',
+    '^(.*?)\s*(Z|[+-][0-9]{1,2}(:?[0-9]{2})?|(GMT|UTC|UT)([+-][0-9]{1,2}(:?[0-9]{2})?)?|[A-Za-z][A-Za-z0-9_+/-]*)$',
     ['local', 'zone'],
     'i'
 ));
 
 -- The zone word of text that has one we do not know (for the row's reject reason), else NULL.
 CREATE OR REPLACE TEMP MACRO unknown_zone(s) AS (
-    CASE WHEN has_offset(s) AND parse_zoned(s) IS NULL AND parse_local(regexp_extract(s, '^(.*?)\s*([A-Za-z][A-Za-z0-9_/+-]*)$', 1)) IS NOT NULL
+    CASE WHEN has_offset(s) AND parse_zoned(s) IS NULL
+              AND parse_local(regexp_extract(s, '^(.*?)\s*([A-Za-z][A-Za-z0-9_/+-]*)$', 1)) IS NOT NULL
          THEN regexp_extract(s, '([A-Za-z][A-Za-z0-9_/+-]*)$', 1) END
 );
 
 -- A timestamp in UTC from the formats exports use. Text with a zone is converted from it;
 -- naive text (a date alone too) is read in time zone tz. Epoch seconds and milliseconds
--- count as UTC. Anything else is NULL (and the row is quarantined by the caller).
--- (Most exports stamp UTC with 'Z', so that cast is tried first.)
+-- count as UTC. Anything else is NULL (and the row is quarantined by the caller): text
+-- with something after its time that is neither a zone nor AM/PM is never read as naive.
+-- (Most exports stamp UTC with 'Z' or a numeric offset: DuckDB's cast is tried first.)
 CREATE OR REPLACE TEMP MACRO parse_ts_trimmed(s, tz) AS (
     CASE
         WHEN s IS NULL OR s = '' THEN NULL
         WHEN ends_with(s, 'Z')
             THEN coalesce(try_cast(s AS TIMESTAMPTZ) AT TIME ZONE 'UTC', parse_zoned(s))
+        WHEN has_numeric_offset(s) THEN coalesce(
+            coalesce(
+                try_cast(s AS TIMESTAMPTZ),
+                try_strptime(s, '%a, %d %b %Y %H:%M:%S %z'),
+                try_strptime(s, '%d %b %Y %H:%M:%S %z'),
+                try_strptime(s, '%m/%d/%Y %H:%M:%S %z')
+            ) AT TIME ZONE 'UTC',
+            parse_zoned(s)
+        )
         WHEN regexp_full_match(s, '[0-9]{13}') THEN make_timestamp(CAST(s AS BIGINT) * 1000)
         WHEN regexp_full_match(s, '[0-9]{9,10}(\.[0-9]+)?')
             THEN make_timestamp(CAST(CAST(s AS DOUBLE) * 1000000 AS BIGINT))
         WHEN has_offset(s) THEN parse_zoned(s)
-        ELSE timezone('UTC', timezone(tz, parse_local(s)))
+        WHEN regexp_matches(s, '[0-9]$|[0-9]\s*[AaPp][Mm]$')
+            THEN timezone('UTC', timezone(tz, parse_local(s)))
     END
 );
 
