@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import streamlit as st
 
+from deliverability.connection import StoreBusy
 from deliverability.dashboard import filters
 from deliverability.dashboard.auth import login_pending, require_login
 from deliverability.dashboard.state import reading
@@ -31,6 +33,12 @@ PAGES = [
 page = st.navigation(PAGES, position="hidden" if login_pending() else "sidebar")
 require_login()  # before anything reads the store
 # The store is held read-only for this run only: the CLI may write it between runs.
-with reading():
-    st.session_state["filters"] = filters.sidebar_filters()
-    page.run()
+try:
+    with reading():
+        st.session_state["filters"] = filters.sidebar_filters()
+        page.run()
+except StoreBusy as exc:
+    # A large ingest from the CLI holds the store for minutes: say so, in one line.
+    st.warning(str(exc), icon=":material/hourglass_top:")
+except duckdb.Error as exc:
+    st.error(f"cannot read the store: {str(exc).splitlines()[0]}", icon=":material/error:")

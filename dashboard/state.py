@@ -7,19 +7,21 @@ it, see deliverability/connection.py). Cached results are keyed on the store's v
 read at the start of every run, so they never outlive what they came from.
 
 Within this process, DuckDB cannot have one file open read-only and read-write at once:
-the gate below lets any number of runs read, and a writer in when they are done.
+the gate below lets any number of runs read, and a writer in when they are done. Bringing
+the store up to date (created, migrated, a changed catalog) is such a write too.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-import streamlit as st
 
+from deliverability.connection import READ_WAIT_SECONDS, WRITE_WAIT_SECONDS, StoreBusy
 from deliverability.settings import catalog_extra, db_path
 from deliverability.store import Store, read_version
 
@@ -35,10 +37,15 @@ class _Gate:
         self._writer = False
         self._writers_waiting = 0
 
-    def acquire_shared(self) -> None:
+    def acquire_shared(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
         with self._cond:
             while self._writer or self._writers_waiting:
-                self._cond.wait()
+                if not self._cond.wait(max(0.0, deadline - time.monotonic())):
+                    raise StoreBusy(
+                        "store is busy: an upload in this dashboard is still writing it; "
+                        "this page shows the store once it is done"
+                    )
             self._readers += 1
 
     def release_shared(self) -> None:
@@ -46,18 +53,27 @@ class _Gate:
             self._readers -= 1
             self._cond.notify_all()
 
-    def acquire_exclusive(self) -> None:
+    @contextmanager
+    def exclusive(self, timeout: float) -> Iterator[None]:
+        deadline = time.monotonic() + timeout
         with self._cond:
             self._writers_waiting += 1
-            while self._writer or self._readers:
-                self._cond.wait()
-            self._writers_waiting -= 1
+            try:
+                while self._writer or self._readers:
+                    if not self._cond.wait(max(0.0, deadline - time.monotonic())):
+                        raise StoreBusy(
+                            "store is busy: pages of this dashboard kept reading it for "
+                            f"over {timeout:g} s; try again"
+                        )
+            finally:
+                self._writers_waiting -= 1
             self._writer = True
-
-    def release_exclusive(self) -> None:
-        with self._cond:
-            self._writer = False
-            self._cond.notify_all()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
 
 
 _gate = _Gate()
@@ -67,22 +83,27 @@ def store_path() -> Path:
     return db_path().resolve()
 
 
-def _extra() -> Path | None:
-    return catalog_extra()
-
-
-@st.cache_resource(show_spinner=False)
-def _prepared(path: str, extra: str) -> bool:
-    # Once per process and store: created, migrated and its catalog synced, so that page
-    # runs only ever read.
-    Store.open(Path(path), catalog_extra=Path(extra) if extra else None).close()
-    return True
-
-
 def _open_reader() -> None:
-    _gate.acquire_shared()
+    """This thread's read-only connection, on a store brought up to date first if need be."""
+    path, extra = store_path(), catalog_extra()
+    if path.is_file():
+        _gate.acquire_shared(READ_WAIT_SECONDS)
+        try:
+            con = Store.open_reader(path, catalog_extra=extra, bring_up_to_date=False)
+        except BaseException:
+            _gate.release_shared()
+            raise
+        if Store.is_current(con, extra):
+            _local.con = con
+            return
+        con.close()
+        _gate.release_shared()
+    with _gate.exclusive(WRITE_WAIT_SECONDS):
+        Store.open(path, catalog_extra=extra).close()
+    _gate.acquire_shared(READ_WAIT_SECONDS)
     try:
-        _local.con = Store.open_reader(store_path(), catalog_extra=_extra())
+        # Read as it is now, even if a process with another catalog changed it meanwhile.
+        _local.con = Store.open_reader(path, catalog_extra=extra, bring_up_to_date=False)
     except BaseException:
         _gate.release_shared()
         raise
@@ -101,40 +122,37 @@ def _close_reader() -> None:
 
 @contextmanager
 def reading() -> Iterator[None]:
-    """The store open read-only for one script run; every query of the run shares it."""
-    extra = _extra()
-    _prepared(str(store_path()), str(extra) if extra else "")
-    _open_reader()
+    """One script run: the store is opened read-only when the run first reads it and
+    closed when the run ends. StoreBusy or duckdb.Error when it cannot be read."""
+    _local.in_run = True
     try:
         yield
     finally:
+        _local.in_run = False
         _close_reader()
 
 
 def cursor() -> duckdb.DuckDBPyConnection:
     con = getattr(_local, "con", None)
     if con is None:
-        raise RuntimeError("the store is read inside state.reading() (app.py opens it per run)")
+        if not getattr(_local, "in_run", False):
+            raise RuntimeError("the store is read inside state.reading() (app.py opens a run)")
+        _open_reader()
+        con = _local.con
     return con
 
 
 @contextmanager
 def writing() -> Iterator[Store]:
-    """The store open for writing, for an upload or a note; this run's reader is closed
-    meanwhile (and opened again after, on the store as written)."""
-    had_reader = getattr(_local, "con", None) is not None
+    """The store open for writing, for an upload or a note. This run's reader is closed
+    meanwhile; the run's next read opens it again, on the store as written."""
     _close_reader()
-    _gate.acquire_exclusive()
-    try:
-        store = Store.open(store_path(), catalog_extra=_extra())
+    with _gate.exclusive(WRITE_WAIT_SECONDS):
+        store = Store.open(store_path(), catalog_extra=catalog_extra())
         try:
             yield store
         finally:
             store.close()
-    finally:
-        _gate.release_exclusive()
-        if had_reader:
-            _open_reader()
 
 
 def store_version() -> int:

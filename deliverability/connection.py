@@ -19,9 +19,10 @@ from pathlib import Path
 import duckdb
 
 DEFAULT_MEMORY_LIMIT = "2GB"
-# How long a reader waits for a writer, and a writer for readers, before saying so.
-READ_WAIT_SECONDS = 60.0
-WRITE_WAIT_SECONDS = 120.0
+# How long a reader waits for a writer, and a writer for readers, before saying so
+# (--wait overrides them; DELIVERABILITY_READ_WAIT and _WRITE_WAIT set them for the dashboard).
+READ_WAIT_SECONDS = float(os.environ.get("DELIVERABILITY_READ_WAIT") or 60)
+WRITE_WAIT_SECONDS = float(os.environ.get("DELIVERABILITY_WRITE_WAIT") or 120)
 # A marker older than this is left over from a writer that died: ignored.
 MARKER_FRESH_SECONDS = 5.0
 RETRY_SECONDS = 0.1

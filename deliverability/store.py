@@ -102,24 +102,32 @@ class Store:
 
     @classmethod
     def open_reader(
-        cls, path: Path, catalog_extra: Path | None = None, wait: float = READ_WAIT_SECONDS
+        cls,
+        path: Path,
+        catalog_extra: Path | None = None,
+        wait: float = READ_WAIT_SECONDS,
+        bring_up_to_date: bool = True,
     ) -> duckdb.DuckDBPyConnection:
         """A read-only connection on the store at PATH, for queries, that other readers can
         share and that a writer waits for: close it when the request is answered. A store
         that needs writing first (new, an older schema, a changed catalog or carrier table,
-        messages left to derive) is brought up to date through open() before."""
+        messages left to derive) is brought up to date through open() before, unless
+        BRING_UP_TO_DATE is false (the caller then checks is_current and decides)."""
         extra = catalog_extra or default_catalog_extra()
-        # Queries need none of the ingest's macros (prepare_connection): not created here.
+        if not bring_up_to_date:
+            return connect(path, read_only=True, wait=wait)
         con = connect(path, read_only=True, wait=wait) if path.is_file() else None
         if con is not None:
-            if cls._is_current(con, extra):
+            if cls.is_current(con, extra):
                 return con
             con.close()
         cls.open(path, catalog_extra=catalog_extra, wait=wait).close()
         return connect(path, read_only=True, wait=wait)
 
     @staticmethod
-    def _is_current(con: duckdb.DuckDBPyConnection, extra: Path | None) -> bool:
+    def is_current(con: duckdb.DuckDBPyConnection, extra: Path | None = None) -> bool:
+        """Whether the store on CON needs no writing before it is read (see open_reader)."""
+        extra = extra or default_catalog_extra()
         try:
             meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
             pending = derivation_pending(con)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -278,3 +280,63 @@ def test_every_table_masks_numbers_unless_revealed(reveal, shown):
     at.run()
     assert not at.exception
     assert at.dataframe[0].value["campaign"].to_list() == [shown]
+
+
+def test_a_page_says_the_store_is_busy_while_another_process_writes_it(tmp_path):
+    """A large CLI ingest holds the store longer than a page waits: one line, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    db = dashboard_store.build(tmp_path / "busy.duckdb", tmp_path / "logs", 0, 40)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import time; from pathlib import Path; from deliverability.store import Store; "
+         f"s = Store.open(Path({str(db)!r})); print('open', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        script = (
+            "import os, sys\n"
+            f"os.environ['DELIVERABILITY_DB'] = {str(db)!r}\n"
+            "os.environ['DELIVERABILITY_READ_WAIT'] = '1'\n"
+            "from streamlit.testing.v1 import AppTest\n"
+            f"at = AppTest.from_file({APP!r}, default_timeout=60)\n"
+            "at.run()\n"
+            "print('exceptions', len(at.exception))\n"
+            "print('warning', at.warning[0].value if at.warning else None)\n"
+        )
+        # A process of its own: the wait is read when deliverability.connection is imported.
+        out = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+            env={**os.environ},
+        )  # fmt: skip
+        lines = out.stdout.strip().splitlines()
+        assert "exceptions 0" in lines, out.stdout + out.stderr
+        warning = next(line for line in lines if line.startswith("warning "))
+        assert "store is busy" in warning and str(db) in warning
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_catalog_changed_while_the_dashboard_runs_is_taken_in(tmp_path, monkeypatch):
+    """The store is brought up to date under the dashboard's own write gate (another
+    session may be reading): the next run sees the user's catalog entry."""
+    db = dashboard_store.build(tmp_path / "c.duckdb", tmp_path / "logs", 0, 60)
+    extra = tmp_path / "extra.csv"
+    lines = (Path(__file__).resolve().parent.parent / "catalog" / "azure_acs.csv").read_text()
+    header, first = lines.splitlines()[:2]
+    extra.write_text(header + "\n")
+    monkeypatch.setenv("DELIVERABILITY_DB", str(db))
+    monkeypatch.setenv("DELIVERABILITY_CATALOG_EXTRA", str(extra))
+    before = page(AppTest.from_file(APP, default_timeout=60), "views/catalog.py")
+    assert "7777" in set(uncatalogued_table(before)["code"])
+    row = next(csv.reader([first]))
+    row[1], row[2] = "sms", "7777"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(row)
+    extra.write_text(header + "\n" + buffer.getvalue())
+    after = page(AppTest.from_file(APP, default_timeout=60), "views/catalog.py")
+    assert any("Every code reported for the selected messages" in s.value for s in after.success)

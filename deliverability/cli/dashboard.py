@@ -201,6 +201,10 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         # No Deploy button, rerun or clear-cache for whoever opens the page.
         "--client.toolbarMode",
         "viewer",
+        # An error the pages do not handle reaches the browser as a generic message; its
+        # traceback goes to the server's log only.
+        "--client.showErrorDetails",
+        "none",
         # The upload page accepts what `ingest` accepts (DELIVERABILITY_MAX_UPLOAD_MB).
         "--server.maxUploadSize",
         str(max(1, max_upload_bytes() // (1024 * 1024))),
