@@ -117,6 +117,15 @@ def count(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
     return int(con.execute(sql, params or []).fetchone()[0])
 
 
+# A number standing alone in a message id: 7-15 digits between separators or the ends.
+_ID_NUMBER = r"(^|[^0-9A-Za-z])\+?([0-9]{7,15})($|[^0-9A-Za-z])"
+
+
+def _keyed(value_sql: str) -> str:
+    """SQL for the keyed hash of VALUE_SQL (one of our expressions) with the bound $salt."""
+    return f"CASE WHEN ({value_sql}) IS NOT NULL THEN 'h:' || left(sha256($salt || sha256($salt || ({value_sql}))), 24) END"
+
+
 def load_staged(
     store: Store,
     con: duckdb.DuckDBPyConnection,
@@ -160,26 +169,28 @@ def load_staged(
     )
     if hash_salt:
         # A hashed store holds no number anywhere: a keyed hash (salted twice, like HMAC's
-        # nesting) for the recipient, the same hash where an id embeds it (Sinch's
-        # batch_id:recipient), and numbers in status texts cut to their last four.
+        # nesting) for the recipient; the same hash where an id embeds the recipient (Sinch's
+        # batch_id:recipient), or any number standing alone in an id of a row without a
+        # recipient (a delivery log without one), so the two still join; numbers in status
+        # texts masked. SQL: our text; the key is bound.
         con.execute(
-            """
+            f"""
             UPDATE typed SET
-                recipient = hashed,
-                message_id = CASE WHEN length(digits) >= 7 AND contains(message_id, digits)
-                                  THEN replace(message_id, digits, hashed) ELSE message_id END,
+                message_id = CASE
+                    WHEN length(ltrim(recipient, '+')) >= 7
+                         AND contains(message_id, ltrim(recipient, '+'))
+                        THEN replace(message_id, ltrim(recipient, '+'), {_keyed("recipient")})
+                    WHEN regexp_matches(message_id, '{_ID_NUMBER}')
+                        THEN replace(
+                            message_id,
+                            regexp_extract(message_id, '{_ID_NUMBER}', 2),
+                            {_keyed(f"norm_number(regexp_extract(message_id, '{_ID_NUMBER}', 2))")}
+                        )
+                    ELSE message_id END,
+                recipient = {_keyed("recipient")},
                 status_text = scrub_numbers(status_text)
-            FROM (
-                SELECT rowid AS row_key, ltrim(recipient, '+') AS digits,
-                       'h:' || left(sha256($salt || sha256($salt || recipient)), 24) AS hashed
-                FROM typed WHERE recipient IS NOT NULL
-            ) h
-            WHERE typed.rowid = h.row_key
-            """,
+            """,  # noqa: S608
             {"salt": hash_salt},
-        )
-        con.execute(
-            "UPDATE typed SET status_text = scrub_numbers(status_text) WHERE recipient IS NULL"
         )
     con.execute(LOAD_SQL)
     rows_read, rejected, send_rows, event_rows, dated = con.execute(
@@ -280,9 +291,10 @@ def load_staged(
         """
         INSERT INTO quarantine
         SELECT $id, $file, line,
-               -- In a hashed store a rejected line must not keep the numbers either.
+               -- In a hashed store a rejected line, and the value its reason quotes, must
+               -- not keep the numbers either.
                CASE WHEN $scrub THEN scrub_numbers(quarantined) ELSE quarantined END,
-               reason
+               CASE WHEN $scrub THEN scrub_numbers(reason) ELSE reason END
         FROM (
             SELECT line, reason,
                    coalesce(raw, to_json({'message_id': message_id, 'provider': provider,

@@ -21,6 +21,19 @@ CANONICAL = (
     f"m1,azure_acs,sms,2026-11-18T09:00:00Z,+{PLANTED},2026-11-18T09:00:05Z,4001,"
     f"failed to +{PLANTED}\n"
     f"m2,azure_acs,sms,not a time,+{PLANTED},2026-11-18T09:00:05Z,4001,x\n"
+    # the number as people write it, in a status text and in a rejected row's time
+    f"m3,azure_acs,sms,2026-11-18T09:00:00Z,+{PLANTED},2026-11-18T09:00:05Z,4001,"
+    '"call +1 (415) 555-1111 or 415.555.1111"\n'
+    f"m4,azure_acs,sms,+1 415 555 1111,+{PLANTED},2026-11-18T09:00:05Z,4001,x\n"
+)
+# A delivery log without recipients, whose ids embed the number (as Sinch's do).
+EVENTS_WITHOUT_RECIPIENT = (
+    "message_id,provider,channel,event_at,status_code\n"
+    f"B1:{PLANTED},sinch,sms,2026-11-18T09:00:09Z,0\n"
+)
+SENDS_WITH_RECIPIENT = (
+    "message_id,provider,channel,sent_at,recipient\n"
+    f"B1:{PLANTED},sinch,sms,2026-11-18T09:00:00Z,+{PLANTED}\n"
 )
 # Sinch's delivery report for one recipient: the reader's message id embeds the number.
 SINCH = json.dumps(
@@ -66,7 +79,7 @@ def test_no_planted_number_anywhere_in_the_file(tmp_path, monkeypatch):
         recipients = {r[0] for r in store.con.execute("SELECT recipient FROM messages").fetchall()}
     finally:
         store.close()
-    assert counts == (2, 3, 2)
+    assert counts == (3, 4, 4)
     # The same number hashes the same way in every file, in ids as in recipients.
     assert len(recipients) == 1 and next(iter(recipients)).startswith("h:")
     hashed = next(iter(recipients))
@@ -74,6 +87,8 @@ def test_no_planted_number_anywhere_in_the_file(tmp_path, monkeypatch):
     data = file_bytes(db)
     assert PLANTED.encode() not in data
     assert PLANTED[-7:].encode() not in data
+    for written in (b"415) 555", b"415.555", b"415 555"):
+        assert written not in data
     assert (
         b"failed to \xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa21111" in data
     )  # "failed to ••••1111"
@@ -125,3 +140,19 @@ def test_the_key_can_come_from_a_key_file(tmp_path):
     # Nothing of the key itself is in the store: only a one-way check of it.
     assert KEY["DELIVERABILITY_RECIPIENT_SALT"].encode() not in file_bytes(db)
     con.close()
+
+
+def test_ids_embedding_the_number_join_without_a_recipient(tmp_path):
+    """Sends with recipients and a delivery log without them: both ids carry the same hash,
+    so the message still has its send and its report."""
+    db = tmp_path / "hashed.duckdb"
+    run_cli("ingest", str(write(tmp_path / "sends.csv", SENDS_WITH_RECIPIENT)), "--db", str(db),
+            "--hash-recipients", env=KEY)  # fmt: skip
+    run_cli("ingest", str(write(tmp_path / "events.csv", EVENTS_WITHOUT_RECIPIENT)),
+            "--db", str(db), env=KEY)  # fmt: skip
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("SELECT message_id, has_send, outcome FROM messages").fetchall()
+    con.close()
+    assert len(rows) == 1 and rows[0][1:] == (True, "delivered")
+    assert rows[0][0].startswith("B1:h:")
+    assert PLANTED.encode() not in file_bytes(db)

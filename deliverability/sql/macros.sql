@@ -192,10 +192,22 @@ CREATE OR REPLACE TEMP MACRO norm_number_trimmed(n) AS (
 
 CREATE OR REPLACE TEMP MACRO norm_number(n) AS norm_number_trimmed(nz(n));
 
--- Free text with every run of 7-15 digits (after '+', '%2B' or anything else) cut to its last
--- four: what a hashed store keeps of numbers in status texts and rejected lines.
+-- Free text with the numbers in it masked: what a hashed store keeps of numbers in status
+-- texts and rejected lines. A number written in groups (415-555-0123, +44 7700 900123,
+-- +1 (415) 555 0123) and a run of 7-15 digits (after '+', '%2B' or anything else) keep
+-- their last four digits. Dates and times are not groups of this kind.
 CREATE OR REPLACE TEMP MACRO scrub_numbers(t) AS (
-    CASE WHEN regexp_matches(t, '[0-9]{7}')
-         THEN regexp_replace(t, '(\+|%2[Bb])?[0-9]{3,11}([0-9]{4})', '••••\2', 'g')
+    CASE WHEN regexp_matches(t, '[0-9]([ ().-]*[0-9]){6}')
+         THEN regexp_replace(
+             regexp_replace(
+                 t,
+                 '(\+|%2[Bb])?\(?[0-9]{1,4}\)?([ .-]{1,2}\(?[0-9]{2,5}\)?){1,3}[ .-]{1,2}[0-9]*?([0-9]{4}|[0-9]{3})($|[^0-9])',
+                 '••••\3\4',
+                 'g'
+             ),
+             '(\+|%2[Bb])?[0-9]{3,11}([0-9]{4})',
+             '••••\2',
+             'g'
+         )
          ELSE t END
 );
