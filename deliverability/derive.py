@@ -170,4 +170,3 @@ def retract_ingests(con: duckdb.DuckDBPyConnection, ingest_ids: list[int]) -> No
     con.execute(sql_text("retract_ingests.sql"))
     con.execute(sql_text("rollups.sql"))
     con.execute("DROP TABLE retracted_ingests")
-    find_uncatalogued_events(con)

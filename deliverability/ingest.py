@@ -111,16 +111,18 @@ def _already_ingested(con: duckdb.DuckDBPyConnection, fingerprint: str, result: 
 
 
 def _replace_earlier(
-    con: duckdb.DuckDBPyConnection, content_hash: str, path: Path, quiet: bool
+    con: duckdb.DuckDBPyConnection, content_hash: str, kind: str, path: Path, quiet: bool
 ) -> list[int]:
     """The same file ingested before with other options: its rows are taken back (inside
-    this ingest's transaction), to be replaced by this reading. Returns their ingest ids."""
+    this ingest's transaction), to be replaced by this reading. Returns their ingest ids.
+    A reading of one part of a file (--kind sends, then --kind events) replaces only an
+    earlier reading of the same part; a reading of the whole (auto) replaces any."""
     earlier = [
         int(r[0])
         for r in con.execute(
             "SELECT ingest_id FROM ingests WHERE content_hash = ? AND replaced_by IS NULL "
-            "ORDER BY ingest_id",
-            [content_hash],
+            "AND (? = 'auto' OR read_kind = ?) ORDER BY ingest_id",
+            [content_hash, kind, kind],
         ).fetchall()
     ]
     if earlier:
@@ -183,7 +185,7 @@ def ingest_file(
                     "RESET VARIABLE stage_first_line; "
                     "DROP TABLE IF EXISTS stage_rejects; DROP TABLE IF EXISTS stage_scans"
                 )
-                result.replaced = _replace_earlier(con, content_hash, path, quiet)
+                result.replaced = _replace_earlier(con, content_hash, opts.kind, path, quiet)
                 reader.stage(con, sniffed, opts)
                 ingest_id = count(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests")
                 _progress(f"{path}: validating, deduplicating and loading", quiet)
@@ -191,12 +193,14 @@ def ingest_file(
                     store, con, result, ingest_id, opts, (fingerprint, content_hash), started,
                     hash_salt, defer_refresh,
                 )  # fmt: skip
-                if opts.format_hint and result.rows_read == 0:
-                    # A reader made to read a file it does not fit reads nothing; that is
-                    # a mistake to report, not an ingest of nothing to record.
+                if opts.format_hint and not result.loaded and not reader.detect(sniffed):
+                    # A reader made to read a file it does not fit loads nothing (reads no
+                    # rows, or rejects them all): a mistake to report, not an ingest of
+                    # nothing to record. A file the reader fits may well be empty today.
                     fits = [r.NAME for r in READERS if r.detect(sniffed)]
                     raise UnreadableFile(
-                        f"{path}: --format-hint {opts.format_hint} read no rows from this file"
+                        f"{path}: --format-hint {opts.format_hint} does not fit this file: "
+                        "nothing loaded"
                         + (f" (it reads as {fits[0]}; drop the hint)" if fits else "")
                     )
                 con.execute("COMMIT")

@@ -329,7 +329,7 @@ def load_staged(
         """
         INSERT INTO ingests VALUES ($id, $name, $path, $fp, $kind, $reader, $provider, $read,
             $loaded, $dups, $rejected, to_timestamp($started)::TIMESTAMP, now()::TIMESTAMP,
-            $dated, $dated_from, $content, NULL)
+            $dated, $dated_from, $content, $read_kind, NULL)
         """,
         {
             "id": ingest_id,
@@ -337,6 +337,7 @@ def load_staged(
             "path": str(result.path),
             "fp": fingerprints[0],
             "content": fingerprints[1],
+            "read_kind": opts.kind,
             "kind": result.kind,
             "reader": result.reader,
             "provider": result.provider,

@@ -285,6 +285,7 @@ class Store:
                 with self.write_lock, self.transaction(self.con) as con:
                     con.execute(
                         "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS content_hash VARCHAR; "
+                        "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS read_kind VARCHAR; "
                         "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS replaced_by INTEGER"
                     )
                     self.set_meta("schema_version", "10", con)

@@ -190,12 +190,34 @@ def test_a_wrong_format_hint_is_an_error_and_records_nothing(db_path, tmp_path):
     )
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1] == (
-        f"{path}: --format-hint sinch_mm7 read no rows from this file "
+        f"{path}: --format-hint sinch_mm7 does not fit this file: nothing loaded "
         "(it reads as canonical; drop the hint)"
     )
     con = duckdb.connect(str(db_path), read_only=True)
     assert con.execute("SELECT count(*) FROM ingests").fetchone() == (0,)
     con.close()
+
+
+def test_a_right_hint_on_a_file_with_no_rows_today_is_no_error(db_path, tmp_path):
+    path = write(tmp_path / "empty-day.csv", HEADER)
+    out = cli_json("ingest", "--db", str(db_path), "--format-hint", "canonical", str(path))
+    assert out["files"][0]["errors"] == [] and out["totals"]["rows_read"] == 0
+
+
+def test_a_wrong_hint_that_rejects_every_row_is_an_error(db_path, tmp_path):
+    # Sinch's JSON read as Twilio's bulk export: every record is rejected.
+    sinch = write(
+        tmp_path / "sinch.json",
+        '{"type": "recipient_delivery_report_sms", "batch_id": "B1", "recipient": "123456789",'
+        ' "code": 0, "status": "Delivered", "at": "2026-11-18T09:00:00Z"}\n',
+    )
+    proc = run_cli(
+        "ingest", "--db", str(db_path), "--format-hint", "twilio_bulk_export", str(sinch),
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "--format-hint twilio_bulk_export does not fit this file" in proc.stderr
+    assert "(it reads as sinch_sms; drop the hint)" in proc.stderr
 
 
 def test_a_file_ingested_again_with_other_options_replaces_its_rows(store, tmp_path):
@@ -228,6 +250,13 @@ def test_a_file_ingested_again_with_other_options_replaces_its_rows(store, tmp_p
         (datetime(2026, 11, 18, 15, 0), 1),
     ]
     assert rows(store, "SELECT ingest_id, line FROM quarantine") == [(2, 4)]
+    # The code keys per day and the uncatalogued copies follow the events.
+    assert rows(
+        store, "SELECT day, status_code, sum(events) FROM event_code_days GROUP BY ALL ORDER BY 2"
+    ) == [
+        (datetime(2026, 11, 18), "2000", 1),
+        (datetime(2026, 11, 18), "4001", 1),
+    ]
     # The ledger says which ingest replaced which; the same options again change nothing.
     assert rows(store, "SELECT ingest_id, replaced_by FROM ingests ORDER BY 1") == [
         (1, 2),
@@ -238,6 +267,32 @@ def test_a_file_ingested_again_with_other_options_replaces_its_rows(store, tmp_p
     back = ingest(store, path)
     assert back.replaced == [2]
     assert rows(store, "SELECT min(sent_at) FROM sends") == [(datetime(2026, 11, 18, 9, 0),)]
+
+
+def test_replacing_moves_an_uncatalogued_event_with_its_day(store, tmp_path):
+    path = write(tmp_path / "u.csv", HEADER + "m1,azure_acs,sms,2026-11-18 22:00:00,7777\n")
+    ingest(store, path)
+    ingest(store, path, timezone="America/Los_Angeles")
+    assert rows(store, "SELECT event_at FROM uncatalogued_events") == [
+        (datetime(2026, 11, 19, 6, 0),)
+    ]
+    assert rows(store, "SELECT day, events FROM event_code_days") == [(datetime(2026, 11, 19), 1)]
+
+
+def test_reading_another_part_of_a_file_replaces_nothing(store, tmp_path):
+    path = write(
+        tmp_path / "combined.csv",
+        "message_id,provider,channel,sent_at,event_at,status_code\n"
+        "m1,azure_acs,sms,2026-11-18T09:00:00Z,2026-11-18T09:00:05Z,4001\n",
+    )
+    ingest(store, path, kind="sends")
+    events = ingest(store, path, kind="events")
+    assert events.replaced == []
+    assert rows(store, "SELECT count(*) FROM sends") == [(1,)]
+    assert rows(store, "SELECT count(*) FROM events") == [(1,)]
+    # Read whole, with another zone, it replaces both partial readings.
+    whole = ingest(store, path, kind="auto", timezone="Europe/Paris")
+    assert whole.replaced == [1, 2]
 
 
 def test_replacing_a_file_keeps_what_other_files_say_of_its_messages(store, tmp_path):

@@ -192,7 +192,8 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
     con.execute("DELETE FROM event_code_days; DELETE FROM uncatalogued_events")
     con.execute("DELETE FROM rollup_code_hour")
     con.execute(
-        "ALTER TABLE ingests DROP COLUMN replaced_by; ALTER TABLE ingests DROP COLUMN content_hash"
+        "ALTER TABLE ingests DROP COLUMN replaced_by; ALTER TABLE ingests DROP COLUMN content_hash; "
+        "ALTER TABLE ingests DROP COLUMN read_kind"
     )
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
@@ -200,7 +201,7 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
     try:
         assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "10"
         columns = {r[0] for r in reopened.con.execute("DESCRIBE ingests").fetchall()}
-        assert {"content_hash", "replaced_by"} <= columns
+        assert {"content_hash", "read_kind", "replaced_by"} <= columns
         assert reopened.con.execute("SELECT * FROM event_code_days ORDER BY ALL").fetchall() == days
         found = reopened.con.execute("SELECT * FROM uncatalogued_events ORDER BY ALL").fetchall()
         assert found == unknown

@@ -2,7 +2,7 @@
 -- depends on a session's time zone. Schema version 10 (2: the rollup tables; 4: event_code_days;
 -- 5: uncatalogued_events; 6: messages derived again by the provisional-final rule;
 -- 7: ingests.dated_by_receipt and dated_from; 8: events.status_word; 9: carriers;
--- 10: ingests.content_hash and replaced_by).
+-- 10: ingests.content_hash, read_kind and replaced_by).
 -- Grain: creates the store's tables when missing; writes no rows.
 -- Parameters: none.
 
@@ -25,9 +25,9 @@ CREATE TABLE IF NOT EXISTS ingests (
     duplicates BIGINT, rejected BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP,
     -- events with no time of their own, dated by when the file was received, and from what
     dated_by_receipt BIGINT, dated_from VARCHAR,
-    -- the file's bytes alone (fingerprint adds the options), and the later ingest of the
-    -- same file, with other options, that replaced this one's rows
-    content_hash VARCHAR, replaced_by INTEGER
+    -- the file's bytes alone (fingerprint adds the options), the --kind it was read as,
+    -- and the later ingest of the same file, with other options, that replaced its rows
+    content_hash VARCHAR, read_kind VARCHAR, replaced_by INTEGER
 );
 
 CREATE TABLE IF NOT EXISTS sends (
