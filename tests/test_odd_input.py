@@ -4,6 +4,7 @@ other options, and Ctrl-C. Each case on a real store; what loads is counted exac
 
 from __future__ import annotations
 
+import gzip
 import json
 import signal
 import subprocess
@@ -360,3 +361,42 @@ def test_options_in_the_api_too(store, tmp_path):
     result = ingest_file(store, path, ReadOptions(timezone="Asia/Kolkata"))
     assert result.ok
     assert rows(store, "SELECT event_at FROM events") == [(datetime(2026, 11, 18, 3, 30),)]
+
+
+def test_one_stray_byte_in_a_utf8_file_costs_its_line_only(store, tmp_path):
+    # UTF-8 text (é) and, later, a byte that is not UTF-8: the file stays UTF-8 (read as
+    # Latin-1 every é would become Ã©); the line with the stray byte is rejected.
+    body = "".join(f"m{i},azure_acs,sms,2026-11-18T09:00:00Z,4001,Refusé\n" for i in range(3000))
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        b"message_id,provider,channel,event_at,status_code,status_text\n"
+        + body.encode()
+        + b"m9999,azure_acs,sms,2026-11-18T09:00:00Z,4001,Refus\xe9\n"
+    )
+    result = ingest(store, path)
+    assert (result.rows_read, result.loaded, result.rejected) == (3001, 3000, 1)
+    assert rows(store, "SELECT DISTINCT status_text FROM events") == [("Refusé",)]
+
+
+def test_canonical_ndjson_with_a_broken_first_line(store, tmp_path):
+    good = {"provider": "azure_acs", "channel": "sms", "event_at": "2026-11-18T09:00:00Z"}
+    lines = [json.dumps({**good, "message_id": f"m{i}", "status_code": "4001"}) for i in range(4)]
+    lines[0] = '{"message_id": "m0", "provider": '
+    result = ingest(store, write(tmp_path / "first.ndjson", "\n".join(lines) + "\n"))
+    assert (result.reader, result.rows_read, result.loaded, result.rejected) == (
+        "canonical", 4, 3, 1,
+    )  # fmt: skip
+    assert reasons(store) == {1: "malformed line: not valid JSON"}
+
+
+def test_a_gzipped_json_array_followed_by_garbage_loads_the_array(store, tmp_path):
+    records = [
+        {"message_id": f"m{i}", "provider": "azure_acs", "channel": "sms",
+         "event_at": "2026-11-18T09:00:00Z", "status_code": "4001"}
+        for i in range(3)
+    ]  # fmt: skip
+    path = tmp_path / "a.json.gz"
+    path.write_bytes(gzip.compress((json.dumps(records) + "\n]]} trailing\n").encode()))
+    result = ingest(store, path)
+    assert (result.rows_read, result.loaded, result.rejected) == (4, 3, 1)
+    assert rows(store, "SELECT raw FROM quarantine") == [("]]} trailing",)]

@@ -155,16 +155,26 @@ class Sniff:
         return self.first_char == "<"
 
     def first_json(self) -> dict | None:
-        """The first JSON object in the file, if the first line or array element parses."""
+        """The first JSON object in the file: the first line or array element, or (NDJSON
+        whose first line is broken) the first of the next lines that is one."""
         text = self.text.lstrip("\ufeff \t\r\n")
         decoder = json.JSONDecoder()
         try:
-            if text.startswith("["):
-                text = text[1:].lstrip()
-            obj, _ = decoder.raw_decode(text)
+            obj, _ = decoder.raw_decode(text[1:].lstrip() if text.startswith("[") else text)
+            return obj if isinstance(obj, dict) else None
         except ValueError:
+            pass
+        if text.startswith("["):
             return None
-        return obj if isinstance(obj, dict) else None
+        for line in text.split("\n", 21)[1:21]:
+            if line.startswith("{"):
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(obj, dict):
+                    return obj
+        return None
 
     def csv_dialect(self) -> type[csv.Dialect] | csv.Dialect:
         """The header line's dialect as Python's csv module sees it (delimiter ,;TAB|)."""
@@ -247,17 +257,25 @@ _ENCODING_CHUNK = 4 * 1024 * 1024
 
 
 def _utf8_throughout(s: Sniff) -> bool:
-    """True when the whole file (decompressed) is valid UTF-8. Read in chunks, stopping at
-    the first invalid byte: a Latin-1 export is often ASCII for its first megabytes."""
+    """Whether to read the file (decompressed) as UTF-8: every byte decodes, or it holds
+    real UTF-8 text (a multi-byte character) before a bad byte, which is then a stray in a
+    UTF-8 file (its line is rejected) rather than a sign of Latin-1 (which would turn every
+    accented letter before it into two). Read in chunks, stopping at the first bad byte:
+    a Latin-1 export is often ASCII for its first megabytes."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     opener = gzip.open if s.compressed else open
+    multibyte = False
     try:
         with opener(s.path, "rb") as fh:
             while chunk := fh.read(_ENCODING_CHUNK):
-                decoder.decode(chunk)
+                try:
+                    multibyte = multibyte or not decoder.decode(chunk).isascii()
+                except UnicodeDecodeError as exc:
+                    good = chunk[: exc.start].decode("utf-8", errors="ignore")
+                    return multibyte or not good.isascii()
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return False
+        return multibyte
     except (OSError, EOFError):
         return True  # a read error is reported by the reader that reads the file
     return True
@@ -265,7 +283,7 @@ def _utf8_throughout(s: Sniff) -> bool:
 
 def csv_encoding(s: Sniff) -> str:
     """The text encoding of a CSV or line file: UTF-16 by its byte-order mark, UTF-8 when
-    every byte of the file decodes as UTF-8, else Latin-1 (which decodes any byte)."""
+    the file is UTF-8 (_utf8_throughout), else Latin-1 (which decodes any byte)."""
     if s.head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     try:

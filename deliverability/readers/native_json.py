@@ -21,15 +21,28 @@ from deliverability.readers.base import Sniff, UnreadableFile
 
 
 def json_mode(s: Sniff) -> str:
-    """'lines' when the first line is a whole JSON value (NDJSON), else 'array' or 'objects'."""
+    """'lines' for NDJSON: the first line is a whole JSON value, or (when it is broken) other
+    lines that start a record at the margin are; else 'array' or 'objects'."""
     text = s.text.lstrip("\ufeff \t\r\n")
-    line = text.split("\n", 1)[0].strip()
+    lines = text.split("\n", 21)
     try:
-        json.loads(line)
+        json.loads(lines[0].strip())
         return "lines"
     except ValueError:
         pass
+    if not text.startswith("[") and sum(_whole_object(line) for line in lines[1:21]) >= 2:
+        return "lines"
     return "array" if text.startswith("[") else "objects"
+
+
+def _whole_object(line: str) -> bool:
+    # A record starting at the margin: pretty-printed JSON indents what it nests.
+    if not line.startswith("{"):
+        return False
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
 
 
 # The list of an API list page (native.PAGE_KEYS: Twilio messages, Sinch delivery_reports).
@@ -161,9 +174,11 @@ def _read_json_objects(con: duckdb.DuckDBPyConnection, params: dict, fmt: str) -
 
 
 def _ends_like_array(s: Sniff) -> bool:
-    """True unless the file's last non-blank byte is not ']' (gzip: not checked)."""
+    """Whether DuckDB can read the file as one JSON array. A plain file is judged by its last
+    non-blank byte (']'); a compressed one is read once on a connection of its own (a failed
+    read on the ingest's connection would abort its transaction)."""
     if s.compressed:
-        return True
+        return _reads_as_array(native.relation_params(s))
     with open(s.path, "rb") as fh:
         size = fh.seek(0, 2)
         fh.seek(max(0, size - 4096))
@@ -171,27 +186,49 @@ def _ends_like_array(s: Sniff) -> bool:
     return not tail or tail.endswith(b"]")
 
 
+def _reads_as_array(params: dict) -> bool:
+    probe = duckdb.connect()
+    try:
+        probe.execute(
+            "SELECT count(*) FROM read_json_objects($path, format='array', "
+            "compression=$compression, maximum_object_size=$max_line)",
+            {**params, "max_line": native.MAX_LINE},
+        )
+        return True
+    except duckdb.Error:
+        return False
+    finally:
+        probe.close()
+
+
+# How many closing brackets, from the end, may end the array before the file is refused.
+_ARRAY_END_TRIES = 8
+
+
 def _array_then_text(con: duckdb.DuckDBPyConnection, s: Sniff) -> tuple[int, str]:
-    """A JSON array followed by other text: the array is read (from a copy holding just it)
-    and the text after it returned with the line it starts on. Anything else is refused,
-    naming the line where the JSON breaks."""
+    """A JSON array followed by other text: the array is read by DuckDB from a copy holding
+    just it (its end found by trying the last closing brackets), and the text after it
+    returned with the line it starts on. Anything else is refused."""
     opener = gzip.open if s.compressed else open
     with opener(s.path, "rb") as fh:
-        text = fh.read().decode("utf-8", errors="replace")
-    start = len(text) - len(text.lstrip("\ufeff \t\r\n"))
-    try:
-        _, end = json.JSONDecoder().raw_decode(text, start)
-    except json.JSONDecodeError as exc:
-        raise UnreadableFile(
-            f"{s.path}: cannot parse JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from exc
+        data = fh.read()
+    start = len(data) - len(data.lstrip(b"\xef\xbb\xbf \t\r\n"))
+    end = len(data)
     with tempfile.TemporaryDirectory() as tmp:
         array = Path(tmp) / "array.json"
-        array.write_text(text[start:end], encoding="utf-8")
-        _read_json_objects(con, {"path": str(array), "compression": "none"}, "array")
-    rest = text[end:]
-    skipped = len(rest) - len(rest.lstrip())
-    return text.count("\n", 0, end + skipped) + 1, rest.strip()
+        for _ in range(_ARRAY_END_TRIES):
+            end = data.rfind(b"]", start, end)
+            if end < 0:
+                break
+            array.write_bytes(data[start : end + 1])
+            params = {"path": str(array), "compression": "none"}
+            if _reads_as_array(params):
+                _read_json_objects(con, params, "array")
+                rest = data[end + 1 :]
+                skipped = len(rest) - len(rest.lstrip())
+                line = data.count(b"\n", 0, end + 1 + skipped) + 1
+                return line, rest.strip().decode("utf-8", errors="replace")
+    raise UnreadableFile(f"{s.path}: cannot parse JSON: the array breaks before it ends")
 
 
 def _json_path(path: native.Path, lower: bool = False) -> str:
