@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+import duckdb
 import pytest
 
 from tests import dashboard_store
@@ -264,22 +265,30 @@ def test_no_deploy_button_and_no_developer_menu(server, browser):
 
 def test_the_cli_ingests_and_reports_while_a_browser_session_reads(server, browser, tmp_path):
     """A live dashboard session, and meanwhile two `ingest`s and a `report` from the CLI (a
-    cron job beside it): all succeed, and the page shows the new numbers afterwards."""
+    cron job beside it): all succeed, the session's page runs go on (waiting for a writer
+    when one holds the store), and the page shows the new numbers afterwards."""
     base, _, db = server
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(120_000)
     page.goto(f"{base}/")
     settle(page)
     before = int(messages_tile(page).replace(",", ""))
-    files = []
-    for batch in range(2):
-        rows = ["message_id,provider,channel,sent_at,event_at,status_code,carrier"] + [
-            f"cli{batch}-{i},azure_acs,sms,2026-11-10T10:{i:02d}:00Z,2026-11-10T10:{i:02d}:20Z,"
-            f"{'4000' if i % 5 == 0 else '2000'},Verizon"
-            for i in range(25)
-        ]
-        files.append(tmp_path / f"cli{batch}.csv")
-        files[-1].write_text("\n".join(rows) + "\n")
+    size = 150_000  # big enough that an ingest takes seconds, so page runs meet it
+    files = [tmp_path / f"cli{batch}.csv" for batch in range(2)]
+    con = duckdb.connect()
+    for batch, path in enumerate(files):
+        con.execute(
+            f"""COPY (
+                SELECT 'cli{batch}-' || i AS message_id, 'azure_acs' AS provider, 'sms' AS channel,
+                       strftime(TIMESTAMP '2026-11-10 10:00:00' + to_seconds(i % 3600),
+                                '%Y-%m-%dT%H:%M:%SZ') AS sent_at,
+                       strftime(TIMESTAMP '2026-11-10 10:00:20' + to_seconds(i % 3600),
+                                '%Y-%m-%dT%H:%M:%SZ') AS event_at,
+                       CASE WHEN i % 5 = 0 THEN '4000' ELSE '2000' END AS status_code,
+                       'Verizon' AS carrier
+                FROM range({size}) t(i)) TO '{path}' (HEADER)"""
+        )
+    con.close()
     commands = [
         [str(CLI), "ingest", str(files[0]), "--db", str(db), "--format", "json"],
         [str(CLI), "report", "--db", str(db), "--by", "code", "--format", "json"],
@@ -289,19 +298,25 @@ def test_the_cli_ingests_and_reports_while_a_browser_session_reads(server, brows
         subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for c in commands
     ]
-    # The page keeps reading the store while the commands run.
-    reruns = 0
-    while any(p.poll() is None for p in procs) or reruns < 2:
-        page.goto(f"{base}/failures" if reruns % 2 else f"{base}/")
+    # The same session keeps moving between pages (the sidebar's links: no new session)
+    # while the commands run; count the page runs that began while an ingest was running.
+    runs_during_ingest = runs = 0
+    while any(p.poll() is None for p in procs) or runs < 2:
+        ingesting = procs[0].poll() is None or procs[2].poll() is None
+        target = "Failures" if runs % 2 == 0 else "Overview"
+        page.locator('[data-testid="stSidebarNav"]').get_by_text(target, exact=True).click()
         settle(page)
-        reruns += 1
+        assert not page.locator('[data-testid="stException"]').count()
+        runs += 1
+        runs_during_ingest += ingesting
     outputs = [p.communicate() for p in procs]
     for proc, (_out, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err
-    assert [json.loads(outputs[i][0])["totals"]["loaded"] for i in (0, 2)] == [25, 25]
+    assert [json.loads(outputs[i][0])["totals"]["loaded"] for i in (0, 2)] == [size, size]
     reported = json.loads(outputs[1][0])["totals"]["messages"]
-    assert reported in (before, before + 25, before + 50)
-    page.goto(f"{base}/")
+    assert reported in (before, before + size, before + 2 * size)
+    assert runs_during_ingest >= 1, (runs, runs_during_ingest)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Overview", exact=True).click()
     settle(page)
-    assert messages_tile(page) == f"{before + 50:,}"
+    assert messages_tile(page) == f"{before + 2 * size:,}"
     page.close()
