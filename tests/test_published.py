@@ -138,6 +138,17 @@ READ_RIGHT = [
     ("twilio_docs_status_callback_sent.txt", "twilio_callbacks", (1, 1, 0, 0),
      [("SM1342fe1b2c904d1ab04f0fc7a58abca9", "sent", "pending", "2026-11-20 12:00:00")],
      []),
+    # The REST API's CSV of messages, read by the Console CSV reader.
+    ("twilio_docs_rest_messages.csv", "twilio_console", (1, 1, 0, 0),
+     [("SM1f0e8ae6ade43cb3c0ce4525424e404f", "queued", "pending", "2010-08-13 01:16:24")],
+     []),
+    # Telnyx's detail records as the API returns them (the spec's examples).
+    ("telnyx_openapi_message_detail_record.json", "telnyx_mdr", (1, 1, 0, 0),
+     [("3ca7bd3d-7d82-4e07-9df4-009123068320", "delivered", "delivered", "2020-07-01 00:00:00")],
+     []),
+    ("telnyx_openapi_mdr_report.json", "telnyx_mdr", (1, 1, 0, 0),
+     [("99b637f3-07fd-45ac-b9ca-b87208c24650", "delivered", "delivered", "2020-07-01 06:00:00")],
+     []),
     ("sinch_docs_batch_report_summary.json", "sinch_sms", (2, 0, 0, 2), [],
      ["skipped: batch report without recipients (status Delivered, count 2)",
       "skipped: batch report without recipients (status Queued, count 1)"]),

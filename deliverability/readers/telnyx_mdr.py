@@ -1,9 +1,10 @@
 """Telnyx message detail records (MDR): the CSV export, or the same records as JSON.
 
 One row per message with its current state: the send (`sent_at`, else `created_at`) and an
-event at `completed_at` (else `sent_at`). The code is the first of `errors` (a list of code
-strings, written `40008`, `["40008"]` or `40008,40009`), else the `status` word (delivered,
-failed, gw_reject, gw_timeout, dlr_unconfirmed, dlr_timeout). `cli` is the sender, `cld`
+event at `completed_at` (else `sent_at`). The code is `delivered` when the status says so,
+else the first of `errors` (a list of code strings, written `40008`, `["40008"]` or
+`40008,40009`), else the `status` word (failed, gw_reject, gw_timeout, dlr_unconfirmed,
+dlr_timeout; upper case in the /reports/mdrs records). `cli` is the sender, `cld`
 the recipient, the first tag the campaign. Inbound records are set aside with that reason.
 """
 
@@ -52,7 +53,11 @@ def stage(con: duckdb.DuckDBPyConnection, s: Sniff, opts: ReadOptions) -> None:
         native_json.json_columns_src(con, s, FIELDS)
     else:
         native.csv_src(con, s, FIELDS)
-    code = "coalesce(nullif(regexp_extract(f_errors, '([0-9]{3,6})', 1), ''), lower(f_status))"
+    # A record whose status says delivered is delivered, whatever errors it lists (earlier
+    # attempts); otherwise its first error code is what went wrong.
+    code = """CASE WHEN lower(f_status) = 'delivered' THEN 'delivered'
+        ELSE coalesce(nullif(regexp_extract(f_errors, '([0-9]{3,6})', 1), ''), lower(f_status))
+        END"""
     native.write_stage(
         con,
         opts,

@@ -1,4 +1,5 @@
-"""Twilio Console message-log CSV (From, To, Body, Status, SentDate, ..., ErrorCode, Sid).
+"""Twilio Console message-log CSV (From, To, Body, Status, SentDate, ..., ErrorCode, Sid),
+and the REST API's CSV of messages (Sid, DateCreated, DateSent, Status, Flags, ...).
 
 One row per message with its current status: the send at `SentDate` and an event at the
 same time (or `DateUpdated` when the export has it). The code is `ErrorCode` when there is
@@ -32,13 +33,16 @@ FIELDS = {
     "recipient": ("To",),
     "segments": ("NumSegments",),
     "media": ("NumMedia",),
-    "direction": ("Direction",),
+    # The REST API's CSV says the direction in Flags ("[outbound]").
+    "direction": ("Direction", "Flags"),
 }
 
 
 def detect(s: Sniff) -> bool:
     headers = native.csv_headers(s)
-    return {"sid", "status"} <= headers and ("sentdate" in headers or "errorcode" in headers)
+    return {"sid", "status"} <= headers and bool(
+        {"sentdate", "errorcode", "datesent", "datecreated"} & headers
+    )
 
 
 def write_twilio_stage(con: duckdb.DuckDBPyConnection, opts: ReadOptions) -> None:
@@ -50,7 +54,7 @@ def write_twilio_stage(con: duckdb.DuckDBPyConnection, opts: ReadOptions) -> Non
         opts,
         {
             "reject_reason": """coalesce(reason, CASE
-                WHEN lower(f_direction) LIKE 'inbound%'
+                WHEN lower(f_direction) LIKE 'inbound%' OR lower(f_direction) = '[inbound]'
                     THEN 'skipped: inbound message, not a send'
                 END)""",
             "has_send": "true",
