@@ -2,7 +2,15 @@
 
 Columns of report(): the requested dimensions (`code` brings provider, channel, category,
 outcome and name with it), then messages, delivered, failed, pending, unconfirmed,
-no_report, unknown, delivery_rate, failure_rate. Rows sorted by messages, descending.
+no_report, unknown, delivery_rate, failure_rate, share_of_messages, latency_p50_s,
+latency_p90_s, latency_p99_s.
+
+Rates follow queries/metrics.py: a row keyed by what happened to its messages (a code, a
+category, an outcome) is out of its exposure, so code 30007's failure_rate is its failed
+messages over all messages of its provider and channel in the selection, as the dashboard
+shows it. share_of_messages is the row's messages over the whole selection. Latency is from
+send to final report, over the row's messages that have both (null when none do).
+Rows are in time order when a time dimension is asked for, else by messages, descending.
 """
 
 from __future__ import annotations
@@ -12,9 +20,9 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
-from deliverability.queries.cube import message_cube
+from deliverability.queries.cube import CUBE_DIMENSIONS, message_cube
 from deliverability.queries.filters import Filters
-from deliverability.queries.metrics import COUNTS, rates
+from deliverability.queries.metrics import COUNTS, OUTCOME_DIMENSIONS, exposure_keys, rate, ratio
 from deliverability.queries.runner import run
 
 DIMENSIONS = (
@@ -33,6 +41,7 @@ DIMENSIONS = (
 )
 TIME_DIMENSIONS = ("hour", "day", "week")  # finest first
 RATES = ("delivery_rate", "failure_rate")
+LATENCY = ("latency_p50_s", "latency_p90_s", "latency_p99_s")
 
 
 def dimension_columns(by: list[str]) -> list[str]:
@@ -83,25 +92,62 @@ def attach_code_names(
     )
 
 
+def latency(con: duckdb.DuckDBPyConnection, by: list[str], filters: Filters) -> pl.DataFrame:
+    """Send-to-final-report percentiles (seconds) grouped by BY, as counts() groups."""
+    times = [t for t in TIME_DIMENSIONS if t in by]
+    dims = [d for d in by if d not in times]
+    flags = {f"by_{d}": d in dims for d in CUBE_DIMENSIONS}
+    frame = run(con, "latency_quantiles", filters, grain=times[0] if times else None, **flags)
+    frame = frame.with_columns(pl.col("period_start").cast(pl.Datetime("us")))
+    frame = frame.with_columns(
+        pl.col("period_start").dt.truncate(f"1{t[0]}").alias(t) for t in times
+    )
+    return frame.select([*dimension_columns(by), *(pl.col(c).cast(pl.Float64) for c in LATENCY)])
+
+
 def report(
     con: duckdb.DuckDBPyConnection, by: list[str] | None = None, filters: Filters | None = None
 ) -> pl.DataFrame:
     by = by or []
     filters = filters or Filters()
-    frame = counts(con, by, filters).with_columns(rates(RATES))
+    dims = dimension_columns(by)
+    frame = counts(con, by, filters)
+    if any(d in OUTCOME_DIMENSIONS for d in dims):
+        exposure = exposure_keys(dims)
+        out_of = pl.col("messages").sum().over(exposure) if exposure else pl.col("messages").sum()
+        frame = frame.with_columns(rate(name, out_of) for name in RATES)
+    else:
+        frame = frame.with_columns(rate(name) for name in RATES)
+    frame = frame.with_columns(
+        ratio("messages", pl.col("messages").sum()).alias("share_of_messages")
+    )
+    latencies = latency(con, by, filters)
+    if dims:
+        frame = frame.join(latencies, on=dims, how="left", nulls_equal=True)
+    else:
+        whole = latencies.row(0, named=True) if latencies.height else dict.fromkeys(LATENCY)
+        frame = frame.with_columns(pl.lit(whole[c], pl.Float64).alias(c) for c in LATENCY)
     if "code" in by:
         frame = attach_code_names(con, frame)
-        dims = dimension_columns(by)
-        frame = frame.select([*dims, "name", *COUNTS, *RATES])
-    return frame.sort(
-        ["messages", *dimension_columns(by)],
-        descending=[True] + [False] * len(dimension_columns(by)),
-        nulls_last=True,
-    )
+        frame = frame.select([*dims, "name", *COUNTS, *RATES, "share_of_messages", *LATENCY])
+    times = [t for t in ("week", "day", "hour") if t in dims]
+    if times:
+        rest = [d for d in dims if d not in times]
+        return frame.sort(
+            [*times, "messages", *rest],
+            descending=[False] * len(times) + [True] + [False] * len(rest),
+            nulls_last=True,
+        )
+    return frame.sort(["messages", *dims], descending=[True] + [False] * len(dims), nulls_last=True)
 
 
 def totals(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> dict:
     frame = report(con, [], filters)
     if frame.is_empty():
-        return {c: 0 for c in COUNTS} | {r: 0.0 for r in RATES}
+        return (
+            {c: 0 for c in COUNTS}
+            | {r: 0.0 for r in RATES}
+            | {"share_of_messages": 0.0}
+            | {c: None for c in LATENCY}
+        )
     return frame.row(0, named=True)

@@ -75,10 +75,23 @@ def _cell(value: object) -> str:
     return text.replace("\r", " ").replace("\n", " ")
 
 
+def is_share(column: str) -> bool:
+    """A column holding a fraction of one: printed as a percentage in tables (JSON and CSV
+    keep the fraction)."""
+    return column.endswith("_rate") or column.startswith("share_") or column.endswith("_share")
+
+
 def to_table(frame: pl.DataFrame, max_width: int = 60) -> str:
     if frame.is_empty():
         return "(no rows)"
-    cells = [[_cell(v)[:max_width] for v in row] for row in frame.iter_rows()]
+    shares = [is_share(c) and frame.schema[c].is_float() for c in frame.columns]
+    cells = [
+        [
+            (f"{v * 100:.2f}%" if share and v is not None else _cell(v))[:max_width]
+            for v, share in zip(row, shares, strict=True)
+        ]
+        for row in frame.iter_rows()
+    ]
     widths = [
         max(len(str(col)), *(len(r[i]) for r in cells)) for i, col in enumerate(frame.columns)
     ]
