@@ -86,3 +86,16 @@ def test_review_of_an_empty_store(tmp_path):
         json.dumps(empty.headline, default=str)
     finally:
         store.close()
+
+
+def test_a_week_without_messages_is_refused_and_nothing_written(review_db, tmp_path):
+    out = tmp_path / "review.html"
+    proc = run_cli("review", "--db", str(review_db), "--week", "2020-W10", "--out", str(out),
+                   check=False)  # fmt: skip
+    assert proc.returncode == 1
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert proc.stderr.startswith("deliverability: no messages in 2020-W10 (the store's data ends")
+    assert not out.exists()
+    # The reviewed week itself still writes its review.
+    run_cli("review", "--db", str(review_db), "--week", WEEK, "--out", str(out))
+    assert out.exists()

@@ -99,6 +99,15 @@ def cmd_review(args: argparse.Namespace) -> int:
     con = open_reader(args)
     review = weekly_review(con, args.week, spike_grain=args.spike_grain)
     con.close()
+    if not review.headline["current"]["messages"]:
+        # A review of nothing would read "delivery rate 0.00%": say so instead, write nothing.
+        until = (
+            f" (the store's data ends {review.data_until:%Y-%m-%d})" if review.data_until else ""
+        )
+        print(
+            f"deliverability: no messages in {review.week}{until}; nothing written", file=sys.stderr
+        )
+        return 1
     if out is None:
         sys.stdout.write(to_markdown(review))
         return 0
