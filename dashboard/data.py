@@ -12,15 +12,23 @@ from typing import Any
 
 import streamlit as st
 
-from deliverability.dashboard.state import cursor, store_path, store_version, writing
+from deliverability.dashboard.state import (
+    cursor,
+    reading_elsewhere,
+    store_path,
+    store_version,
+    writing,
+)
 from deliverability.queries import Filters, compare, failures, spikes, timeseries
 from deliverability.queries import messages as message_queries
 from deliverability.queries import review as _review
+from deliverability.queries.privacy import scrub_frame
 from deliverability.queries.status import has_send_log as _has_send_log
 from deliverability.queries.status import ingest_ledger as _ingest_ledger
 from deliverability.queries.status import quarantined_rows as _quarantined_rows
 from deliverability.queries.status import uncatalogued_codes as _uncatalogued_codes
 from deliverability.queries.status import unlisted_carriers as _unlisted_carriers
+from deliverability.render.output import to_csv
 
 
 @st.cache_data(show_spinner=False, max_entries=512, hash_funcs={Filters: repr})
@@ -44,6 +52,19 @@ def cached(fn: Callable) -> Callable:
         )
 
     return call
+
+
+count_in_selection = cached(message_queries.count_in_selection)
+
+
+def all_messages_csv(selection: Filters, outcome: str | None, reveal: bool) -> bytes:
+    """Every message of the selection as CSV, masked unless REVEAL (the Messages page's
+    download: built when clicked, on Streamlit's download thread)."""
+    with reading_elsewhere() as con:
+        frame = message_queries.messages_in_selection(
+            con, selection, outcome=outcome, reveal=reveal, limit=None
+        )
+    return to_csv(frame if reveal else scrub_frame(frame)).encode("utf-8")
 
 
 filter_options = cached(message_queries.filter_options)

@@ -143,6 +143,25 @@ def cursor() -> duckdb.DuckDBPyConnection:
 
 
 @contextmanager
+def reading_elsewhere() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection for work outside a script run (a download's callable runs on
+    a thread of its own), through the same gate."""
+    _gate.acquire_shared(READ_WAIT_SECONDS)
+    try:
+        con = Store.open_reader(store_path(), catalog_extra=catalog_extra(), bring_up_to_date=False)
+    except BaseException:
+        _gate.release_shared()
+        raise
+    try:
+        yield con
+    finally:
+        try:
+            con.close()
+        finally:
+            _gate.release_shared()
+
+
+@contextmanager
 def writing() -> Iterator[Store]:
     """The store open for writing, for an upload or a note. This run's reader is closed
     meanwhile; the run's next read opens it again, on the store as written."""

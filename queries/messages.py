@@ -25,12 +25,23 @@ def messages_in_selection(
     filters: Filters,
     outcome: str | None = None,
     reveal: bool = False,
-    limit: int = MESSAGE_LIMIT,
+    limit: int | None = MESSAGE_LIMIT,
 ) -> pl.DataFrame:
     """provider, message_id, channel, message_at, outcome, category, code, upstream_code,
     status_text, carrier, country, campaign, sender, recipient (masked to the last four
-    digits unless reveal), segments, event_count, final_at, has_send; newest first."""
-    return run(con, "messages_in_selection", filters, outcome=outcome, reveal=reveal, limit=limit)
+    digits unless reveal), segments, event_count, final_at, has_send; newest first; at most
+    LIMIT of them (None: every one)."""
+    return run(
+        con, "messages_in_selection", filters, outcome=outcome, reveal=reveal,
+        limit=limit if limit is not None else 2**62,
+    )  # fmt: skip
+
+
+def count_in_selection(
+    con: duckdb.DuckDBPyConnection, filters: Filters, outcome: str | None = None
+) -> int:
+    """How many messages messages_in_selection would list without its limit."""
+    return int(run(con, "messages_count", filters, outcome=outcome)["messages"][0])
 
 
 def message_events(

@@ -216,10 +216,12 @@ def test_upload_changes_the_overview_then_drill_into_a_code_and_download(server,
     click_until(page, click_first_carrier, "**/messages?**carrier=Verizon**")
     assert "outcome=failed" in page.url and "code=4000" in page.url, page.url
 
+    failed = sum(1 for m in dashboard_store.MESSAGES if m["outcome"] == "failed")
+    # Every matching message, built when clicked (the label says how many).
     with page.expect_download() as download_info:
-        page.get_by_role("button", name="Download CSV").click()
+        page.get_by_role("button", name=f"Download all {failed:,} as CSV").click()
     rows = list(csv.DictReader(io.StringIO(Path(download_info.value.path()).read_text())))
-    assert len(rows) == sum(1 for m in dashboard_store.MESSAGES if m["outcome"] == "failed")
+    assert len(rows) == failed
     assert {r["code"] for r in rows} == {"4000"}
     assert all(r["recipient"].startswith("••••") for r in rows)
     assert HOSTILE_CAMPAIGN in {r["campaign"] for r in rows}

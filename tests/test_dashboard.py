@@ -340,3 +340,46 @@ def test_a_catalog_changed_while_the_dashboard_runs_is_taken_in(tmp_path, monkey
     extra.write_text(header + "\n" + buffer.getvalue())
     after = page(AppTest.from_file(APP, default_timeout=60), "views/catalog.py")
     assert any("Every code reported for the selected messages" in s.value for s in after.success)
+
+
+@pytest.fixture(scope="module")
+def big_store(tmp_path_factory) -> Path:
+    """6,000 messages: more than the Messages page shows."""
+    import duckdb
+
+    from deliverability.ingest import ingest_file
+
+    tmp = tmp_path_factory.mktemp("big")
+    log = tmp / "log.csv"
+    con = duckdb.connect()
+    con.execute(
+        f"""COPY (SELECT 'b' || i AS message_id, 'azure_acs' AS provider, 'sms' AS channel,
+                  strftime(TIMESTAMP '2026-11-10 10:00:00' + to_seconds(i), '%Y-%m-%dT%H:%M:%SZ') AS sent_at,
+                  '+1415555' || lpad(CAST(i % 10000 AS VARCHAR), 4, '0') AS recipient,
+                  strftime(TIMESTAMP '2026-11-10 10:00:09' + to_seconds(i), '%Y-%m-%dT%H:%M:%SZ') AS event_at,
+                  '2000' AS status_code
+                  FROM range(6000) t(i)) TO '{log}' (HEADER)"""
+    )
+    con.close()
+    store = Store.open(tmp / "big.duckdb")
+    ingest_file(store, log)
+    store.close()
+    return tmp / "big.duckdb"
+
+
+def test_messages_page_gives_the_total_and_downloads_every_message(big_store, monkeypatch):
+    from deliverability.dashboard import data
+    from deliverability.queries import Filters
+
+    monkeypatch.setenv("DELIVERABILITY_DB", str(big_store))
+    at = page(AppTest.from_file(APP, default_timeout=60), "views/messages.py")
+    assert any(
+        "Showing the newest 5,000 of 6,000 matching messages" in c.value for c in at.caption
+    ), [c.value for c in at.caption]
+    # The download is built when clicked, on a thread of its own, masked like the table.
+    text = data.all_messages_csv(Filters(), None, False).decode()
+    lines = text.splitlines()
+    assert len(lines) == 6001 and lines[0].startswith("provider,message_id")
+    assert "+14155550001" not in text and "••••0001" in text
+    revealed = data.all_messages_csv(Filters(), None, True).decode()
+    assert "+14155550001" in revealed

@@ -6,7 +6,6 @@ import streamlit as st
 
 from deliverability.dashboard import data, filters, ui
 from deliverability.dashboard.safe import md
-from deliverability.queries.messages import MESSAGE_LIMIT
 from deliverability.queries.privacy import scrub_frame, scrub_phones
 
 st.title("Messages")
@@ -40,13 +39,26 @@ if ui.require_data():
     if frame.is_empty():
         ui.no_match()
         st.stop()
-    shown = f"the newest {MESSAGE_LIMIT:,}" if frame.height >= MESSAGE_LIMIT else "all"
+    total = data.count_in_selection(selection, outcome=drill["outcome"])
+    shown = (
+        f"the newest {frame.height:,} of {total:,}" if total > frame.height else f"all {total:,}"
+    )
     st.caption(
-        f"Showing {shown} {frame.height:,} matching messages, newest first. "
+        f"Showing {shown} matching messages, newest first. "
         + ("Phone numbers are revealed." if reveal else "Phone numbers are masked.")
     )
     event = ui.table(visible, key="messages_table", select=True, height=420)
-    ui.download_csv(visible, "messages.csv", key="messages_download")
+    # Every matching message, not only those shown: built when clicked (a large selection
+    # is not held in memory on every run), masked as the table is.
+    outcome = drill["outcome"]
+    st.download_button(
+        f"Download all {total:,} as CSV",
+        data=lambda: data.all_messages_csv(selection, outcome, reveal),
+        file_name="messages.csv",
+        mime="text/csv",
+        key="messages_download",
+        on_click="ignore",
+    )
 
     picked = ui.selected_row(event, frame)
     if picked is None:
