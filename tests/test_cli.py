@@ -257,3 +257,8 @@ def test_a_db_that_is_not_a_store_is_one_line_and_exit_2(tmp_path, kind):
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith(f"deliverability: cannot open the store {db}")
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_catalog_lookup_prints_whole_descriptions():
+    out = run_cli("catalog", "lookup", "30007", "--provider", "twilio").stdout
+    assert "or by a wireless carrier for violating" in out  # past the 60 characters a list cuts

@@ -82,7 +82,12 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(output.to_json(shown(args, frame)))
     else:
-        emit(args, frame.select([*TABLE_COLUMNS[:5], "description", *TABLE_COLUMNS[5:]]))
+        # A lookup is read in full: descriptions and advice are not cut.
+        emit(
+            args,
+            frame.select([*TABLE_COLUMNS[:5], "description", *TABLE_COLUMNS[5:]]),
+            max_width=None,
+        )
     return 0 if found else 1
 
 

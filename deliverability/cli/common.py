@@ -112,7 +112,12 @@ def open_reader(args: argparse.Namespace) -> duckdb.DuckDBPyConnection:
         raise ValueError(f"cannot open the store {path}: {str(exc).splitlines()[0]}") from exc
 
 
-def emit(args: argparse.Namespace, frame: pl.DataFrame, as_json: object | None = None) -> None:
+def emit(
+    args: argparse.Namespace,
+    frame: pl.DataFrame,
+    as_json: object | None = None,
+    max_width: int | None = 60,
+) -> None:
     """FRAME in --format: a table, JSON (AS_JSON when given) or CSV, phone numbers masked
     unless --reveal."""
     fmt = getattr(args, "format", "table")
@@ -121,7 +126,7 @@ def emit(args: argparse.Namespace, frame: pl.DataFrame, as_json: object | None =
     elif fmt == "csv":
         sys.stdout.write(output.to_csv(shown(args, frame)))
     else:
-        print(output.to_table(shown(args, frame)))
+        print(output.to_table(shown(args, frame), max_width=max_width))
 
 
 def fail(message: str) -> int:

@@ -81,7 +81,8 @@ def is_share(column: str) -> bool:
     return column.endswith("_rate") or column.startswith("share_") or column.endswith("_share")
 
 
-def to_table(frame: pl.DataFrame, max_width: int = 60) -> str:
+def to_table(frame: pl.DataFrame, max_width: int | None = 60) -> str:
+    """FRAME as an aligned text table, each cell cut at MAX_WIDTH characters (None: whole)."""
     if frame.is_empty():
         return "(no rows)"
     shares = [is_share(c) and frame.schema[c].is_float() for c in frame.columns]
