@@ -55,6 +55,7 @@ def cached(fn: Callable) -> Callable:
 
 
 count_in_selection = cached(message_queries.count_in_selection)
+code_entry = cached(message_queries.code_entry)
 
 
 def all_messages_csv(selection: Filters, outcome: str | None, reveal: bool) -> bytes:

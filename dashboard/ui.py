@@ -154,3 +154,17 @@ def download_csv(
     if not reveal_numbers():
         frame = scrub_frame(frame)
     st.download_button(label, to_csv(frame), file_name=file_name, mime="text/csv", key=key)
+
+
+def code_advice(code: dict) -> None:
+    """What to do about a code: the provider's advice, else its failure category's (said
+    so), and a link to the provider's page for it. Plain text: catalog files may be a user's."""
+    if code.get("advice"):
+        if code.get("advice_from") == "category":
+            st.caption(f"Advice (for {code.get('category')} failures in general)")
+        else:
+            st.caption("Advice (the provider's)")
+        st.text(code["advice"])
+    link = code.get("link") or ""
+    if link.startswith(("https://", "http://")):
+        st.link_button("Provider's page for this code", link)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from deliverability.settings import CATALOG_DIR
@@ -75,6 +75,12 @@ class CodeEntry:
     origin: str  # "shipped" or "extra": which file the entry came from
     file: str
     line: int
+    # Where `advice` comes from: "provider" (the provider's own text), "category" (the
+    # catalog's advice for the code's failure category, catalog/advice/categories.csv) or "".
+    advice_from: str = ""
+    # The provider's page for the code: its source when that is a URL, else the page the
+    # source file was copied from (catalog/advice/pages.csv); "" when unknown.
+    link: str = ""
 
     @property
     def key(self) -> tuple[str, str, str, int]:
@@ -181,6 +187,33 @@ def shipped_files(directory: Path = CATALOG_DIR) -> list[Path]:
     return sorted(directory.glob("*.csv"))
 
 
+def _two_columns(path: Path, key: str, value: str) -> dict[str, str]:
+    """KEY -> VALUE from a small CSV of ours (catalog/advice/*.csv); {} when it is absent."""
+    if not path.exists():
+        return {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for line, row in enumerate(rows, start=2):
+        if not (row.get(key) or "").strip() or not (row.get(value) or "").strip():
+            raise CatalogError(f"{path}:{line}: needs {key} and {value}")
+    return {row[key].strip(): row[value].strip() for row in rows}
+
+
+def _with_advice(entries: list[CodeEntry], directory: Path) -> list[CodeEntry]:
+    """Every failure code with advice: the provider's own, else its category's (marked so),
+    and every entry with the provider's page for it where one is known."""
+    by_category = _two_columns(directory / "advice" / "categories.csv", "category", "advice")
+    pages = _two_columns(directory / "advice" / "pages.csv", "source", "url")
+    out = []
+    for entry in entries:
+        advice, advice_from = entry.advice, "provider" if entry.advice else ""
+        if not advice and entry.outcome == "failed" and entry.category in by_category:
+            advice, advice_from = by_category[entry.category], "category"
+        link = entry.source if entry.source.startswith("http") else pages.get(entry.source, "")
+        out.append(replace(entry, advice=advice, advice_from=advice_from, link=link))
+    return out
+
+
 class Catalog:
     """All entries, shipped and the user's, with (provider, channel, code) lookups."""
 
@@ -199,12 +232,13 @@ class Catalog:
                 raise CatalogError(f"{extra}: catalog extra file does not exist")
             # The user's entries replace shipped ones with the same key: that is the point.
             shipped.update(_index(_entries_from_file(extra, "extra")))
-        return cls(sorted(shipped.values(), key=lambda e: e.key))
+        return cls(_with_advice(sorted(shipped.values(), key=lambda e: e.key), directory))
 
     @staticmethod
     def fingerprint(extra: Path | None = None, directory: Path = CATALOG_DIR) -> str:
         digest = hashlib.sha256()
-        for path in [*shipped_files(directory), *([extra] if extra else [])]:
+        advice = sorted((directory / "advice").glob("*.csv"))
+        for path in [*shipped_files(directory), *advice, *([extra] if extra else [])]:
             digest.update(str(path.name).encode())
             digest.update(path.read_bytes() if path.exists() else b"")
         return digest.hexdigest()

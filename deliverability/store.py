@@ -32,7 +32,7 @@ from deliverability.settings import carriers_extra, recipient_salt
 from deliverability.settings import catalog_extra as default_catalog_extra
 from deliverability.sql_files import sql_text
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 def recipient_key_check(salt: str) -> str:
@@ -289,6 +289,16 @@ class Store:
                         "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS replaced_by INTEGER"
                     )
                     self.set_meta("schema_version", "10", con)
+                    self.bump_version(con)
+            if version < 11:
+                # 10 -> 11: every failure code has advice (its own or its category's) and a
+                # link; the catalog's fingerprint changed with it, so codes are reloaded.
+                with self.write_lock, self.transaction(self.con) as con:
+                    con.execute(
+                        "ALTER TABLE codes ADD COLUMN IF NOT EXISTS advice_from VARCHAR; "
+                        "ALTER TABLE codes ADD COLUMN IF NOT EXISTS link VARCHAR"
+                    )
+                    self.set_meta("schema_version", "11", con)
                     self.bump_version(con)
         # Future versions: step through migrations from int(found) to SCHEMA_VERSION here.
 

@@ -85,7 +85,7 @@ def failure_breakdown(
     country, campaign, category, code. None: no narrowing.
 
     Columns: the level columns (category: category; code: provider, channel, code,
-    category, name, description, advice; otherwise the level itself), failed (int, failed
+    category, name, description, advice, advice_from, link; otherwise the level itself), failed (int, failed
     messages of the row within parent), messages (int, the rate's denominator: see the
     module docstring; within parent's provider/channel/carrier/country/campaign),
     failure_rate (float, failed / messages), share_of_failures (float,
@@ -93,7 +93,11 @@ def failure_breakdown(
     level sum to 1). Only rows with failures; sorted by failed, descending.
     """
     columns = level_columns(level)
-    out_columns = [*columns, "name", "description", "advice"] if level == "code" else columns
+    out_columns = (
+        [*columns, "name", "description", "advice", "advice_from", "link"]
+        if level == "code"
+        else columns
+    )
     narrowed, outcome = _narrow(filters, parent)
     if narrowed is None:
         return _empty_breakdown(out_columns)
@@ -122,7 +126,9 @@ def failure_breakdown(
         ratio("failed", pl.lit(total_failed)).alias("share_of_failures"),
     )
     if level == "code":
-        frame = attach_code_names(con, frame, columns=("name", "description", "advice"))
+        frame = attach_code_names(
+            con, frame, columns=("name", "description", "advice", "advice_from", "link")
+        )
     return frame.sort(
         ["failed", *columns], descending=[True] + [False] * len(columns), nulls_last=True
     ).select(*out_columns, "failed", "messages", "failure_rate", "share_of_failures")

@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 
 from deliverability.queries.filters import Filters
-from deliverability.queries.report import counts
+from deliverability.queries.report import attach_code_names, counts
 from deliverability.queries.runner import run
 
 MESSAGE_LIMIT = 5000
@@ -133,3 +133,22 @@ def catalog_search(
         .drop("exact_match", "any_channel")
         .head(limit)
     )
+
+
+def code_entry(
+    con: duckdb.DuckDBPyConnection, provider: str, channel: str | None, code: str | None
+) -> dict | None:
+    """The catalog's entry for a message's code (the channel's own, else the provider's
+    '*'): name, description, advice, advice_from, link, category, outcome; None if none."""
+    if not code:
+        return None
+    frame = attach_code_names(
+        con,
+        pl.DataFrame(
+            {"provider": [provider], "channel": [channel], "code": [code]},
+            schema={"provider": pl.String, "channel": pl.String, "code": pl.String},
+        ),
+        columns=("name", "description", "advice", "advice_from", "link", "category", "outcome"),
+    )
+    row = frame.row(0, named=True)
+    return row if row["name"] is not None else None

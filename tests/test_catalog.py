@@ -176,3 +176,30 @@ def test_conflicting_duplicate_key_is_refused(tmp_path):
 def test_shipped_files_one_per_provider():
     names = {p.stem for p in Path(CATALOG_DIR).glob("*.csv")}
     assert names == {"azure_acs", "sfmc", "sinch", "webex_connect", "chirp", "telnyx", "twilio"}
+
+
+def test_every_failure_code_has_advice_marked_by_where_it_comes_from(catalog):
+    import csv as _csv
+
+    from deliverability.settings import CATALOG_DIR
+
+    with (CATALOG_DIR / "advice" / "categories.csv").open(newline="") as fh:
+        by_category = {r["category"]: r["advice"] for r in _csv.DictReader(fh)}
+    failures = [e for e in catalog.entries if e.outcome == "failed"]
+    assert failures and all(e.advice for e in failures)
+    for entry in failures:
+        assert entry.advice_from in ("provider", "category"), entry.key
+        if entry.advice_from == "category":
+            assert entry.advice == by_category[entry.category], entry.key
+    # The provider's own advice is kept where the source gives one (Azure's 4000).
+    azure = catalog.resolve("azure_acs", "sms", "4000")
+    assert azure.advice_from == "provider" and azure.advice.startswith("Ensure you aren't")
+    twilio = catalog.resolve("twilio", "sms", "30007")
+    assert twilio.advice_from == "category" and twilio.category == "carrier_filtered"
+    assert twilio.link == "https://www.twilio.com/docs/api/errors/30007"
+    # Entries copied from a source file link to the page the file was copied from.
+    sfmc = catalog.resolve("sfmc", "sms", "4503")
+    assert sfmc.link.startswith("https://developer.salesforce.com/docs/marketing/marketing-cloud/")
+    # Codes that are not failures get no advice of a category's.
+    delivered = catalog.resolve("azure_acs", "sms", "2000")
+    assert delivered.advice_from in ("", "provider")

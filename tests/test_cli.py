@@ -262,3 +262,9 @@ def test_a_db_that_is_not_a_store_is_one_line_and_exit_2(tmp_path, kind):
 def test_catalog_lookup_prints_whole_descriptions():
     out = run_cli("catalog", "lookup", "30007", "--provider", "twilio").stdout
     assert "or by a wireless carrier for violating" in out  # past the 60 characters a list cuts
+
+
+def test_catalog_lookup_gives_advice_and_the_providers_page():
+    out = run_cli("catalog", "lookup", "30007", "--provider", "twilio").stdout
+    assert "twilio * 30007 advice (for carrier_filtered failures in general): The carrier" in out
+    assert "twilio * 30007 provider's page: https://www.twilio.com/docs/api/errors/30007" in out

@@ -140,6 +140,12 @@ def test_failures_drill_down_from_category_to_code(app):
     at = page(app, "views/failures.py", code="4000", code_provider="azure_acs")
     text = all_text(at)
     assert "code 4000" in text
+    # Azure documents advice for 4000: shown as the provider's, with its page.
+    assert "Advice (the provider's)" in [c.value for c in at.caption]
+    assert any("Ensure you aren't exceeding the maximum" in t.value for t in at.text)
+    assert any(
+        b.proto.url.startswith("https://learn.microsoft.com/") for b in at.get("link_button")
+    )
     carriers = next(f for f in frames(at) if "carrier" in f.columns and "failed" in f.columns)
     assert int(carriers["failed"].sum()) == expected()["failed"]
     # "Show these messages" opens the Messages page on the code's failed messages.

@@ -193,15 +193,18 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
     con.execute("DELETE FROM rollup_code_hour")
     con.execute(
         "ALTER TABLE ingests DROP COLUMN replaced_by; ALTER TABLE ingests DROP COLUMN content_hash; "
-        "ALTER TABLE ingests DROP COLUMN read_kind"
+        "ALTER TABLE ingests DROP COLUMN read_kind; "
+        "ALTER TABLE codes DROP COLUMN advice_from; ALTER TABLE codes DROP COLUMN link"
     )
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
     reopened = Store.open(db_path)
     try:
-        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "10"
+        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "11"
         columns = {r[0] for r in reopened.con.execute("DESCRIBE ingests").fetchall()}
         assert {"content_hash", "read_kind", "replaced_by"} <= columns
+        code_columns = {r[0] for r in reopened.con.execute("DESCRIBE codes").fetchall()}
+        assert {"advice_from", "link"} <= code_columns
         assert reopened.con.execute("SELECT * FROM event_code_days ORDER BY ALL").fetchall() == days
         found = reopened.con.execute("SELECT * FROM uncatalogued_events ORDER BY ALL").fetchall()
         assert found == unknown

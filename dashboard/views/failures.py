@@ -23,9 +23,7 @@ def code_details(code: dict) -> None:
     if code.get("description"):
         st.caption("Meaning")
         st.text(code["description"])
-    if code.get("advice"):
-        st.caption("Advice")
-        st.text(code["advice"])
+    ui.code_advice(code)
 
 
 def by_dimension(current, parent: dict, key: str) -> None:

@@ -75,3 +75,7 @@ if ui.require_data():
             st.info("No delivery report was received for this message.")
         else:
             ui.table(history, key="messages_events")
+        entry = data.code_entry(picked["provider"], picked["channel"], picked["code"])
+        if entry and entry["outcome"] == "failed":
+            st.subheader(f"What to do about {md(picked['code'])}")
+            ui.code_advice(entry)

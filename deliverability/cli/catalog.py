@@ -88,6 +88,17 @@ def cmd_lookup(args: argparse.Namespace) -> int:
             frame.select([*TABLE_COLUMNS[:5], "description", *TABLE_COLUMNS[5:]]),
             max_width=None,
         )
+        for entry in found:
+            where = f"{entry.provider} {entry.channel} {entry.code}"
+            if entry.advice:
+                origin = (
+                    f" (for {entry.category} failures in general)"
+                    if entry.advice_from == "category"
+                    else ""
+                )
+                print(shown(args, f"\n{where} advice{origin}: {entry.advice}"))
+            if entry.link:
+                print(f"{where} provider's page: {entry.link}")
     return 0 if found else 1
 
 

@@ -1,8 +1,8 @@
 -- The store's tables. Timestamps are UTC, stored as TIMESTAMP (no zone) so that nothing
--- depends on a session's time zone. Schema version 10 (2: the rollup tables; 4: event_code_days;
+-- depends on a session's time zone. Schema version 11 (2: the rollup tables; 4: event_code_days;
 -- 5: uncatalogued_events; 6: messages derived again by the provisional-final rule;
 -- 7: ingests.dated_by_receipt and dated_from; 8: events.status_word; 9: carriers;
--- 10: ingests.content_hash, read_kind and replaced_by).
+-- 10: ingests.content_hash, read_kind and replaced_by; 11: codes.advice_from and link).
 -- Grain: creates the store's tables when missing; writes no rows.
 -- Parameters: none.
 
@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS codes (
     variant INTEGER NOT NULL, context VARCHAR, section VARCHAR, name VARCHAR,
     description VARCHAR, advice VARCHAR, provider_status VARCHAR, outcome VARCHAR,
     category VARCHAR, final BOOLEAN, retryable BOOLEAN, source VARCHAR, note VARCHAR,
-    origin VARCHAR,
+    origin VARCHAR, advice_from VARCHAR, link VARCHAR,
     PRIMARY KEY (provider, channel, code, variant)
 );
 
