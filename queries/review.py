@@ -9,9 +9,9 @@ The week is Monday 00:00 UTC to the next Monday. Comparisons:
   this one; its counts are averaged per week that has data, its rates are rates over the
   whole 4 weeks);
 * worse / better: codes, carriers, countries and campaigns whose failure rate changed
-  significantly vs the previous week (compare_periods' two-proportion test; rows with fewer
-  than `min_messages` messages in both weeks are left out), most significant first, with
-  the 4-week baseline rate for context;
+  significantly vs the previous week or vs the 4-week baseline, the false discovery rate
+  controlled over both (queries/review_changes.py), most significant first, each saying
+  which comparison flagged it;
 * spikes: queries.spikes at day grain (or hour) inside the week, with their contributors;
 * new codes: reported this week by a provider and channel that never reported them in the
   4 weeks before (providers without reports in those weeks are left out);
@@ -35,17 +35,15 @@ import polars as pl
 
 from deliverability.notes import normalise_week, week_bounds, week_label
 from deliverability.queries.compare import (
-    ENGINE,
     change,
-    compare_counts,
     summarise,
-    with_code_names,
 )
 from deliverability.queries.cube import COUNTS, reusing_cubes
 from deliverability.queries.filters import Filters
 from deliverability.queries.metrics import RATES, rate
 from deliverability.queries.notes import notes_covering
 from deliverability.queries.privacy import scrub_contributors, scrub_frame
+from deliverability.queries.review_changes import changes
 from deliverability.queries.review_checks import (
     gaps,
     ingests,
@@ -202,31 +200,6 @@ def _headline(current: pl.DataFrame, previous: pl.DataFrame, baseline: pl.DataFr
     }
 
 
-def _changes(
-    con, counts: dict[str, tuple[pl.DataFrame, ...]], min_messages: int, top: int
-) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
-    plans = []
-    for dim in REVIEW_DIMENSIONS:
-        current, previous, baseline = counts[dim]
-        frame = compare_counts(current, previous, [dim], min_messages=min_messages)
-        columns = frame.collect_schema().names()
-        keys = columns[: columns.index("messages_current")]
-        against = compare_counts(current, baseline, [dim]).select(
-            *keys, pl.col("rate_previous").alias("rate_baseline")
-        )
-        plans.append(
-            frame.join(against, on=keys, how="left", nulls_equal=True, maintain_order="left")
-        )
-    worse: dict[str, pl.DataFrame] = {}
-    better: dict[str, pl.DataFrame] = {}
-    for dim, frame in zip(REVIEW_DIMENSIONS, pl.collect_all(plans, engine=ENGINE), strict=True):
-        frame = with_code_names(con, frame)
-        # compare_counts sorts most significant deterioration first, improvement last.
-        worse[dim] = scrub_frame(frame.filter(pl.col("direction") == "worse").head(top))
-        better[dim] = scrub_frame(frame.filter(pl.col("direction") == "better").reverse().head(top))
-    return worse, better
-
-
 def _spikes(con, current: Filters, grain: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     found = find_spikes(con, current, SpikeSettings(grain=grain))
     found = found.with_row_index("spike", offset=1).with_columns(pl.col("spike").cast(pl.Int64))
@@ -298,7 +271,7 @@ def _build_review(
 
     data_until = run(con, "time_range")["last_at"][0]
     counts = _review_counts(con, start, end)
-    worse, better = _changes(con, counts, min_messages, top)
+    worse, better = changes(con, counts, REVIEW_DIMENSIONS, min_messages, top)
     spikes, contributors = _spikes(con, current, spike_grain)
     rejected, reasons = ingests(con, start, end)
     daily = outcomes_over_time(con, Filters(since=baseline_start, until=end), grain="day")

@@ -36,7 +36,6 @@ from deliverability.queries.privacy import scrub_phones
 from deliverability.queries.review import (
     available_weeks,
     default_week,
-    scrub_frame,
     weekly_review,
 )
 from deliverability.render.review_html import to_html
@@ -237,25 +236,56 @@ def test_worse_and_better_put_the_planted_changes_on_top(review):
 
 def assert_changes_are_compare_periods(con, review) -> None:
     """The review counts its weeks in one query by week and dimension; compare_periods counts
-    each period afresh (review made with min_messages=0 and a large top)."""
+    each period afresh (review made with min_messages=0 and a large top). Each row is tested
+    against the previous week and the baseline, Benjamini-Hochberg over all those tests."""
+    from scipy import stats
+
     start = review.start
     week, before = (
         Filters(since=start, until=review.end),
         Filters(since=start - WEEK_LONG, until=start),
     )
     baseline = Filters(since=start - 4 * WEEK_LONG, until=start)
+    expected = {}
     for dim in ("code", "carrier", "country", "campaign"):
         fresh = compare_periods(con, [dim], week, before)
         dims = fresh.columns[: fresh.columns.index("messages_current")]
         keys = [d for d in dims if d != "name"]
-        against = compare_periods(con, [dim], week, baseline)
-        rates = against.select(*keys, pl.col("rate_previous").alias("rate_baseline"))
-        expected = fresh.join(rates, on=keys, how="left", nulls_equal=True, maintain_order="left")
-        for direction, frame in (("worse", review.worse), ("better", review.better)):
-            rows = expected.filter(pl.col("direction") == direction)
-            if direction == "better":
-                rows = rows.reverse()
-            assert frame[dim].equals(scrub_frame(rows)), (dim, direction)
+        against = compare_periods(con, [dim], week, baseline).select(
+            *keys, pl.col("rate_previous").alias("rate_baseline"),
+            pl.col("z").alias("z_baseline"), pl.col("p_value").alias("p_value_baseline"),
+        )  # fmt: skip
+        expected[dim] = (keys, fresh.join(against, on=keys, how="left", nulls_equal=True))
+    p_values = [
+        v for _, frame in expected.values() for c in ("p_value", "p_value_baseline")
+        for v in frame[c].to_list() if v is not None
+    ]  # fmt: skip
+    q_of = dict(zip(p_values, stats.false_discovery_control(p_values, method="bh"), strict=True))
+    for dim, (keys, frame) in expected.items():
+        flags = {"worse": {}, "better": {}}
+        for r in frame.iter_rows(named=True):
+            q = q_of.get(r["p_value"], 1.0) if r["p_value"] is not None else 1.0
+            qb = q_of.get(r["p_value_baseline"], 1.0) if r["p_value_baseline"] is not None else 1.0
+            worse = (q <= 0.05 and r["z"] > 0, qb <= 0.05 and (r["z_baseline"] or 0) > 0)
+            better = (q <= 0.05 and r["z"] < 0, qb <= 0.05 and (r["z_baseline"] or 0) < 0)
+            direction, which = ("worse", worse) if any(worse) else ("better", better)
+            if any(which):
+                by = "both" if all(which) else "previous_week" if which[0] else "baseline"
+                flags[direction][tuple(r[k] for k in keys)] = (
+                    by,
+                    r["rate_current"],
+                    r["rate_baseline"],
+                )
+        for direction, frames in (("worse", review.worse), ("better", review.better)):
+            got = {
+                tuple(r[k] for k in keys): (r["flagged_by"], r["rate_current"], r["rate_baseline"])
+                for r in frames[dim].iter_rows(named=True)
+            }
+            assert got.keys() == flags[direction].keys(), (dim, direction)
+            for key, (by, rate_now, rate_base) in flags[direction].items():
+                assert got[key][0] == by, (dim, key)
+                assert got[key][1] == pytest.approx(rate_now)
+                assert got[key][2] == pytest.approx(rate_base, nan_ok=True) if rate_base else True
 
 
 def test_changes_are_compare_periods_of_the_weeks(review_db):

@@ -273,3 +273,16 @@ def test_demo_loads_every_sample(tmp_path):
         assert scalar(store, "SELECT count(*) FROM messages") == 10750
     finally:
         store.close()
+
+
+def test_review_flags_a_rise_only_the_baseline_shows(loaded):
+    """Vi (India) has too few messages for W47's failure rate to differ significantly from
+    W46's, but against the four weeks before it does: worse, flagged by the baseline."""
+    from deliverability.queries.review import weekly_review
+
+    store, _ = loaded
+    review = weekly_review(store.con, "2026-W47")
+    carriers = {r["carrier"]: r for r in review.worse["carrier"].iter_rows(named=True)}
+    assert carriers["Vi"]["flagged_by"] == "baseline"
+    assert carriers["Vi"]["q_value"] > 0.05 >= carriers["Vi"]["q_value_baseline"]
+    assert carriers["T-Mobile"]["flagged_by"] == "both"  # the planted 30007 spike

@@ -14,9 +14,6 @@ import polars as pl
 from deliverability.queries.review import Review
 from deliverability.render.output import to_json as dumps
 
-# The comparison that flags a worse / better row.
-FLAGGED_BY = "previous_week"
-
 
 def _changes(frames: dict[str, pl.DataFrame]) -> list[dict]:
     rows: list[dict] = []
@@ -32,9 +29,15 @@ def _changes(frames: dict[str, pl.DataFrame]) -> list[dict]:
                 "failure_rate_previous_week": r["rate_previous"],
                 "failure_rate_baseline": r.get("rate_baseline"),
                 "change_pp": r["delta_pp"],
+                "change_pp_baseline": r.get("delta_pp_baseline"),
                 "z": r["z"],
                 "p_value": r["p_value"],
-                "flagged_by": FLAGGED_BY,
+                "q_value": r.get("q_value"),
+                "z_baseline": r.get("z_baseline"),
+                "p_value_baseline": r.get("p_value_baseline"),
+                "q_value_baseline": r.get("q_value_baseline"),
+                # previous_week, baseline or both: which comparison found the change
+                "flagged_by": r.get("flagged_by"),
             }
             rows.append(row)
     return rows

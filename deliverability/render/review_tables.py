@@ -118,10 +118,23 @@ def _headline(review: Review) -> Table:
     return Table("Headline", columns(labels=("",), nums=nums), rows)
 
 
+# Which comparison found a change, in a reviewer's words.
+FLAGGED_BY = {
+    "previous_week": "previous week",
+    "baseline": "4-week baseline",
+    "both": "both",
+}
+
+
+def _lowest(*values: float | None) -> float | None:
+    present = [v for v in values if v is not None]
+    return min(present) if present else None
+
+
 def _changes(review: Review, which: str) -> list[Table]:
     frames = review.worse if which == "worse" else review.better
     nums = ("Failed", "Messages", "Failure rate", "Previous week", "Baseline", "Change",
-            "p-value")  # fmt: skip
+            "q-value")  # fmt: skip
     tables = []
     for dim, title in DIMENSION_TITLES.items():
         keys = ["provider", "channel", "code", "name"] if dim == "code" else [dim]
@@ -134,12 +147,13 @@ def _changes(review: Review, which: str) -> list[Table]:
                 pct(r["rate_previous"]),
                 pct(r.get("rate_baseline")),
                 pp(r["delta_pp"]),
-                p_value(r["p_value"]),
+                p_value(_lowest(r.get("q_value"), r.get("q_value_baseline"))),
+                FLAGGED_BY.get(r.get("flagged_by"), ""),
             ]  # fmt: skip
             for r in frames.get(dim, pl.DataFrame()).iter_rows(named=True)
         ]
         heads = CODE_COLUMNS if dim == "code" else dim.capitalize()
-        tables.append(Table(title, columns(heads, nums), rows,
+        tables.append(Table(title, columns(heads, nums) + [("Flagged against", LABEL)], rows,
                             empty=f"No {title.lower()} got significantly {which}."))  # fmt: skip
     return tables
 
