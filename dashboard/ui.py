@@ -168,3 +168,36 @@ def code_advice(code: dict) -> None:
     link = code.get("link") or ""
     if link.startswith(("https://", "http://")):
         st.link_button("Provider's page for this code", link)
+
+
+def span(filters: Filters) -> str:
+    """A window [since, until) as dates: '2026-11-09 – 2026-11-15' (until is exclusive)."""
+    if filters.since is None or filters.until is None:
+        return "all time"
+    last = filters.until - timedelta(microseconds=1)
+    return f"{filters.since:%Y-%m-%d} – {last:%Y-%m-%d}"
+
+
+def pp(column: str) -> pl.Expr:
+    """A change in percentage points as text: '+1.23 pp'."""
+    return (
+        pl.when(pl.col(column).is_null())
+        .then(pl.lit("–"))
+        .otherwise(
+            pl.format(
+                "{} pp",
+                pl.col(column).round(2).map_elements(lambda v: f"{v:+.2f}", return_dtype=pl.String),
+            )
+        )
+    )
+
+
+def p_value(column: str) -> pl.Expr:
+    """A p-value as text: '<0.0001', else four decimals."""
+    return (
+        pl.when(pl.col(column).is_null())
+        .then(pl.lit("–"))
+        .when(pl.col(column) < 0.0001)
+        .then(pl.lit("<0.0001"))
+        .otherwise(pl.col(column).round(4).cast(pl.String))
+    )

@@ -12,7 +12,7 @@ out of the messages of the rest of its row's key.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 import polars as pl
@@ -72,6 +72,37 @@ def previous_period(filters: Filters) -> Filters:
         raise ValueError("a previous period needs both since and until")
     length = filters.until - filters.since
     return filters.with_(since=filters.since - length, until=filters.since)
+
+
+# The catalog's failure categories (catalog/README.md): a "what changed" list of failure
+# codes keeps only these (not deliveries, progress, messages without a report or codes no
+# catalog knows).
+FAILURE_CATEGORIES = (
+    "invalid_number",
+    "unreachable",
+    "carrier_filtered",
+    "opted_out",
+    "rate_limited",
+    "sender_config",
+    "content_invalid",
+    "provider_error",
+    "unknown_error",
+)
+
+
+def comparison_windows(
+    filters: Filters, previous_has_messages: bool, data_until: datetime | None
+) -> tuple[Filters, Filters]:
+    """(current, previous) for "what changed": the selection and the same-length window just
+    before it when that has messages; else the last 7 days with data (up to the selection's
+    end) and the 28 days before them, other filters kept."""
+    previous = previous_period(filters)
+    if previous_has_messages or data_until is None:
+        return filters, previous
+    end = min(filters.until, data_until) if filters.until else data_until
+    end = datetime(end.year, end.month, end.day) + timedelta(days=1)
+    week = filters.with_(since=end - timedelta(days=7), until=end)
+    return week, filters.with_(since=end - timedelta(days=35), until=end - timedelta(days=7))
 
 
 def _expand(by: Sequence[str]) -> list[str]:

@@ -389,3 +389,18 @@ def test_messages_page_gives_the_total_and_downloads_every_message(big_store, mo
     assert "+14155550001" not in text and "••••0001" in text
     revealed = data.all_messages_csv(Filters(), None, True).decode()
     assert "+14155550001" in revealed
+
+
+def test_what_changed_compares_periods_with_data_and_lists_failure_codes(app):
+    at = page(app, "views/overview.py")
+    captions = [c.value for c in at.caption]
+    window = next(c for c in captions if c.startswith("Failure codes, "))
+    # The selection starts with the data: the last 7 days are compared with the 28 before.
+    assert window == (
+        "Failure codes, 2026-11-09 – 2026-11-15 vs 2026-10-12 – 2026-11-08 "
+        "(the period before the selection has no messages)"
+    )
+    changes = next(f for f in frames(at) if "change" in f.columns)
+    assert set(changes["code"]) == {"4000"}  # not 2000 (delivered), 7777 (unknown), no report
+    assert all(v.endswith(" pp") or v == "–" for v in changes["change"])
+    assert all(v == "<0.0001" or v == "–" or float(v) <= 1 for v in changes["p_value"])

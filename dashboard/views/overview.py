@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from deliverability.dashboard import charts, data, filters, ui
-from deliverability.queries.compare import previous_period
+from deliverability.queries.compare import (
+    FAILURE_CATEGORIES,
+    comparison_windows,
+    previous_period,
+)
 
 st.title("Overview")
 
@@ -66,18 +71,26 @@ if ui.require_data():
                 percent=("failure_rate", "share_of_failures"),
             )
 
-    st.subheader("What changed vs the previous period")
-    changes = data.compare_periods(["code"], current, previous, min_messages=50)
+    st.subheader("What changed")
+    then, before = comparison_windows(
+        current, head["previous"]["messages"] > 0, data.time_range()["last_at"]
+    )
+    st.caption(
+        f"Failure codes, {ui.span(then)} vs {ui.span(before)}"
+        + ("" if then == current else " (the period before the selection has no messages)")
+    )
+    changes = data.compare_periods(["code"], then, before, min_messages=50)
+    changes = changes.filter(pl.col("category").is_in(FAILURE_CATEGORIES).fill_null(False))
     if changes.is_empty():
-        st.caption("Nothing to compare: the previous period has no messages.")
+        st.caption("No failure code to compare in these periods.")
     else:
-        worse = changes.filter(changes["significant"] & (changes["direction"] == "worse"))
+        worse = changes.filter(pl.col("significant") & (pl.col("direction") == "worse"))
         st.caption(
-            f"{worse.height} code(s) got significantly worse (two-proportion test); "
-            "the table is sorted worst first."
+            f"{worse.height} failure code(s) got significantly worse (two-proportion test); "
+            "worst first."
         )
         ui.table(
-            changes.select(
+            changes.head(25).select(
                 "provider",
                 "channel",
                 "code",
@@ -85,10 +98,10 @@ if ui.require_data():
                 "messages_current",
                 "rate_current",
                 "rate_previous",
-                "delta_pp",
-                "p_value",
+                ui.pp("delta_pp").alias("change"),
+                ui.p_value("p_value").alias("p_value"),
                 "direction",
-            ).head(25),
+            ),
             key="overview_changes",
             percent=("rate_current", "rate_previous"),
         )
