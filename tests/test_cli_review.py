@@ -99,3 +99,25 @@ def test_a_week_without_messages_is_refused_and_nothing_written(review_db, tmp_p
     # The reviewed week itself still writes its review.
     run_cli("review", "--db", str(review_db), "--week", WEEK, "--out", str(out))
     assert out.exists()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "T-Mobile", "black_friday_promo", "AT&T", "**bold**", "<img src=x onerror=alert(1)>",
+        "[a](javascript:x)", "&lt;b&gt;", "# title", "- item", "1. first", "_em_", "x_y_",
+        "*a*b", "a\\b", "~~gone~~", "`code`", "a|b",
+    ],
+)  # fmt: skip
+def test_markdown_escapes_only_what_would_render(value):
+    """Rendered by a CommonMark parser, each value reads exactly as written; values Markdown
+    would leave alone are not escaped at all (pasted into chat, they read as written)."""
+    import html
+    import re
+
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(md(value))
+    assert html.unescape(re.sub(r"^<p>|</p>\n$", "", rendered)) == value
+    if value in ("T-Mobile", "black_friday_promo", "AT&T"):
+        assert md(value) == value
