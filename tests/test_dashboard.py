@@ -404,3 +404,16 @@ def test_what_changed_compares_periods_with_data_and_lists_failure_codes(app):
     assert set(changes["code"]) == {"4000"}  # not 2000 (delivered), 7777 (unknown), no report
     assert all(v.endswith(" pp") or v == "–" for v in changes["change"])
     assert all(v == "<0.0001" or v == "–" or float(v) <= 1 for v in changes["p_value"])
+
+
+def test_catalog_page_reads_well(app):
+    at = page(app, "views/catalog.py")
+    assert at.selectbox(key="catalog_category").options[0] == "All categories"
+    at.text_input(key="catalog_text").input("30007").run()
+    assert not at.exception
+    assert any(c.value.startswith("1 entry.") for c in at.caption), [c.value for c in at.caption]
+    table = frames(at)[0]
+    assert list(table.columns[:7]) == [
+        "provider", "channel", "code", "name", "category", "outcome", "messages",
+    ]  # fmt: skip
+    assert list(table.columns).index("variant") > list(table.columns).index("advice")

@@ -20,23 +20,44 @@ providers = middle.multiselect(
     list(PROVIDERS),
     key="catalog_providers",
 )
-category = right.selectbox("Category", [None, *CATEGORIES], key="catalog_category")
+category = right.selectbox(
+    "Category",
+    [None, *CATEGORIES],
+    key="catalog_category",
+    format_func=lambda value: "All categories" if value is None else value,
+)
 
 current = filters.current()
 found = data.catalog_search(text=text, providers=providers, category=category, filters=current)
+entries = "entry" if found.height == 1 else "entries"
 st.caption(
-    f"{found.height:,} entries. `messages` counts the messages in the sidebar's selection "
+    f"{found.height:,} {entries}. `messages` counts the messages in the sidebar's selection "
     "whose final status is that code."
 )
-event = ui.table(found, key="catalog_table", select=True, height=420)
-picked = ui.selected_row(event, found)
+# What a reader looks for first; the variant and its context (other meanings a source gives
+# the same code) last.
+FIRST = ["provider", "channel", "code", "name", "category", "outcome", "messages", "description",
+         "advice"]  # fmt: skip
+LAST = ["variant", "context"]
+shown = found.select(
+    [c for c in FIRST if c in found.columns]
+    + [c for c in found.columns if c not in FIRST and c not in LAST]
+    + [c for c in LAST if c in found.columns]
+)
+event = ui.table(
+    shown, key="catalog_table", select=True, height=420 if shown.height > 10 else "auto"
+)
+picked = ui.selected_row(event, shown)
 if picked:
     st.subheader(md(f"{picked['provider']} · {picked['channel']} · {picked['code']}"))
     st.text(picked["name"] or "")
-    for label in ("description", "advice", "note"):
-        if picked.get(label):
-            st.caption(label.capitalize())
-            st.text(picked[label])
+    if picked.get("description"):
+        st.caption("Description")
+        st.text(picked["description"])
+    ui.code_advice(picked)
+    if picked.get("note"):
+        st.caption("Note")
+        st.text(picked["note"])
     st.caption(md(f"Outcome {picked['outcome']}, category {picked['category']}; source:"))
     st.text(picked["source"])
 

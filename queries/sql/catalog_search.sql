@@ -5,8 +5,8 @@
 -- Parameters: $text (the search text; NULL: every entry), $providers (providers to search;
 --   empty: all), $category (a catalog category; NULL: any).
 SELECT c.provider, c.channel, c.code, c.variant, c.context, c.name, c.description, c.advice,
-       c.provider_status, c.outcome, c.category, c.final, c.retryable, c.source, c.note,
-       c.origin,
+       c.advice_from, c.link, c.provider_status, c.outcome, c.category, c.final, c.retryable,
+       c.source, c.note, c.origin,
        coalesce(c.code = $text, false) AS exact_match
 FROM codes c
 WHERE ($text IS NULL
