@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import polars as pl
 import streamlit as st
@@ -201,3 +201,12 @@ def p_value(column: str) -> pl.Expr:
         .then(pl.lit("<0.0001"))
         .otherwise(pl.col(column).round(4).cast(pl.String))
     )
+
+
+def bucket_window(x: object, grain: str) -> dict[str, str]:
+    """The since/until (dates, until exclusive) of the chart bucket starting at X, for a
+    link to its messages: its day, or its week; an hour's bucket opens its day (the filters
+    are by date)."""
+    start = datetime.fromisoformat(str(x)[:10]).date()
+    days = 7 if grain == "week" else 1
+    return {"since": start.isoformat(), "until": (start + timedelta(days=days)).isoformat()}

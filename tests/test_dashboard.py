@@ -417,3 +417,18 @@ def test_catalog_page_reads_well(app):
         "provider", "channel", "code", "name", "category", "outcome", "messages",
     ]  # fmt: skip
     assert list(table.columns).index("variant") > list(table.columns).index("advice")
+
+
+@pytest.mark.parametrize(
+    ("x", "grain", "window"),
+    [
+        ("2026-11-10", "day", {"since": "2026-11-10", "until": "2026-11-11"}),
+        ("2026-11-10 00:00:00", "day", {"since": "2026-11-10", "until": "2026-11-11"}),
+        ("2026-11-09T00:00:00", "week", {"since": "2026-11-09", "until": "2026-11-16"}),
+        ("2026-11-10 14:00:00", "hour", {"since": "2026-11-10", "until": "2026-11-11"}),
+    ],
+)
+def test_a_clicked_bar_opens_the_messages_of_its_bucket(x, grain, window):
+    from deliverability.dashboard.ui import bucket_window
+
+    assert bucket_window(x, grain) == window

@@ -45,7 +45,11 @@ if ui.require_data():
         if points and points[0].get("customdata"):
             outcome = points[0]["customdata"]
             outcome = outcome[0] if isinstance(outcome, list) else outcome
-            st.switch_page("views/messages.py", query_params=ui.link_params(outcome=outcome))
+            # The messages of that bar: its outcome in its bucket, not in the whole range.
+            window = ui.bucket_window(points[0]["x"], grain) if points[0].get("x") else {}
+            st.switch_page(
+                "views/messages.py", query_params=ui.link_params(outcome=outcome, **window)
+            )
     with right:
         st.subheader("Failures by category")
         by_category = data.failure_breakdown(current, level="category")
