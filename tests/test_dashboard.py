@@ -14,6 +14,7 @@ from deliverability.ingest import ingest_files
 from deliverability.store import Store
 from tests import dashboard_store
 from tests.dashboard_store import BOLD_CAMPAIGN, HOSTILE_CAMPAIGN, expected
+from tests.test_review import WEEK, review_db  # noqa: F401, F811  (review_db: a fixture)
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGES = (
@@ -432,3 +433,13 @@ def test_a_clicked_bar_opens_the_messages_of_its_bucket(x, grain, window):
     from deliverability.dashboard.ui import bucket_window
 
     assert bucket_window(x, grain) == window
+
+
+def test_review_page_tables_have_the_reports_headers(review_db, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("DELIVERABILITY_DB", str(review_db))
+    at = page(AppTest.from_file(APP, default_timeout=60), "views/review.py", week=WEEK)
+    columns = {c for f in frames(at) for c in f.columns}
+    assert not any(c.endswith(("_current", "_previous", "_baseline")) for c in columns), columns
+    changed = [f for f in frames(at) if "Flagged against" in f.columns]
+    assert changed and all("Failure rate" in f.columns for f in changed)
+    assert all(v.endswith("%") for f in changed for v in f["Failure rate"])

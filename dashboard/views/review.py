@@ -16,10 +16,7 @@ from deliverability.dashboard.safe import md
 from deliverability.notes import code_subject
 from deliverability.render.review_html import to_html
 from deliverability.render.review_markdown import to_markdown
-
-DIMENSIONS = {"code": "Codes", "carrier": "Carriers", "country": "Countries",
-              "campaign": "Campaigns"}  # fmt: skip
-RATES = ("rate_current", "rate_previous", "rate_baseline")
+from deliverability.render.review_tables import change_tables
 
 
 def week_picker() -> str:
@@ -56,15 +53,18 @@ def headline(review) -> None:
         )
 
 
-def changes(frames: dict[str, pl.DataFrame], which: str) -> None:
-    tabs = st.tabs(list(DIMENSIONS.values()))
-    for tab, (dim, title) in zip(tabs, DIMENSIONS.items(), strict=True):
+def changes(review, which: str) -> None:
+    """The HTML review's tables (its headers and formats), one tab per dimension."""
+    tables = change_tables(review, which)
+    tabs = st.tabs([table.caption for table in tables])
+    for tab, table in zip(tabs, tables, strict=True):
         with tab:
-            frame = frames.get(dim, pl.DataFrame())
-            if frame.is_empty():
-                st.caption(f"No {title.lower()} got significantly {which}.")
+            if not table.rows:
+                st.caption(table.empty)
             else:
-                ui.table(frame, key=f"review_{which}_{dim}", percent=RATES)
+                heads = [header or " " for header, _ in table.columns]
+                frame = pl.DataFrame(table.rows, schema=heads, orient="row")
+                ui.table(frame, key=f"review_{which}_{table.caption}")
 
 
 def note_form(review) -> None:
@@ -143,13 +143,14 @@ if ui.require_data():
 
     st.header("What got worse")
     st.caption(
-        "Failure rate vs the previous week, most significant first; rate_baseline is the "
-        f"{review.headline['baseline_weeks']}-week baseline. Rows with fewer than "
+        "Failure rate vs the previous week and the "
+        f"{review.headline['baseline_weeks']}-week baseline, most significant first (q-values: "
+        "the false discovery rate over both comparisons). Rows with fewer than "
         f"{review.settings['min_messages']} messages in both weeks are left out."
     )
-    changes(review.worse, "worse")
+    changes(review, "worse")
     st.header("What got better")
-    changes(review.better, "better")
+    changes(review, "better")
 
     st.header("What spiked")
     if review.spikes.is_empty():

@@ -131,7 +131,8 @@ def _lowest(*values: float | None) -> float | None:
     return min(present) if present else None
 
 
-def _changes(review: Review, which: str) -> list[Table]:
+def change_tables(review: Review, which: str) -> list[Table]:
+    """What got worse (or better), one table per dimension, as every rendering shows it."""
     frames = review.worse if which == "worse" else review.better
     nums = ("Failed", "Messages", "Failure rate", "Previous week", "Baseline", "Change",
             "q-value")  # fmt: skip
@@ -302,8 +303,10 @@ def sections(review: Review) -> list[Section]:
             + review_charts.daily_failure_rate(review.daily_rates, monday),
             chart_first=False,
         ),
-        Section("What got worse", [worse_line], _changes(review, "worse"), _worse_chart(review)),
-        Section("What got better", [], _changes(review, "better")),
+        Section(
+            "What got worse", [worse_line], change_tables(review, "worse"), _worse_chart(review)
+        ),
+        Section("What got better", [], change_tables(review, "better")),
         Section("What spiked", [], [_spikes(review)]),
         Section("What is new", [], _codes(review)),
         Section("Can we trust the data", quality_lines, quality_tables),
