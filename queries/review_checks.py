@@ -52,27 +52,33 @@ def report_coverage(con: duckdb.DuckDBPyConnection, start: datetime, end: dateti
 def ingests(
     con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
 ) -> tuple[dict, pl.DataFrame]:
+    """The files that brought data for the week [START, END) (by the dates of their rows,
+    not the day they were ingested) and every file, with rows read and rejected; rejected
+    rows by reason for both."""
     ledger = ingest_ledger(con).filter(pl.col("replaced_by").is_null())
-    week = ledger.filter((pl.col("started_at") >= start) & (pl.col("started_at") < end))
-
-    def summary(frame: pl.DataFrame) -> dict:
-        return {
-            "files": frame.height,
-            "rows_read": int(frame["rows_read"].sum()) if frame.height else 0,
-            "rejected": int(frame["rejected"].sum()) if frame.height else 0,
-        }
-
+    week = run(con, "files_for_period", since=start, until=end)
+    ids = [int(i) for i in week["ingest_id"]]
+    this_week = {
+        "files": week.height,
+        "rows": int(week["rows"].sum()) if week.height else 0,
+        "rejected": int(week["rejected"].sum()) if week.height else 0,
+    }
+    overall = {
+        "files": ledger.height,
+        "rows_read": int(ledger["rows_read"].sum()) if ledger.height else 0,
+        "rejected": int(ledger["rejected"].sum()) if ledger.height else 0,
+    }
     reasons = pl.concat(
         [
-            run(con, "rejections_by_reason", since=start, until=end).with_columns(
+            run(con, "rejections_by_reason", ingest_ids=ids).with_columns(
                 pl.lit("this week").alias("period")
             ),
-            run(con, "rejections_by_reason", since=None, until=None).with_columns(
+            run(con, "rejections_by_reason", ingest_ids=None).with_columns(
                 pl.lit("overall").alias("period")
             ),
         ]
     ).select("period", "reason", pl.col("rows").cast(pl.Int64), pl.col("files").cast(pl.Int64))
-    return {"this_week": summary(week), "overall": summary(ledger)}, scrub_frame(reasons)
+    return {"this_week": this_week, "overall": overall}, scrub_frame(reasons)
 
 
 def gaps(

@@ -170,8 +170,8 @@ if ui.require_data():
     st.header("Can we trust the data")
     week_ingests, overall = review.ingests["this_week"], review.ingests["overall"]
     tiles = st.columns(3)
-    tiles[0].metric("Files ingested this week", f"{week_ingests['files']:,}")
-    tiles[1].metric("Rows rejected this week", f"{week_ingests['rejected']:,}")
+    tiles[0].metric("Files with data for this week", f"{week_ingests['files']:,}")
+    tiles[1].metric("Rows rejected in those files", f"{week_ingests['rejected']:,}")
     tiles[2].metric("Rows rejected overall", f"{overall['rejected']:,}")
     st.subheader("Messages with no delivery report")
     ui.table(review.report_coverage, key="review_coverage", percent=("no_report_share",))

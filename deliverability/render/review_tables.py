@@ -216,9 +216,10 @@ def _codes(review: Review) -> list[Table]:
 def _quality(review: Review) -> tuple[list[str], list[Table]]:
     week, overall = review.ingests["this_week"], review.ingests["overall"]
     lines = [
-        f"Files ingested this week: {week['files']:,} ({week['rows_read']:,} rows read, "
-        f"{week['rejected']:,} rejected). Overall: {overall['files']:,} files, "
-        f"{overall['rows_read']:,} rows read, {overall['rejected']:,} rejected.",
+        f"Files with data for this week: {week['files']:,} ({week['rows']:,} rows of this "
+        f"week; {week['rejected']:,} rows rejected in those files). Overall: "
+        f"{overall['files']:,} files, {overall['rows_read']:,} rows read, "
+        f"{overall['rejected']:,} rejected.",
     ]
     coverage = Table(
         "Messages with no delivery report, by provider",
@@ -232,7 +233,7 @@ def _quality(review: Review) -> tuple[list[str], list[Table]]:
     )  # fmt: skip
     rejections = Table(
         "Rejected rows by reason",
-        columns("Reason", ("Rows", "Files"), labels=("Files ingested",)),
+        columns("Reason", ("Rows", "Files"), labels=("Files",)),
         [[r["period"], text(r["reason"]), count(r["rows"]), count(r["files"])]
          for r in review.rejections.iter_rows(named=True)],
         empty="No rejected rows.",
