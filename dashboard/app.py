@@ -25,6 +25,7 @@ PAGES = [
     st.Page("views/failures.py", title="Failures", icon=":material/error:"),
     st.Page("views/spikes.py", title="Spikes", icon=":material/trending_up:"),
     st.Page("views/messages.py", title="Messages", icon=":material/list:"),
+    st.Page("views/latency.py", title="Latency", icon=":material/timer:"),
     st.Page("views/catalog.py", title="Catalog", icon=":material/menu_book:"),
     st.Page("views/review.py", title="Weekly review", icon=":material/summarize:"),
     st.Page("views/upload.py", title="Upload", icon=":material/upload:"),

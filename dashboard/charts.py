@@ -169,3 +169,22 @@ def daily_failure_rate(daily_rates: pl.DataFrame) -> go.Figure:
     fig.update_yaxes(tickformat=".1%")
     fig.update_layout(height=280, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig
+
+
+def latency_over_time(frame: pl.DataFrame, grain: str) -> go.Figure:
+    """Lines: the 50th, 90th and 99th percentile of send-to-final-report seconds per bucket."""
+    fig = go.Figure()
+    for column, name, dash in (
+        ("latency_p50_s", "p50", "solid"),
+        ("latency_p90_s", "p90", "dash"),
+        ("latency_p99_s", "p99", "dot"),
+    ):
+        fig.add_scatter(
+            x=frame[grain].to_list(),
+            y=frame[column].to_list(),
+            name=name,
+            mode="lines+markers",
+            line={"dash": dash},
+            hovertemplate="%{x}<br>%{y:,.1f} s<extra>" + name + "</extra>",
+        )
+    return _layout(fig, yaxis_title="seconds")

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import polars as pl
 import streamlit as st
 
 from deliverability.dashboard.state import (
@@ -23,6 +24,7 @@ from deliverability.queries import Filters, compare, failures, spikes, timeserie
 from deliverability.queries import messages as message_queries
 from deliverability.queries import review as _review
 from deliverability.queries.privacy import scrub_frame
+from deliverability.queries.report import report as _report
 from deliverability.queries.status import has_send_log as _has_send_log
 from deliverability.queries.status import ingest_ledger as _ingest_ledger
 from deliverability.queries.status import quarantined_rows as _quarantined_rows
@@ -55,6 +57,14 @@ def cached(fn: Callable) -> Callable:
 
 
 count_in_selection = cached(message_queries.count_in_selection)
+report = cached(_report)
+
+
+def has_latency() -> pl.Expr:
+    """Rows of report() with a latency to show."""
+    return pl.col("latency_p50_s").is_not_null()
+
+
 code_entry = cached(message_queries.code_entry)
 
 

@@ -31,7 +31,7 @@ CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 CLI = Path(sys.executable).parent / "deliverability"
-PAGES = ("overview", "failures", "spikes", "messages", "catalog", "review", "upload")
+PAGES = ("overview", "failures", "spikes", "messages", "latency", "catalog", "review", "upload")
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 

@@ -22,6 +22,7 @@ PAGES = (
     "views/failures.py",
     "views/spikes.py",
     "views/messages.py",
+    "views/latency.py",
     "views/catalog.py",
     "views/review.py",
     "views/upload.py",
@@ -443,3 +444,17 @@ def test_review_page_tables_have_the_reports_headers(review_db, monkeypatch):  #
     changed = [f for f in frames(at) if "Flagged against" in f.columns]
     assert changed and all("Failure rate" in f.columns for f in changed)
     assert all(v.endswith("%") for f in changed for v in f["Failure rate"])
+
+
+
+def test_latency_page_gives_percentiles_by_provider_and_over_time(app):
+    at = page(app, "views/latency.py")
+    table = next(f for f in frames(at) if "latency_p50_s" in f.columns)
+    # Every report in the known store comes 20 s after its send.
+    assert table["provider"].tolist() == ["azure_acs"]
+    assert table["latency_p50_s"].tolist() == [20.0] and table["latency_p99_s"].tolist() == [20.0]
+    at.segmented_control(key="latency_by").set_value("carrier").run()
+    assert not at.exception
+    table = next(f for f in frames(at) if "latency_p50_s" in f.columns)
+    assert set(table["carrier"]) == {"Verizon", "T-Mobile"}
+    assert len(at.get("plotly_chart")) == 1
