@@ -446,7 +446,6 @@ def test_review_page_tables_have_the_reports_headers(review_db, monkeypatch):  #
     assert all(v.endswith("%") for f in changed for v in f["Failure rate"])
 
 
-
 def test_latency_page_gives_percentiles_by_provider_and_over_time(app):
     at = page(app, "views/latency.py")
     table = next(f for f in frames(at) if "latency_p50_s" in f.columns)
