@@ -114,7 +114,8 @@ if ui.require_data():
     review = data.weekly_review(week)
     st.caption(
         f"{md(review.title)}. The review covers the whole store: the sidebar filters do not "
-        "apply. Changes are tested with a two-proportion test (p < 0.05)."
+        "apply. Changes are tested against the previous week and the 4-week baseline "
+        "(two-proportion tests, false discovery rate 5% over both)."
     )
     if not review.complete:
         st.warning(f"This week is not complete: the data ends at {md(review.data_until)}.")
