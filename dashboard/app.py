@@ -23,6 +23,7 @@ st.set_page_config(page_title="Deliverability", page_icon=ICON, layout="wide")
 PAGES = [
     st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", default=True),
     st.Page("views/failures.py", title="Failures", icon=":material/error:"),
+    st.Page("views/trends.py", title="Failure rate over time", icon=":material/show_chart:"),
     st.Page("views/spikes.py", title="Spikes", icon=":material/trending_up:"),
     st.Page("views/messages.py", title="Messages", icon=":material/list:"),
     st.Page("views/latency.py", title="Latency", icon=":material/timer:"),

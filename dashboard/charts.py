@@ -188,3 +188,40 @@ def latency_over_time(frame: pl.DataFrame, grain: str) -> go.Figure:
             hovertemplate="%{x}<br>%{y:,.1f} s<extra>" + name + "</extra>",
         )
     return _layout(fig, yaxis_title="seconds")
+
+
+# Line colours for the series of rate_lines (Plotly's default cycle, with a see-through band).
+SERIES_COLOURS = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a")
+
+
+def _band(colour: str) -> str:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},0.18)"
+
+
+def rate_lines(frame: pl.DataFrame) -> go.Figure:
+    """One line per value (failure_rate over period_start) inside its 95% interval band."""
+    fig = go.Figure()
+    for index, value in enumerate(frame["value"].unique(maintain_order=True).to_list()):
+        part = frame.filter(pl.col("value") == value)
+        colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+        name = label(value)
+        x = part["period_start"].to_list()
+        fig.add_scatter(x=x, y=part["high"].to_list(), mode="lines", line={"width": 0},
+                        showlegend=False, hoverinfo="skip", legendgroup=name)  # fmt: skip
+        fig.add_scatter(x=x, y=part["low"].to_list(), mode="lines", line={"width": 0},
+                        fill="tonexty", fillcolor=_band(colour), showlegend=False,
+                        hoverinfo="skip", legendgroup=name)  # fmt: skip
+        fig.add_scatter(
+            x=x,
+            y=part["failure_rate"].to_list(),
+            mode="lines+markers",
+            name=name,
+            legendgroup=name,
+            line={"color": colour},
+            customdata=list(zip(part["failed"].to_list(), part["messages"].to_list(), strict=True)),
+            hovertemplate="%{x}<br>%{y:.2%} (%{customdata[0]:,} of %{customdata[1]:,})<extra>"
+            + name
+            + "</extra>",
+        )
+    return _layout(fig, yaxis_tickformat=".1%", yaxis_rangemode="tozero")

@@ -58,6 +58,7 @@ def cached(fn: Callable) -> Callable:
 
 count_in_selection = cached(message_queries.count_in_selection)
 report = cached(_report)
+failure_rate_series = cached(timeseries.failure_rate_series)
 
 
 def has_latency() -> pl.Expr:

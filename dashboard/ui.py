@@ -88,6 +88,17 @@ def grain_picker(filters: Filters, key: str) -> str:
     )
 
 
+def url_grain(filters: Filters, key: str) -> str:
+    """grain_picker whose choice is kept in the URL (?grain=day), so a link shows it."""
+    wanted = st.query_params.get("grain")
+    if wanted in ("hour", "day", "week") and key not in st.session_state:
+        st.session_state[key] = wanted
+    grain = grain_picker(filters, key)
+    if st.query_params.get("grain") != grain:
+        st.query_params["grain"] = grain
+    return grain
+
+
 def table(
     frame: pl.DataFrame,
     key: str,

@@ -46,3 +46,81 @@ def outcomes_over_time(
             "share",
         )
     )
+
+
+# 95% two-sided normal quantile, for Wilson score intervals.
+Z_95 = 1.959963984540054
+TREND_DIMENSIONS = ("code", "category", "carrier", "provider", "country")
+
+
+def _label(dim: str) -> pl.Expr:
+    if dim == "code":
+        return pl.concat_str(
+            [pl.col("provider"), pl.lit(" "), pl.col("code").fill_null("(no code)")]
+        )
+    return pl.col(dim).fill_null("(none)")
+
+
+def failure_rate_series(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    dim: str,
+    grain: str = "day",
+    top: int = 5,
+) -> pl.DataFrame:
+    """The failure rate over time of the TOP values of DIM with most failures, one series
+    each: period_start, value, failed, messages (the volume it is out of), failure_rate,
+    low, high (its 95% Wilson interval). A code's or category's rate is out of the bucket's
+    messages of the same provider and channel (a category: all messages), as everywhere
+    (queries/metrics.py); a carrier's, provider's or country's out of its own messages."""
+    if dim not in TREND_DIMENSIONS:
+        raise ValueError(f"unknown dimension {dim!r}; one of {', '.join(TREND_DIMENSIONS)}")
+    cube = message_cube(con, filters, grain=grain, dims=[dim])
+    empty = pl.DataFrame(
+        schema={"period_start": pl.Datetime("us"), "value": pl.String, "failed": pl.Int64,
+                "messages": pl.Int64, "failure_rate": pl.Float64, "low": pl.Float64,
+                "high": pl.Float64}
+    )  # fmt: skip
+    if cube.is_empty():
+        return empty
+    cube = cube.with_columns(_label(dim).alias("value"))
+    if dim == "code":
+        exposure = pl.col("messages").sum().over("period_start", "provider", "channel")
+    elif dim == "category":
+        exposure = pl.col("messages").sum().over("period_start")
+    else:
+        exposure = pl.col("messages")
+    rows = (
+        cube.with_columns(exposure.alias("out_of"))
+        .group_by("period_start", "value")
+        .agg(pl.col("failed").sum(), pl.col("out_of").first())
+    )
+    leaders = (
+        rows.group_by("value").agg(pl.col("failed").sum()).filter(pl.col("failed") > 0)
+        .sort(["failed", "value"], descending=[True, False]).head(top)["value"]
+    )  # fmt: skip
+    if leaders.is_empty():
+        return empty
+    n, p = pl.col("messages"), pl.col("failure_rate")
+    z2 = Z_95**2
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z_95 * ((p * (1 - p) / n + z2 / (4 * n * n)).sqrt()) / (1 + z2 / n)
+    return (
+        rows.filter(pl.col("value").is_in(leaders.implode()))
+        .rename({"out_of": "messages"})
+        .with_columns(ratio("failed", "messages").alias("failure_rate"))
+        .with_columns(
+            pl.when(n > 0).then(centre - half).alias("low"),
+            pl.when(n > 0).then(centre + half).alias("high"),
+        )
+        .select(
+            "period_start",
+            "value",
+            pl.col("failed").cast(pl.Int64),
+            pl.col("messages").cast(pl.Int64),
+            "failure_rate",
+            "low",
+            "high",
+        )  # fmt: skip
+        .sort(["value", "period_start"])
+    )

@@ -20,6 +20,7 @@ APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGES = (
     "views/overview.py",
     "views/failures.py",
+    "views/trends.py",
     "views/spikes.py",
     "views/messages.py",
     "views/latency.py",
@@ -457,3 +458,18 @@ def test_latency_page_gives_percentiles_by_provider_and_over_time(app):
     table = next(f for f in frames(at) if "latency_p50_s" in f.columns)
     assert set(table["carrier"]) == {"Verizon", "T-Mobile"}
     assert len(at.get("plotly_chart")) == 1
+
+
+
+def test_failure_rate_over_time_lines_bands_and_the_grain_in_the_url(app):
+    at = page(app, "views/trends.py", grain="week")
+    assert at.query_params["grain"] == "week"
+    totals = next(f for f in frames(at) if "failure_rate" in f.columns)
+    assert totals["value"].tolist() == ["azure_acs 4000"]
+    assert int(totals["failed"].sum()) == expected()["failed"]
+    figure = at.get("plotly_chart")[0].proto.spec
+    assert '"fill":"tonexty"' in figure.replace(" ", "")  # the interval band
+    at.segmented_control(key="trend_dim").set_value("carrier").run()
+    assert not at.exception
+    carriers = next(f for f in frames(at) if "failure_rate" in f.columns)
+    assert set(carriers["value"]) == {"Verizon"}  # every failure went out on Verizon
