@@ -460,7 +460,6 @@ def test_latency_page_gives_percentiles_by_provider_and_over_time(app):
     assert len(at.get("plotly_chart")) == 1
 
 
-
 def test_failure_rate_over_time_lines_bands_and_the_grain_in_the_url(app):
     at = page(app, "views/trends.py", grain="week")
     assert at.query_params["grain"] == "week"
