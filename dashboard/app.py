@@ -24,6 +24,7 @@ PAGES = [
     st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", default=True),
     st.Page("views/failures.py", title="Failures", icon=":material/error:"),
     st.Page("views/trends.py", title="Failure rate over time", icon=":material/show_chart:"),
+    st.Page("views/carriers.py", title="Carrier comparison", icon=":material/compare_arrows:"),
     st.Page("views/spikes.py", title="Spikes", icon=":material/trending_up:"),
     st.Page("views/messages.py", title="Messages", icon=":material/list:"),
     st.Page("views/latency.py", title="Latency", icon=":material/timer:"),

@@ -23,6 +23,7 @@ from deliverability.dashboard.state import (
 from deliverability.queries import Filters, compare, failures, spikes, timeseries
 from deliverability.queries import messages as message_queries
 from deliverability.queries import review as _review
+from deliverability.queries.carrier_comparison import carrier_comparison as _carrier_comparison
 from deliverability.queries.privacy import scrub_frame
 from deliverability.queries.report import report as _report
 from deliverability.queries.status import has_send_log as _has_send_log
@@ -59,6 +60,7 @@ def cached(fn: Callable) -> Callable:
 count_in_selection = cached(message_queries.count_in_selection)
 report = cached(_report)
 failure_rate_series = cached(timeseries.failure_rate_series)
+carrier_comparison = cached(_carrier_comparison)
 
 
 def has_latency() -> pl.Expr:

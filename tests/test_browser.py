@@ -31,8 +31,8 @@ CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 CLI = Path(sys.executable).parent / "deliverability"
-PAGES = ("overview", "failures", "trends", "spikes", "messages", "latency", "catalog", "review",
-         "upload")  # fmt: skip
+PAGES = ("overview", "failures", "trends", "carriers", "spikes", "messages", "latency", "catalog",
+         "review", "upload")  # fmt: skip
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 

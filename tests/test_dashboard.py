@@ -21,6 +21,7 @@ PAGES = (
     "views/overview.py",
     "views/failures.py",
     "views/trends.py",
+    "views/carriers.py",
     "views/spikes.py",
     "views/messages.py",
     "views/latency.py",
@@ -472,3 +473,18 @@ def test_failure_rate_over_time_lines_bands_and_the_grain_in_the_url(app):
     assert not at.exception
     carriers = next(f for f in frames(at) if "failure_rate" in f.columns)
     assert set(carriers["value"]) == {"Verizon"}  # every failure went out on Verizon
+
+
+def test_carrier_comparison_tests_each_carrier_against_its_country(app):
+    at = page(app, "views/carriers.py")
+    table = next(f for f in frames(at) if "country_failure_rate" in f.columns)
+    rows = {r["carrier"]: r for r in table.to_dict("records")}
+    # Every failure went out on Verizon: its rate is the failures over its messages, against
+    # T-Mobile's (none), and it comes first.
+    verizon = expected("Verizon")
+    assert rows["Verizon"]["failed"] == verizon["failed"] == expected()["failed"]
+    assert rows["Verizon"]["failure_rate"] == pytest.approx(verizon["failed"] / verizon["messages"])
+    assert rows["Verizon"]["country_failure_rate"] == 0.0
+    assert table["carrier"].tolist()[0] == "Verizon" and rows["Verizon"]["p_value"] == "<0.0001"
+    assert rows["Verizon"]["failure_rate_low"] < rows["Verizon"]["failure_rate"]
+    assert rows["Verizon"]["top_codes"] == f"4000 ×{verizon['failed']}"
