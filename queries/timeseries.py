@@ -84,30 +84,43 @@ def failure_rate_series(
     if cube.is_empty():
         return empty
     cube = cube.with_columns(_label(dim).alias("value"))
-    if dim == "code":
-        exposure = pl.col("messages").sum().over("period_start", "provider", "channel")
-    elif dim == "category":
-        exposure = pl.col("messages").sum().over("period_start")
-    else:
-        exposure = pl.col("messages")
-    rows = (
-        cube.with_columns(exposure.alias("out_of"))
-        .group_by("period_start", "value")
-        .agg(pl.col("failed").sum(), pl.col("out_of").first())
-    )
+    failed = cube.group_by("period_start", "value").agg(pl.col("failed").sum())
     leaders = (
-        rows.group_by("value").agg(pl.col("failed").sum()).filter(pl.col("failed") > 0)
-        .sort(["failed", "value"], descending=[True, False]).head(top)["value"]
+        failed.group_by("value").agg(pl.col("failed").sum()).filter(pl.col("failed") > 0)
+        .sort(["failed", "value"], descending=[True, False]).head(top).select("value")
     )  # fmt: skip
     if leaders.is_empty():
         return empty
+    # What each value's rate is out of, in every bucket it could have occurred in: a bucket
+    # without a failure of that code is a 0% point, not a missing one.
+    if dim == "code":
+        exposure = cube.group_by("period_start", "provider", "channel").agg(
+            pl.col("messages").sum().alias("out_of")
+        )
+        grid = (
+            cube.select("value", "provider", "channel").unique().join(leaders, on="value")
+            .join(exposure, on=["provider", "channel"], nulls_equal=True)
+            .select("period_start", "value", "out_of")
+        )  # fmt: skip
+    elif dim == "category":
+        exposure = cube.group_by("period_start").agg(pl.col("messages").sum().alias("out_of"))
+        grid = leaders.join(exposure, how="cross")
+    else:
+        grid = (
+            cube.group_by("period_start", "value").agg(pl.col("messages").sum().alias("out_of"))
+            .join(leaders, on="value")
+        )  # fmt: skip
+    rows = (
+        grid.group_by("period_start", "value").agg(pl.col("out_of").sum())
+        .join(failed, on=["period_start", "value"], how="left")
+        .with_columns(pl.col("failed").fill_null(0))
+    )  # fmt: skip
     n, p = pl.col("messages"), pl.col("failure_rate")
     z2 = Z_95**2
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = Z_95 * ((p * (1 - p) / n + z2 / (4 * n * n)).sqrt()) / (1 + z2 / n)
     return (
-        rows.filter(pl.col("value").is_in(leaders.implode()))
-        .rename({"out_of": "messages"})
+        rows.rename({"out_of": "messages"})
         .with_columns(ratio("failed", "messages").alias("failure_rate"))
         .with_columns(
             pl.when(n > 0).then(centre - half).alias("low"),

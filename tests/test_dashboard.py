@@ -488,3 +488,19 @@ def test_carrier_comparison_tests_each_carrier_against_its_country(app):
     assert table["carrier"].tolist()[0] == "Verizon" and rows["Verizon"]["p_value"] == "<0.0001"
     assert rows["Verizon"]["failure_rate_low"] < rows["Verizon"]["failure_rate"]
     assert rows["Verizon"]["top_codes"] == f"4000 ×{verizon['failed']}"
+
+
+def test_a_day_without_failures_is_a_zero_point_not_a_gap(known_store):
+    from deliverability.queries import Filters
+    from deliverability.queries.timeseries import failure_rate_series
+
+    con = Store.open_reader(known_store)
+    try:
+        series = failure_rate_series(con, Filters(), "code", grain="day")
+    finally:
+        con.close()
+    # The known store's failures (every 10th message) fall on every other day of 14.
+    assert series.height == 14 and series["value"].unique().to_list() == ["azure_acs 4000"]
+    assert (series["failed"] == 0).sum() == 7
+    assert int(series["failed"].sum()) == expected()["failed"]
+    assert int(series["messages"].sum()) == expected()["messages"]
