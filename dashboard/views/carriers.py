@@ -31,11 +31,19 @@ if ui.require_data():
         "the failure rate): lowest p-value first within each country. Intervals are 95% "
         "(Wilson); a row with few messages has a wide one."
     )
+
+    def interval(name: str) -> pl.Expr:
+        low, high = (pl.col(f"{name}_{end}") * 100 for end in ("low", "high"))
+        return pl.format("{}–{}%", low.round(1), high.round(1)).alias(f"{name} 95%")
+
     ui.table(
-        table.with_columns(ui.p_value("p_value").alias("p_value")),
-        key="carriers_table",
-        percent=(
-            "delivery_rate", "delivery_rate_low", "delivery_rate_high", "failure_rate",
-            "failure_rate_low", "failure_rate_high", "country_failure_rate",
+        table.select(
+            "country", "provider", "carrier", "messages", "failed", "failure_rate",
+            interval("failure_rate"),
+            pl.col("country_failure_rate").alias("rest of country"),
+            "delivery_rate", interval("delivery_rate"),
+            ui.p_value("p_value").alias("p_value"), "top_codes",
         ),
+        key="carriers_table",
+        percent=("failure_rate", "rest of country", "delivery_rate"),
     )  # fmt: skip
