@@ -99,6 +99,10 @@ def url_grain(filters: Filters, key: str) -> str:
     return grain
 
 
+# Columns whose empty value means "not known" (shown as "(none)", as in the charts).
+NAMED_DIMENSIONS = ("carrier", "country", "campaign", "sender", "channel")
+
+
 def table(
     frame: pl.DataFrame,
     key: str,
@@ -111,11 +115,19 @@ def table(
     single-row selection (its rows are FRAME's rows, masked or not)."""
     if not reveal_numbers():
         frame = scrub_frame(frame)
+    # A message without a carrier (country, campaign, ...) reads as the charts write it.
+    missing = [c for c in NAMED_DIMENSIONS if frame.schema.get(c) == pl.String]
+    if missing:
+        frame = frame.with_columns(pl.col(missing).fill_null("(none)"))
     config = {
         column: st.column_config.NumberColumn(format="percent")
         for column in percent
         if column in frame.columns
     }
+    # A ratio to a baseline reads as '×2.4', not 2.4037.
+    config.update(
+        {c: st.column_config.NumberColumn(format="×%.1f") for c in ("ratio",) if c in frame.columns}
+    )
     kwargs = {"key": key, "hide_index": True, "height": height, "column_config": config}
     if select:
         return st.dataframe(frame, on_select="rerun", selection_mode="single-row", **kwargs)

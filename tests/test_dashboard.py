@@ -505,3 +505,18 @@ def test_a_day_without_failures_is_a_zero_point_not_a_gap(known_store):
     assert (series["failed"] == 0).sum() == 7
     assert int(series["failed"].sum()) == expected()["failed"]
     assert int(series["messages"].sum()) == expected()["messages"]
+
+
+def _table_with_a_missing_carrier() -> None:
+    import polars as pl
+
+    from deliverability.dashboard import ui
+
+    ui.table(pl.DataFrame({"carrier": [None, "EE"], "ratio": [2.4037, 1.0]}), key="t")
+
+
+def test_tables_say_none_as_the_charts_do():
+    at = AppTest.from_function(_table_with_a_missing_carrier)
+    at.run()
+    assert not at.exception
+    assert at.dataframe[0].value["carrier"].to_list() == ["(none)", "EE"]
