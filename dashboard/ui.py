@@ -128,6 +128,8 @@ def table(
     config.update(
         {c: st.column_config.NumberColumn(format="×%.1f") for c in ("ratio",) if c in frame.columns}
     )
+    if isinstance(height, int) and frame.height < 10:
+        height = "auto"  # a fixed height would draw a short table's empty rows
     kwargs = {"key": key, "hide_index": True, "height": height, "column_config": config}
     if select:
         return st.dataframe(frame, on_select="rerun", selection_mode="single-row", **kwargs)

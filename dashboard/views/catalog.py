@@ -44,9 +44,7 @@ shown = found.select(
     + [c for c in found.columns if c not in FIRST and c not in LAST]
     + [c for c in LAST if c in found.columns]
 )
-event = ui.table(
-    shown, key="catalog_table", select=True, height=420 if shown.height > 10 else "auto"
-)
+event = ui.table(shown, key="catalog_table", select=True, height=420)
 picked = ui.selected_row(event, shown)
 if picked:
     st.subheader(md(f"{picked['provider']} · {picked['channel']} · {picked['code']}"))
