@@ -84,7 +84,9 @@ def heatmap(frame: pl.DataFrame, keys: list[str]) -> go.Figure:
                 "symbol": "square",
                 "size": 26,
                 "color": frame["failure_rate"].to_list(),
-                "colorscale": "Reds",
+                # Low rates grey and see-through, high ones red: readable on light and dark
+                # themes alike ("Reds" starts at white, the brightest cell in dark mode).
+                "colorscale": [[0.0, "rgba(150,150,150,0.35)"], [1.0, "#c62828"]],
                 "showscale": True,
                 "colorbar": {"tickformat": ".0%"},
             },
@@ -132,7 +134,7 @@ def code_series(frame: pl.DataFrame, title: str) -> go.Figure:
         y=frame["rate"].to_list(),
         mode="lines+markers",
         name="rate",
-        line={"color": "#37474f"},
+        line={"color": "#f57c00"},  # visible on light and dark themes
         customdata=frame["count"].to_list(),
         hovertemplate="%{x}<br>%{y:.3%} (%{customdata:,} messages)<extra></extra>",
     )
