@@ -221,7 +221,14 @@ def rate_lines(frame: pl.DataFrame) -> go.Figure:
             name=name,
             legendgroup=name,
             line={"color": colour},
-            customdata=list(zip(part["failed"].to_list(), part["messages"].to_list(), strict=True)),
+            customdata=list(
+                zip(
+                    part["failed"].to_list(),
+                    part["messages"].to_list(),
+                    part["drill"].to_list(),
+                    strict=True,
+                )
+            ),  # fmt: skip
             hovertemplate="%{x}<br>%{y:.2%} (%{customdata[0]:,} of %{customdata[1]:,})<extra>"
             + name
             + "</extra>",

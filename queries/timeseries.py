@@ -61,6 +61,13 @@ def _label(dim: str) -> pl.Expr:
     return pl.col(dim).fill_null("(none)")
 
 
+def _drill(dim: str) -> pl.Expr:
+    """What a click on the series drills into: 'provider|code' for a code, else the value."""
+    if dim == "code":
+        return pl.concat_str([pl.col("provider"), pl.lit("|"), pl.col("code").fill_null("")])
+    return pl.col(dim).fill_null("")
+
+
 def failure_rate_series(
     con: duckdb.DuckDBPyConnection,
     filters: Filters,
@@ -70,7 +77,8 @@ def failure_rate_series(
 ) -> pl.DataFrame:
     """The failure rate over time of the TOP values of DIM with most failures, one series
     each: period_start, value, failed, messages (the volume it is out of), failure_rate,
-    low, high (its 95% Wilson interval). A code's or category's rate is out of the bucket's
+    low, high (its 95% Wilson interval), drill (what a click opens: 'provider|code' for a
+    code, else the value). A code's or category's rate is out of the bucket's
     messages of the same provider and channel (a category: all messages), as everywhere
     (queries/metrics.py); a carrier's, provider's or country's out of its own messages."""
     if dim not in TREND_DIMENSIONS:
@@ -79,12 +87,13 @@ def failure_rate_series(
     empty = pl.DataFrame(
         schema={"period_start": pl.Datetime("us"), "value": pl.String, "failed": pl.Int64,
                 "messages": pl.Int64, "failure_rate": pl.Float64, "low": pl.Float64,
-                "high": pl.Float64}
+                "high": pl.Float64, "drill": pl.String}
     )  # fmt: skip
     if cube.is_empty():
         return empty
-    cube = cube.with_columns(_label(dim).alias("value"))
+    cube = cube.with_columns(_label(dim).alias("value"), _drill(dim).alias("drill"))
     failed = cube.group_by("period_start", "value").agg(pl.col("failed").sum())
+    drills = cube.select("value", "drill").unique(subset="value")
     leaders = (
         failed.group_by("value").agg(pl.col("failed").sum()).filter(pl.col("failed") > 0)
         .sort(["failed", "value"], descending=[True, False]).head(top).select("value")
@@ -114,6 +123,7 @@ def failure_rate_series(
         grid.group_by("period_start", "value").agg(pl.col("out_of").sum())
         .join(failed, on=["period_start", "value"], how="left")
         .with_columns(pl.col("failed").fill_null(0))
+        .join(drills, on="value", how="left")
     )  # fmt: skip
     n, p = pl.col("messages"), pl.col("failure_rate")
     z2 = Z_95**2
@@ -134,6 +144,7 @@ def failure_rate_series(
             "failure_rate",
             "low",
             "high",
+            "drill",
         )  # fmt: skip
         .sort(["value", "period_start"])
     )
