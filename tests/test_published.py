@@ -149,6 +149,19 @@ READ_RIGHT = [
     ("telnyx_openapi_mdr_report.json", "telnyx_mdr", (1, 1, 0, 0),
      [("99b637f3-07fd-45ac-b9ca-b87208c24650", "delivered", "delivered", "2020-07-01 06:00:00")],
      []),
+    # A Sinch callback log mixing recipient reports, batch reports and an inbound message.
+    ("sinch_mixed_callbacks.ndjson", "sinch_sms", (13, 7, 1, 5),
+     [("01FC66621XXXXX119Z8PMV1QPQ:44231235674", "0", "delivered", "2026-11-20 12:00:00"),
+      ("01JHFFHQ0P99JPPNQPJDV7JTBP:33662162466", "0", "delivered", "2025-01-13 09:22:40"),
+      ("{batch_id}:123456789", "0", "delivered", "2016-10-02 09:34:18"),
+      ("{batch_id}:123459876", "0", "delivered", "2026-11-20 12:00:00"),
+      ("{batch_id}:987654321", "0", "delivered", "2026-11-20 12:00:00")],
+     ["skipped: batch report without recipients (status Aborted, count 1)",
+      "skipped: batch report without recipients (status Delivered, count 2)",
+      "skipped: batch report without recipients (status Queued, count 1)",
+      "skipped: inbound message (mo_text), not a delivery report"]),
+    ("sinch_tutorial_batch_report_summary_412.json", "sinch_sms", (1, 0, 0, 1), [],
+     ["skipped: batch report without recipients (status Aborted, count 1)"]),
     ("sinch_docs_batch_report_summary.json", "sinch_sms", (2, 0, 0, 2), [],
      ["skipped: batch report without recipients (status Delivered, count 2)",
       "skipped: batch report without recipients (status Queued, count 1)"]),
@@ -188,6 +201,12 @@ def test_published_example_is_read_right(tmp_path, name, reader, counts, message
 
 NOT_YET: list[tuple[str, str, str]] = [
     # file, what a user should get, why it is not so yet
+    ("webex_connect_sms_receipts_v6_20_mirror.json",
+     "the receipts read, or a message saying the JSON is malformed",
+     "Webex published it with // comments, so it is not JSON; it is called an "
+     "unrecognised format"),
+    ("webex_imiconnect_sms_incoming.json", "recognised, set aside as inbound",
+     "no reader claims Webex's inbound SMS notification (oa, da, tid)"),
 ]  # fmt: skip
 
 
