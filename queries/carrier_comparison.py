@@ -67,7 +67,13 @@ def carrier_comparison(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.D
             p_value.alias("p_value"),
         )
         .join(codes, on=keys, how="left", nulls_equal=True)
-        .sort(["country", "p_value", "messages"], descending=[False, False, True], nulls_last=True)
+        # Most significant first; of two equally significant, the worse (a pair of carriers
+        # tested against each other has one p-value), then the busier, then by name.
+        .sort(
+            ["country", "p_value", "failure_rate", "messages", "provider", "carrier"],
+            descending=[False, False, True, True, False, False],
+            nulls_last=True,
+        )
         .select(
             *keys,
             "messages",

@@ -265,6 +265,8 @@ def test_failure_breakdown_levels_and_shares(con):
         "name",
         "description",
         "advice",
+        "advice_from",
+        "link",
         "failed",
         "messages",
         "failure_rate",
