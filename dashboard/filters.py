@@ -11,6 +11,8 @@ import streamlit as st
 
 from deliverability.dashboard import data
 from deliverability.queries import Filters
+from deliverability.queries.zones import DEFAULT_ZONE, check_zone, zone_names
+from deliverability.settings import display_zone
 
 DIMENSIONS = ("provider", "channel", "carrier", "country", "campaign")
 # Drill-down selections that pages add on top of the sidebar filters; also in the URL.
@@ -40,20 +42,37 @@ def _write_params(values: dict[str, str | list[str] | None]) -> None:
             del st.query_params[key]
 
 
-FILTER_KEYS = ("since", "until", *DIMENSIONS)
+FILTER_KEYS = ("since", "until", "tz", *DIMENSIONS)
+
+
+def _default_zone() -> str:
+    """`dashboard --display-tz` (DELIVERABILITY_DISPLAY_TZ), else UTC."""
+    try:
+        return check_zone(display_zone())
+    except ValueError:
+        return DEFAULT_ZONE
+
+
+def _url_zone() -> str | None:
+    try:
+        return check_zone(st.query_params.get("tz")) if st.query_params.get("tz") else None
+    except ValueError:
+        return None
 
 
 def _url_filters() -> dict[str, list[str]]:
     return {k: st.query_params.get_all(k) for k in FILTER_KEYS if st.query_params.get(k)}
 
 
-def _adopt_url(options: dict[str, list[str]], start: date, end: date) -> None:
+def _url_is_news() -> bool:
     """A link or switch_page brought filters in the URL that differ from the widgets': the
     URL wins. (A page change through the sidebar clears the URL; then the widgets win.)"""
     url = _url_filters()
     last = st.session_state.get("_filters_url")
-    if last is None or not url or url == last:
-        return
+    return not (last is None or not url or url == last)
+
+
+def _adopt_url(options: dict[str, list[str]], start: date, end: date) -> None:
     st.session_state["filter_dates"] = (start, end)
     for dim in DIMENSIONS:
         values = options.get(dim, [])
@@ -63,17 +82,30 @@ def _adopt_url(options: dict[str, list[str]], start: date, end: date) -> None:
 def sidebar_filters() -> Filters:
     """Draw the sidebar filters and return them; the URL follows every change."""
     options = data.filter_options()
-    span = data.time_range()
+    default_zone = _default_zone()
+    adopt = _url_is_news()
+    if adopt or "filter_tz" not in st.session_state:
+        st.session_state["filter_tz"] = _url_zone() or default_zone
+    zone = st.session_state["filter_tz"]
+    span = data.time_range(zone)
     first = span["first_at"].date() if span["first_at"] else date.today()
     last = span["last_at"].date() if span["last_at"] else date.today()
     start = _param_date("since") or first
     end = _param_date("until")
     end = (end - timedelta(days=1)) if end else last
-    _adopt_url(options, start, end)
+    if adopt:
+        _adopt_url(options, start, end)
     with st.sidebar:
         st.header("Filters")
+        zone = st.selectbox(
+            "Time zone",
+            zone_names(),
+            key="filter_tz",
+            help="Days and weeks start at this zone's midnight; times are shown in it. "
+            "The store keeps UTC.",
+        )
         picked = st.date_input(
-            "Date range (UTC, by send time)",
+            f"Date range ({zone}, by send time)",
             value=(start, end),
             min_value=min(first, start),
             max_value=max(last, end),
@@ -99,6 +131,7 @@ def sidebar_filters() -> Filters:
             "downloads alike.",
         )
     written = {
+        "tz": zone if zone != default_zone else None,
         "since": since.isoformat() if since and since != first else None,
         "until": (until + timedelta(days=1)).isoformat() if until and until != last else None,
         **{dim: chosen[dim] or None for dim in DIMENSIONS},
@@ -110,6 +143,7 @@ def sidebar_filters() -> Filters:
     return Filters.build(
         since=since,
         until=until + timedelta(days=1) if until else None,
+        zone=zone,
         **chosen,
     )
 

@@ -165,7 +165,7 @@ def point_key(point: dict) -> str:
 def link_params(**drill: str | None) -> dict[str, list[str]]:
     """The query string for another page: the current global filters plus DRILL values
     (a drill value for a global dimension, such as carrier, replaces that filter)."""
-    keep = ("since", "until", *DIMENSIONS)
+    keep = ("tz", "since", "until", *DIMENSIONS)
     params = {k: st.query_params.get_all(k) for k in keep if st.query_params.get(k)}
     params.update({k: [v] for k, v in drill.items() if v})
     return params
@@ -196,11 +196,13 @@ def code_advice(code: dict) -> None:
 
 
 def span(filters: Filters) -> str:
-    """A window [since, until) as dates: '2026-11-09 – 2026-11-15' (until is exclusive)."""
-    if filters.since is None or filters.until is None:
+    """A window [since, until) as dates in the display zone: '2026-11-09 – 2026-11-15'
+    (until is exclusive)."""
+    since, until = filters.local_since, filters.local_until
+    if since is None or until is None:
         return "all time"
-    last = filters.until - timedelta(microseconds=1)
-    return f"{filters.since:%Y-%m-%d} – {last:%Y-%m-%d}"
+    last = until - timedelta(microseconds=1)
+    return f"{since:%Y-%m-%d} – {last:%Y-%m-%d}"
 
 
 def pp(column: str) -> pl.Expr:

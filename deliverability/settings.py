@@ -44,6 +44,12 @@ def catalog_extra(flag: str | os.PathLike | None = None) -> Path | None:
     return Path(chosen) if chosen else None
 
 
+def display_zone(flag: str | None = None) -> str | None:
+    """--display-tz, else DELIVERABILITY_DISPLAY_TZ: the time zone days and weeks are cut
+    in (None: UTC). Checked where it is used (queries/zones.py)."""
+    return flag or os.environ.get("DELIVERABILITY_DISPLAY_TZ") or None
+
+
 def carriers_extra() -> Path | None:
     """The user's own carrier spellings ($DELIVERABILITY_CARRIERS_EXTRA, a CSV with the
     columns of catalog/carriers/carriers.csv); its rows win."""

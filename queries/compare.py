@@ -30,6 +30,7 @@ from deliverability.queries.metrics import (
     summary,
 )
 from deliverability.queries.report import attach_code_names
+from deliverability.queries.zones import to_local, to_utc
 
 COMPARE_DIMENSIONS = (
     "provider",
@@ -99,10 +100,18 @@ def comparison_windows(
     previous = previous_period(filters)
     if previous_has_messages or data_until is None:
         return filters, previous
-    end = min(filters.until, data_until) if filters.until else data_until
+    last = data_until
+    if filters.until is not None:  # exclusive: its last instant is just before it
+        last = min(filters.until - timedelta(microseconds=1), data_until)
+    end = to_local(last, filters.zone)
+    # Whole days of the display zone, as every bucket is.
     end = datetime(end.year, end.month, end.day) + timedelta(days=1)
-    week = filters.with_(since=end - timedelta(days=7), until=end)
-    return week, filters.with_(since=end - timedelta(days=35), until=end - timedelta(days=7))
+
+    def utc(days_before_end: int) -> datetime | None:
+        return to_utc(end - timedelta(days=days_before_end), filters.zone)
+
+    week = filters.with_(since=utc(7), until=utc(0))
+    return week, filters.with_(since=utc(35), until=utc(7))
 
 
 def _expand(by: Sequence[str]) -> list[str]:

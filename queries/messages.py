@@ -10,6 +10,7 @@ import polars as pl
 from deliverability.queries.filters import Filters
 from deliverability.queries.report import attach_code_names, counts
 from deliverability.queries.runner import run
+from deliverability.queries.zones import DEFAULT_ZONE, times_in_zone, to_local, to_utc
 
 MESSAGE_LIMIT = 5000
 # More than every entry the shipped catalog holds (about 600), so a search lists them all.
@@ -30,11 +31,12 @@ def messages_in_selection(
     """provider, message_id, channel, message_at, outcome, category, code, upstream_code,
     status_text, carrier, country, campaign, sender, recipient (masked to the last four
     digits unless reveal), segments, event_count, final_at, has_send; newest first; at most
-    LIMIT of them (None: every one)."""
-    return run(
+    LIMIT of them (None: every one). Times are wall-clock times in the filters' zone."""
+    frame = run(
         con, "messages_in_selection", filters, outcome=outcome, reveal=reveal,
         limit=limit if limit is not None else 2**62,
     )  # fmt: skip
+    return times_in_zone(frame, filters.zone, ("message_at", "final_at"))
 
 
 def count_in_selection(
@@ -50,6 +52,7 @@ def message_events(
     message_id: str,
     message_at: datetime | None = None,
     event_count: int | None = None,
+    zone: str = DEFAULT_ZONE,
 ) -> pl.DataFrame:
     """event_at, code, status_text, carrier, upstream_code, name, outcome, category, final,
     ingest_id: one message's events in time order, read through the catalog.
@@ -57,7 +60,22 @@ def message_events(
     With the message's message_at and event_count (a messages_in_selection row has both),
     the events stamped near message_at are read first: DuckDB then skips most of the events
     table (a message without any report, event_count 0, costs no more). Only when that finds
-    fewer than event_count events is every event read."""
+    fewer than event_count events is every event read. message_at and the event times
+    returned are wall-clock times in ZONE."""
+    return times_in_zone(
+        _message_events(con, provider, message_id, to_utc(message_at, zone), event_count),
+        zone,
+        ("event_at",),
+    )
+
+
+def _message_events(
+    con: duckdb.DuckDBPyConnection,
+    provider: str,
+    message_id: str,
+    message_at: datetime | None,
+    event_count: int | None,
+) -> pl.DataFrame:
     if message_at is not None and event_count is not None:
         near = run(
             con,
@@ -83,9 +101,14 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     }
 
 
-def time_range(con: duckdb.DuckDBPyConnection) -> dict:
-    """first_at, last_at, messages."""
-    return run(con, "time_range").row(0, named=True)
+def time_range(con: duckdb.DuckDBPyConnection, zone: str = DEFAULT_ZONE) -> dict:
+    """first_at, last_at (wall-clock times in ZONE), messages."""
+    span = run(con, "time_range").row(0, named=True)
+    return {
+        **span,
+        "first_at": to_local(span["first_at"], zone),
+        "last_at": to_local(span["last_at"], zone),
+    }
 
 
 def catalog_search(

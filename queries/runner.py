@@ -23,12 +23,14 @@ def _used_params(text: str, params: dict) -> dict:
 
 
 # Macros (TEMP: per connection) the query files may call: file -> the macros it defines
-# (the filtered messages, a table macro; the outcome sums; which rollup answers). Defined
+# (the filtered messages, a table macro; the outcome sums; which rollup answers; a UTC
+# time in the display zone). Defined
 # before a file that calls one runs.
 MACROS = {
     "filtered_messages": ("filtered_messages",),
     "outcome_counts": ("outcome_counts",),
     "rollup_choice": ("hourly_rollup_answers", "daily_rollup_answers"),
+    "local_time": ("local_time",),
 }
 
 

@@ -149,9 +149,9 @@ def evaluate(
     )
     in_window = pl.lit(True)
     if filters.since is not None:
-        in_window &= pl.col("period_start") >= filters.since
+        in_window &= pl.col("period_start") >= filters.local_since
     if filters.until is not None:
-        in_window &= pl.col("period_start") < filters.until
+        in_window &= pl.col("period_start") < filters.local_until
     history = pl.col("period_start") - pl.col("first_period")
     has_baseline = (
         in_window

@@ -196,9 +196,9 @@ def code_series(
         & (pl.col("code") == code)
     )
     if filters.since is not None:
-        series = series.filter(pl.col("period_start") >= filters.since)
+        series = series.filter(pl.col("period_start") >= filters.local_since)
     if filters.until is not None:
-        series = series.filter(pl.col("period_start") < filters.until)
+        series = series.filter(pl.col("period_start") < filters.local_until)
     n = series["messages"].to_numpy().astype(np.float64)
     p0 = series["baseline_rate"].fill_null(np.nan).to_numpy()
     ok = (n > 0) & ~np.isnan(p0) & (series["base_messages"].to_numpy() > 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -520,3 +521,25 @@ def test_tables_say_none_as_the_charts_do():
     at.run()
     assert not at.exception
     assert at.dataframe[0].value["carrier"].to_list() == ["(none)", "EE"]
+
+
+def test_the_display_zone_comes_from_the_url_and_moves_times_and_days(app):
+    at = page(app, "views/messages.py", tz="Asia/Tokyo")
+    assert at.sidebar.selectbox(key="filter_tz").value == "Asia/Tokyo"
+    assert at.sidebar.date_input(key="filter_dates").label == "Date range (Asia/Tokyo, by send time)"
+    first = dashboard_store.MESSAGES[0]  # sent 09:00 UTC: 18:00 in Tokyo
+    table = frames(at)[0]
+    shown = table.loc[table["message_id"] == first["message_id"], "message_at"].iloc[0]
+    assert str(shown).startswith(f"{first['sent_at'] + timedelta(hours=9):%Y-%m-%d %H:%M}")
+    at.sidebar.selectbox(key="filter_tz").set_value("UTC").run()
+    assert "tz" not in at.query_params
+    table = frames(at)[0]
+    shown = table.loc[table["message_id"] == first["message_id"], "message_at"].iloc[0]
+    assert str(shown).startswith(f"{first['sent_at']:%Y-%m-%d %H:%M}")
+
+
+def test_the_dashboards_default_zone_is_display_tz(app, monkeypatch):
+    monkeypatch.setenv("DELIVERABILITY_DISPLAY_TZ", "America/New_York")
+    at = page(app, "views/overview.py")
+    assert at.sidebar.selectbox(key="filter_tz").value == "America/New_York"
+    assert "tz" not in at.query_params  # the default is not written into links

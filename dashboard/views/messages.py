@@ -67,7 +67,11 @@ if ui.require_data():
         st.subheader(f"Events of {md(picked['provider'])} message")
         st.text(picked["message_id"] if reveal else scrub_phones(picked["message_id"]))
         history = data.message_events(
-            picked["provider"], picked["message_id"], picked["message_at"], picked["event_count"]
+            picked["provider"],
+            picked["message_id"],
+            picked["message_at"],
+            picked["event_count"],
+            zone=selection.zone,
         )
         if not reveal:
             history = scrub_frame(history)

@@ -30,7 +30,15 @@ def week_picker() -> str:
     default = data.default_week()
     chosen = st.query_params.get("week")
     index = options.index(chosen) if chosen in options else options.index(default)
-    week = st.selectbox("Week", options, index=index, format_func=labels.get, key="review_week")
+    week = st.selectbox(
+        "Week (ISO, UTC)",
+        options,
+        index=index,
+        format_func=labels.get,
+        key="review_week",
+        help="The review is the same for everyone who opens it: its weeks run Monday to "
+        "Sunday in UTC, whatever the sidebar's time zone.",
+    )
     if week != default or "week" in st.query_params:
         st.query_params["week"] = week
     return week

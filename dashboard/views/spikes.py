@@ -11,6 +11,7 @@ from deliverability.dashboard import charts, data, filters, ui
 from deliverability.dashboard.safe import md
 from deliverability.queries.privacy import scrub_contributors
 from deliverability.queries.spikes import SpikeSettings
+from deliverability.queries.zones import to_utc
 
 st.title("Spikes")
 
@@ -64,8 +65,8 @@ if ui.require_data():
     # The chart spans the days around the spike, not the whole window: hourly points over
     # weeks would hide it.
     around = timedelta(days=3) if settings.grain == "hour" else timedelta(days=28)
-    start = picked["period_start"] - around
-    end = picked["period_start"] + around / 3
+    start = to_utc(picked["period_start"] - around, current.zone)
+    end = to_utc(picked["period_start"] + around / 3, current.zone)
     window = current.with_(
         since=max(start, current.since) if current.since else start,
         until=min(end, current.until) if current.until else end,

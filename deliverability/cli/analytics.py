@@ -147,7 +147,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     current = filters_from(args)
     if args.previous_since or args.previous_until:
         previous = current.with_(
-            since=to_datetime(args.previous_since), until=to_datetime(args.previous_until)
+            since=to_datetime(args.previous_since, current.zone),
+            until=to_datetime(args.previous_until, current.zone),
         )
     else:
         previous = previous_period(current)

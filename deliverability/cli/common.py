@@ -14,7 +14,7 @@ from deliverability.connection import READ_WAIT_SECONDS, WRITE_WAIT_SECONDS
 from deliverability.queries import Filters
 from deliverability.queries.privacy import scrub
 from deliverability.render import output
-from deliverability.settings import catalog_extra, db_path
+from deliverability.settings import catalog_extra, db_path, display_zone
 from deliverability.store import Store
 
 T = TypeVar("T")
@@ -56,8 +56,12 @@ def shown(args: argparse.Namespace, value: T) -> T:
 
 
 def add_filters(parser: argparse.ArgumentParser, full: bool = True) -> None:
-    parser.add_argument("--since", help="UTC date or timestamp, inclusive (message send time)")
-    parser.add_argument("--until", help="UTC date or timestamp, exclusive")
+    parser.add_argument(
+        "--since",
+        help="date or timestamp, inclusive (message send time; in --display-tz, UTC by default)",
+    )
+    parser.add_argument("--until", help="date or timestamp, exclusive")
+    add_zone_option(parser)
     parser.add_argument("--provider", help="provider id(s), comma-separated")
     parser.add_argument("--channel", help="channel id(s), comma-separated")
     if full:
@@ -68,11 +72,21 @@ def add_filters(parser: argparse.ArgumentParser, full: bool = True) -> None:
         parser.add_argument("--code", help="status code(s), comma-separated")
 
 
+def add_zone_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--display-tz",
+        metavar="ZONE",
+        help="IANA time zone (Europe/Berlin) days, weeks and shown times are in; dates given "
+        "to --since/--until are read in it (default $DELIVERABILITY_DISPLAY_TZ, else UTC)",
+    )
+
+
 def filters_from(args: argparse.Namespace) -> Filters:
     """The global filters of ARGS; ValueError when --since is not before --until."""
     filters = Filters.build(
         since=args.since,
         until=args.until,
+        zone=display_zone(getattr(args, "display_tz", None)),
         provider=getattr(args, "provider", None),
         channel=getattr(args, "channel", None),
         carrier=getattr(args, "carrier", None),

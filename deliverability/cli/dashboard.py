@@ -16,8 +16,9 @@ import tomllib
 from importlib.util import find_spec
 from pathlib import Path
 
-from deliverability.cli.common import add_store_options
+from deliverability.cli.common import add_store_options, add_zone_option
 from deliverability.demo import load_demo
+from deliverability.queries.zones import check_zone
 from deliverability.settings import DASHBOARD_APP, db_path, max_upload_bytes
 
 PASSWORD_ENV = "DELIVERABILITY_DASHBOARD_PASSWORD"
@@ -46,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="load the bundled sample logs first if the store is empty",
     )
     dash.add_argument("--headless", action="store_true", help="do not open a browser")
+    add_zone_option(dash)
     dash.set_defaults(handler=cmd_dashboard)
 
 
@@ -175,6 +177,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         env[REQUIRE_LOGIN_ENV] = "1"
     if args.catalog_extra:
         env["DELIVERABILITY_CATALOG_EXTRA"] = str(args.catalog_extra)
+    if args.display_tz:
+        env["DELIVERABILITY_DISPLAY_TZ"] = check_zone(args.display_tz)
     cmd = [
         sys.executable,
         "-m",

@@ -7,7 +7,8 @@
 -- Parameters: $grain ('hour', 'day' or 'week'; NULL: one bucket), $by_provider,
 --   $by_channel, $by_code, $by_category, $by_outcome, $by_carrier, $by_country,
 --   $by_campaign, $by_sender (booleans), $since, $until, $providers, $channels, $carriers,
---   $countries, $campaigns, $categories, $codes (the filters, as message_cube.sql).
+--   $countries, $campaigns, $categories, $codes, $zone (the filters and the display zone, as
+--   message_cube.sql).
 WITH timed AS (
     SELECT message_at, provider, channel, code, category, outcome, carrier, country,
            campaign, sender, epoch(final_at) - epoch(sent_at) AS latency_s
@@ -20,7 +21,8 @@ WITH timed AS (
 ),
 final AS (
     SELECT
-        CASE WHEN $grain IS NOT NULL THEN date_trunc($grain, message_at) END AS period_start,
+        CASE WHEN $grain IS NOT NULL THEN date_trunc($grain, local_time(message_at, $zone)) END
+            AS period_start,
         CASE WHEN $by_provider OR $by_code THEN provider END AS provider,
         CASE WHEN $by_channel OR $by_code THEN channel END AS channel,
         CASE WHEN $by_code THEN code END AS code,

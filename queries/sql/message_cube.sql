@@ -1,7 +1,8 @@
 -- How many messages, with which outcome, per time bucket and per combination of the chosen
 -- dimensions? The cube every comparison, breakdown and spike test starts from.
 -- $grain is 'hour', 'day' or 'week' (NULL: one bucket for the whole window, period_start
--- NULL). Every $by_* flag is bound: a dimension not asked for collapses to NULL, so one
+-- NULL), cut in the display zone $zone (period_start is its wall-clock time). Every
+-- $by_* flag is bound: a dimension not asked for collapses to NULL, so one
 -- static query serves every shape. `code` keeps its provider and channel (codes mean
 -- different things per provider) and carries its category and outcome.
 --
@@ -14,7 +15,9 @@
 --   $by_channel, $by_code, $by_category, $by_outcome, $by_carrier, $by_country,
 --   $by_campaign, $by_sender (booleans: group by that dimension), $since, $until (the
 --   message_at window, inclusive and exclusive; NULL: open), $providers, $channels,
---   $carriers, $countries, $campaigns, $categories, $codes (filter lists; empty: any).
+--   $carriers, $countries, $campaigns, $categories, $codes (filter lists; empty: any),
+--   $zone (the display time zone), $zone_on_hours (its offset is whole hours: the hourly
+--   rollup can be cut at its midnights).
 WITH src AS (
     SELECT hour AS message_at, provider, channel, code, category, outcome,
            NULL::VARCHAR AS carrier, NULL::VARCHAR AS country, NULL::VARCHAR AS campaign,
@@ -22,7 +25,7 @@ WITH src AS (
     FROM rollup_code_hour
     WHERE hourly_rollup_answers(
         $by_carrier OR $by_country OR $by_campaign OR $by_sender, $carriers, $countries,
-        $campaigns, $since, $until
+        $campaigns, $since, $until, $grain IS NOT NULL AND NOT $zone_on_hours
     )
       AND ($since IS NULL OR hour >= $since) AND ($until IS NULL OR hour < $until)
       AND (len($providers) = 0 OR list_contains($providers, provider))
@@ -35,9 +38,13 @@ WITH src AS (
     FROM rollup_dims_day
     WHERE NOT hourly_rollup_answers(
         $by_carrier OR $by_country OR $by_campaign OR $by_sender, $carriers, $countries,
-        $campaigns, $since, $until
+        $campaigns, $since, $until, $grain IS NOT NULL AND NOT $zone_on_hours
     )
-      AND daily_rollup_answers($by_sender OR $grain IS NOT DISTINCT FROM 'hour', $since, $until)
+      AND daily_rollup_answers(
+        $by_sender OR $grain IS NOT DISTINCT FROM 'hour'
+            OR ($grain IS NOT NULL AND $zone <> 'UTC'),
+        $since, $until
+    )
       AND ($since IS NULL OR day >= $since) AND ($until IS NULL OR day < $until)
       AND (len($providers) = 0 OR list_contains($providers, provider))
       AND (len($channels) = 0 OR list_contains($channels, channel))
@@ -55,13 +62,18 @@ WITH src AS (
     )
     WHERE NOT hourly_rollup_answers(
         $by_carrier OR $by_country OR $by_campaign OR $by_sender, $carriers, $countries,
-        $campaigns, $since, $until
+        $campaigns, $since, $until, $grain IS NOT NULL AND NOT $zone_on_hours
     )
-      AND NOT daily_rollup_answers($by_sender OR $grain IS NOT DISTINCT FROM 'hour', $since, $until)
+      AND NOT daily_rollup_answers(
+        $by_sender OR $grain IS NOT DISTINCT FROM 'hour'
+            OR ($grain IS NOT NULL AND $zone <> 'UTC'),
+        $since, $until
+    )
 ),
 counted AS (
     SELECT
-        CASE WHEN $grain IS NOT NULL THEN date_trunc($grain, message_at) END AS period_start,
+        CASE WHEN $grain IS NOT NULL THEN date_trunc($grain, local_time(message_at, $zone)) END
+            AS period_start,
         CASE WHEN $by_provider OR $by_code THEN provider END AS provider,
         CASE WHEN $by_channel OR $by_code THEN channel END AS channel,
         CASE WHEN $by_code THEN code END AS code,

@@ -8,7 +8,8 @@
 -- Parameters: $spike_periods, $spike_providers, $spike_channels, $spike_codes (the spikes,
 --   as parallel lists), $grain ('hour' or 'day': the buckets), $baseline_days (length of
 --   the baseline window), $since, $until, $providers, $channels, $carriers, $countries,
---   $campaigns, $categories, $codes (the global filters).
+--   $campaigns, $categories, $codes (the global filters), $zone (the display time zone the
+--   spikes' buckets are cut in).
 WITH spikes AS (
     SELECT unnest($spike_periods) AS period_start,
            unnest(CAST($spike_providers AS VARCHAR[])) AS provider,
@@ -16,7 +17,8 @@ WITH spikes AS (
            unnest(CAST($spike_codes AS VARCHAR[])) AS code
 ),
 scope AS (
-    SELECT date_trunc($grain, m.message_at) AS period_start, m.provider, m.channel,
+    SELECT date_trunc($grain, local_time(m.message_at, $zone)) AS period_start,
+           m.provider, m.channel,
            -- only the spiking codes matter; every other code is just exposure
            CASE WHEN EXISTS (
                SELECT 1 FROM spikes s
@@ -29,9 +31,10 @@ scope AS (
         $since, $until, $providers, $channels, $carriers, $countries, $campaigns, $categories,
         $codes
     ) m
-    WHERE m.message_at >= (SELECT min(period_start) FROM spikes)
+    WHERE local_time(m.message_at, $zone) >= (SELECT min(period_start) FROM spikes)
                           - to_days(CAST($baseline_days AS INTEGER))
-      AND m.message_at < (SELECT max(period_start) FROM spikes) + INTERVAL 1 DAY
+      AND local_time(m.message_at, $zone) < (SELECT max(period_start) FROM spikes)
+                          + INTERVAL 1 DAY
       AND EXISTS (
           SELECT 1 FROM spikes s
           WHERE s.provider = m.provider AND s.channel IS NOT DISTINCT FROM m.channel
