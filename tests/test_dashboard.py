@@ -526,7 +526,9 @@ def test_tables_say_none_as_the_charts_do():
 def test_the_display_zone_comes_from_the_url_and_moves_times_and_days(app):
     at = page(app, "views/messages.py", tz="Asia/Tokyo")
     assert at.sidebar.selectbox(key="filter_tz").value == "Asia/Tokyo"
-    assert at.sidebar.date_input(key="filter_dates").label == "Date range (Asia/Tokyo, by send time)"
+    assert (
+        at.sidebar.date_input(key="filter_dates").label == "Date range (Asia/Tokyo, by send time)"
+    )
     first = dashboard_store.MESSAGES[0]  # sent 09:00 UTC: 18:00 in Tokyo
     table = frames(at)[0]
     shown = table.loc[table["message_id"] == first["message_id"], "message_at"].iloc[0]
