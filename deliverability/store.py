@@ -1,7 +1,7 @@
 """The DuckDB store: opening it, its schema, the catalog inside it, and derived messages.
 
 Store is the only writer: ingest.py loads files through it, and every other write (notes,
-saved mappings) is one of its methods. Views read through queries/.
+saved mappings, the alert ledger) is one of its methods. Views read through queries/.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +32,7 @@ from deliverability.settings import carriers_extra, recipient_salt
 from deliverability.settings import catalog_extra as default_catalog_extra
 from deliverability.sql_files import sql_text
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 def recipient_key_check(salt: str) -> str:
@@ -300,6 +300,10 @@ class Store:
                     )
                     self.set_meta("schema_version", "11", con)
                     self.bump_version(con)
+            if version < 12:
+                # 11 -> 12: the alert ledger (alert_deliveries, alert_rules), created empty by
+                # schema.sql: nothing was sent before.
+                self.set_meta("schema_version", "12")
         # Future versions: step through migrations from int(found) to SCHEMA_VERSION here.
 
     # -- catalog ----------------------------------------------------------------------------
@@ -355,6 +359,27 @@ class Store:
             ).fetchall()  # fetchall drains the result: the connection is free again
             self.bump_version(tx)
         return int(rows[0][0])
+
+    # -- the alert ledger -------------------------------------------------------------------
+
+    def record_alert_deliveries(self, deliveries: Sequence[Mapping[str, object]]) -> None:
+        """Keep alerts delivered to a destination, one row each (deliverability/sql/schema.sql
+        names the fields; sent_at defaults to now), committed at once: `deliverability
+        alert` calls this as each message (one alert, or a digest) is delivered, so nothing
+        is sent twice after a failure."""
+        now = datetime.now(UTC).replace(tzinfo=None)
+        with self.write_lock, self.transaction(self.con) as tx:
+            for delivery in deliveries:
+                tx.execute(sql_text("alert_delivery_insert.sql"), {"sent_at": now, **delivery})
+            self.bump_version(tx)
+
+    def record_alert_rule(self, rule: Mapping[str, object]) -> None:
+        """Keep an alert rule as it was run and how far it has looked (the fields of
+        alert_rules; last_run_at defaults to now), replacing its earlier row."""
+        row = {"last_run_at": datetime.now(UTC).replace(tzinfo=None), **rule}
+        with self.write_lock, self.transaction(self.con) as tx:
+            tx.execute(sql_text("alert_rule_upsert.sql"), row)
+            self.bump_version(tx)
 
     def save_mapping(self, name: str, mapping: dict[str, str]) -> None:
         """Keep a --map column mapping under NAME (--mapping NAME reuses it)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import duckdb
 import polars as pl
 
@@ -54,6 +56,11 @@ def unlisted_carriers(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def ingest_ledger(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return run(con, "ingest_ledger")
+
+
+def ingested_paths(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:
+    """path -> when its latest ingest (not replaced since) began, naive UTC."""
+    return dict(run(con, "ingested_paths").iter_rows())
 
 
 def quarantined_rows(

@@ -200,7 +200,7 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
     con.close()
     reopened = Store.open(db_path)
     try:
-        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "11"
+        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "12"
         columns = {r[0] for r in reopened.con.execute("DESCRIBE ingests").fetchall()}
         assert {"content_hash", "read_kind", "replaced_by"} <= columns
         code_columns = {r[0] for r in reopened.con.execute("DESCRIBE codes").fetchall()}

@@ -3,7 +3,8 @@
 One module per command group, each holding its parsers and their handlers (register adds
 them); common.py opens the store, reads filters and prints. Exit status: 0 ok, 1 a file
 could not be ingested (or a code is not in the catalog), 2 usage or store errors, 3 spikes
-found with --fail-on-spike.
+found with --fail-on-spike, 4 an alert could not be delivered to a destination (`alert`,
+`watch`: what went is recorded, a rerun sends the rest), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import sys
 
 from deliverability.carriers import CarrierTableError
 from deliverability.catalog import CatalogError
-from deliverability.cli import analytics, catalog, dashboard, ingest, report, review
+from deliverability.cli import alert, analytics, catalog, dashboard, ingest, report, review, watch
 from deliverability.connection import StoreBusy
 
-GROUPS = (catalog, ingest, report, dashboard, review, analytics)
+GROUPS = (catalog, ingest, report, dashboard, review, analytics, alert, watch)
 
 
 def build_parser() -> argparse.ArgumentParser:

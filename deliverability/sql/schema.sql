@@ -1,8 +1,9 @@
 -- The store's tables. Timestamps are UTC, stored as TIMESTAMP (no zone) so that nothing
--- depends on a session's time zone. Schema version 11 (2: the rollup tables; 4: event_code_days;
+-- depends on a session's time zone. Schema version 12 (2: the rollup tables; 4: event_code_days;
 -- 5: uncatalogued_events; 6: messages derived again by the provisional-final rule;
 -- 7: ingests.dated_by_receipt and dated_from; 8: events.status_word; 9: carriers;
--- 10: ingests.content_hash, read_kind and replaced_by; 11: codes.advice_from and link).
+-- 10: ingests.content_hash, read_kind and replaced_by; 11: codes.advice_from and link;
+-- 12: alert_deliveries and alert_rules).
 -- Grain: creates the store's tables when missing; writes no rows.
 -- Parameters: none.
 
@@ -128,4 +129,32 @@ CREATE TABLE IF NOT EXISTS notes (
 -- Messages carry the canonical name; sends and events keep what the provider wrote.
 CREATE TABLE IF NOT EXISTS carriers (
     country VARCHAR, carrier VARCHAR, key VARCHAR, origin VARCHAR
+);
+
+-- The alert ledger: one row per alert delivered to one destination by `deliverability alert`,
+-- written as soon as that delivery succeeded, so a spike is sent once to each destination
+-- and a run after a partial failure sends only what failed. A spike that grew is sent again
+-- as an update: a row of its own (is_update). Secrets never land here: `destination` is a
+-- one-way digest of the destination, `destination_label` its kind and host.
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+    alert_key VARCHAR NOT NULL,      -- kind, grain (or week) and key of the spike or rise
+    destination VARCHAR NOT NULL, destination_label VARCHAR,
+    rule VARCHAR, kind VARCHAR,      -- kind: spike | sustained
+    is_update BOOLEAN, in_digest BOOLEAN,
+    period_start TIMESTAMP,          -- the spike's bucket; a sustained rise's week (Monday)
+    grain VARCHAR,                   -- hour | day | week
+    provider VARCHAR, channel VARCHAR, code VARCHAR,
+    dimension VARCHAR, value VARCHAR,  -- a sustained rise's carrier, country, campaign or code
+    count BIGINT, messages BIGINT, rate DOUBLE, baseline_rate DOUBLE, ratio DOUBLE,
+    q_value DOUBLE, title VARCHAR, sent_at TIMESTAMP NOT NULL
+);
+
+-- The alert rules as `deliverability alert` last ran them (destinations as labels, never
+-- their secrets), and how far into the data each has looked: its next run tests from there
+-- (less a re-check window for late delivery reports).
+CREATE TABLE IF NOT EXISTS alert_rules (
+    rule VARCHAR PRIMARY KEY, grain VARCHAR, providers VARCHAR, channels VARCHAR,
+    codes VARCHAR, categories VARCHAR, min_count INTEGER, sustained BOOLEAN,
+    destinations VARCHAR, checked_until TIMESTAMP, last_run_at TIMESTAMP,
+    last_sent INTEGER, last_failed INTEGER
 );

@@ -1,0 +1,186 @@
+"""`deliverability watch FOLDER [--once]`: for teams that drop exports in a folder. New log
+files are ingested as they appear (the same path as `deliverability ingest`), and the alert
+rules run after each ingest (as `deliverability alert` with the same options).
+
+A file is taken once it has stopped changing: its modification time is at least --settle
+seconds old, and (between polls) its size and time did not move since the previous look,
+so a file still being copied in is left for a later pass. A file the store already holds
+is skipped without being read again (unchanged since its ingest began), and the store's
+fingerprints skip a copy of one under another name. --once makes one pass and exits, for
+cron or a systemd timer; without it the folder is polled every --interval seconds until
+Ctrl-C (exit 130).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from deliverability.catalog import CHANNELS, PROVIDERS
+from deliverability.cli.alert import (
+    CONFIG_ENV,
+    DELIVERY_FAILED,
+    add_alert_options,
+    config_from_args,
+    options_from_args,
+    run_alerts,
+)
+from deliverability.cli.common import add_store_options, open_reader, open_store, shown
+from deliverability.ingest import IngestInterrupted, ingest_files, log_files
+from deliverability.load_staged import FileResult
+from deliverability.queries.status import ingested_paths
+from deliverability.readers.base import ReadOptions
+
+INGEST_FAILED = 1
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {value:g}")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    watch = sub.add_parser(
+        "watch",
+        help="ingest log files dropped in a folder as they appear, then run the alert rules",
+        description="Ingest new files in FOLDER (and below) once they stop changing, and run "
+        "the alert rules (--config, or --webhook / --smtp) after each ingest. --once: one "
+        "pass for cron or a systemd timer.",
+    )
+    watch.add_argument("folder", metavar="FOLDER")
+    add_store_options(watch)
+    watch.add_argument("--once", action="store_true", help="one pass, then exit")
+    watch.add_argument(
+        "--interval", type=_seconds, default=60.0, metavar="SECONDS",
+        help="seconds between looks at the folder (default 60)",
+    )  # fmt: skip
+    watch.add_argument(
+        "--settle", type=_seconds, default=10.0, metavar="SECONDS",
+        help="a file is taken once unchanged for this long (default 10): it may still be "
+        "being written",
+    )  # fmt: skip
+    watch.add_argument("--kind", choices=("sends", "events", "auto"), default="auto")
+    watch.add_argument("--provider", dest="ingest_provider", choices=PROVIDERS,
+                       help="fills the provider column of files that lack it")  # fmt: skip
+    watch.add_argument("--channel", dest="ingest_channel",
+                       choices=[c for c in CHANNELS if c != "*"], help="fills channel")  # fmt: skip
+    watch.add_argument("--timezone", default="UTC", help="zone of naive timestamps (default UTC)")
+    add_alert_options(watch, rule_filters=False)
+    watch.set_defaults(handler=cmd_watch)
+
+
+class FolderWatch:
+    """Which files of a folder are ready to ingest: new or changed, and settled."""
+
+    def __init__(self, folder: Path, settle: float) -> None:
+        self.folder = folder
+        self.settle = settle
+        self.looked: dict[Path, tuple[int, int]] = {}  # at the previous pass
+        self.done: dict[Path, tuple[int, int]] = {}  # ingested (or refused) as it was then
+
+    def ready(self, ingested: dict[str, datetime], now: float | None = None) -> list[Path]:
+        now = time.time() if now is None else now
+        files, _ = log_files([self.folder])
+        found = []
+        for path in files:
+            try:
+                info = path.stat()
+            except OSError:
+                continue  # gone since it was listed
+            signature = (info.st_size, info.st_mtime_ns)
+            previous = self.looked.get(path)
+            self.looked[path] = signature
+            if self.done.get(path) == signature:
+                continue
+            began = ingested.get(str(path))
+            modified = datetime.fromtimestamp(info.st_mtime, UTC).replace(tzinfo=None)
+            if began is not None and modified < began:
+                self.done[path] = signature  # in the store as it is now
+                continue
+            settled = now - info.st_mtime >= self.settle
+            if settled and (previous is None or previous == signature):
+                found.append(path)
+        return found
+
+    def taken(self, paths: list[Path]) -> None:
+        for path in paths:
+            if path in self.looked:
+                self.done[path] = self.looked[path]
+
+
+def _report(args: argparse.Namespace, result: FileResult) -> None:
+    if result.errors:
+        for error in result.errors:
+            print(f"deliverability: {shown(args, error)}", file=sys.stderr, flush=True)
+        return
+    what = "already ingested" if result.already_ingested else (
+        f"{result.loaded} loaded, {result.duplicates} duplicates, {result.rejected} rejected"
+    )  # fmt: skip
+    print(f"ingested {shown(args, result.path)}: {what}", flush=True)
+
+
+def _alerts_configured(args: argparse.Namespace) -> bool:
+    return bool(args.config or args.webhook or args.smtp or os.environ.get(CONFIG_ENV))
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    folder = Path(args.folder).resolve()
+    if not folder.is_dir():
+        raise ValueError(f"{args.folder}: not a folder")
+    try:
+        ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"--timezone {args.timezone!r} is not a time zone") from exc
+    config = config_from_args(args) if _alerts_configured(args) or args.dry_run else None
+    if config is None:
+        print("no alert rules (--config, --webhook or --smtp): ingesting only", file=sys.stderr)
+    read = ReadOptions(kind=args.kind, provider=args.ingest_provider,
+                       channel=args.ingest_channel, timezone=args.timezone)  # fmt: skip
+    watcher = FolderWatch(folder, args.settle)
+    quiet = not sys.stderr.isatty()
+    alerts_failed = False
+    try:
+        while True:
+            con = open_reader(args)
+            try:
+                ingested = ingested_paths(con)
+            finally:
+                con.close()
+            ready = watcher.ready(ingested)
+            results: list[FileResult] = []
+            if ready:
+                store = open_store(args)
+                try:
+                    results = ingest_files(store, ready, read, quiet)
+                finally:
+                    store.close()
+                watcher.taken(ready)
+                for result in results:
+                    _report(args, result)
+            loaded = sum(r.loaded for r in results)
+            status = 0
+            # After an ingest, after a failed delivery (to try again), and on every --once
+            # pass (a cron run after a failed one sends what failed).
+            if config is not None and (loaded or alerts_failed or args.once):
+                status = run_alerts(args, config, options_from_args(args))
+                alerts_failed = status == DELIVERY_FAILED
+            if args.once:
+                if alerts_failed:
+                    return DELIVERY_FAILED
+                return INGEST_FAILED if any(not r.ok for r in results) else 0
+            time.sleep(args.interval)
+    except IngestInterrupted:
+        raise  # its own message: which file, and that the store is as before it
+    except KeyboardInterrupt:
+        print("deliverability: watch stopped", file=sys.stderr)
+        return 130

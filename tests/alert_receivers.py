@@ -1,0 +1,118 @@
+"""Real receivers for the alert tests, on 127.0.0.1: an HTTP server that records the JSON
+POSTed to it (and can answer with errors), and an SMTP server (aiosmtpd) that keeps every
+message, with a login when asked for one."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+@dataclass
+class HttpReceiver:
+    """Answers each POST with the next status of `statuses` (then 200), recording it."""
+
+    statuses: list[int] = field(default_factory=list)
+    requests: list[dict] = field(default_factory=list)
+    url: str = ""
+
+    @property
+    def payloads(self) -> list[dict]:
+        return [r["json"] for r in self.requests]
+
+
+@contextmanager
+def http_receiver(
+    statuses: list[int] | None = None, path: str = "/hook/T000/SECRET"
+) -> Iterator[HttpReceiver]:
+    receiver = HttpReceiver(statuses=list(statuses or []))
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with lock:
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                receiver.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "status": status,
+                     "json": json.loads(body)}
+                )  # fmt: skip
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"ok" if status < 300 else b"error")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (connections are refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class SmtpReceiver:
+    port: int = 0
+    messages: list[email.message.EmailMessage] = field(default_factory=list)
+    envelopes: list[dict] = field(default_factory=list)
+    logins: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def smtp_receiver(user: str | None = None, password: str | None = None) -> Iterator[SmtpReceiver]:
+    """An SMTP server on 127.0.0.1; with USER and PASSWORD it requires that login (over
+    plain text: loopback only, as the sender allows)."""
+    receiver = SmtpReceiver()
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            receiver.envelopes.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos)})
+            receiver.messages.append(
+                email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+            )
+            return "250 OK"
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login.decode() == user
+            and auth_data.password.decode() == password
+        )
+        if ok:
+            receiver.logins.append(user)
+        return AuthResult(success=ok)
+
+    kwargs = {}
+    if user is not None:
+        kwargs = {"authenticator": authenticate, "auth_required": True,
+                  "auth_require_tls": False}  # fmt: skip
+    receiver.port = closed_port()
+    controller = Controller(Handler(), hostname="127.0.0.1", port=receiver.port, **kwargs)
+    controller.start()
+    try:
+        yield receiver
+    finally:
+        controller.stop()
