@@ -26,6 +26,8 @@ INGEST_RSS_MB = 3 * 1024
 DASHBOARD_RSS_MB = 1024
 LATER_VIEW_SPEEDUP = 50
 PAGE_RENDER_MAX = 1.0  # issue 6
+FIRST_PAGE_MAX = 2.0  # a fresh browser session's first page, demo store
+SESSION = RESULTS / "session.json"
 
 
 def size_key(label: str) -> float:
@@ -33,7 +35,7 @@ def size_key(label: str) -> float:
 
 
 def load() -> list[dict]:
-    found = [json.loads(p.read_text()) for p in RESULTS.glob("*.json")]
+    found = [json.loads(p.read_text()) for p in RESULTS.glob("*.json") if p != SESSION]
     return sorted(found, key=lambda r: size_key(r["size"]))
 
 
@@ -375,13 +377,67 @@ def dashboard_rss(r: dict) -> float:
     return max(r["dashboard_process"]["peak_rss_mb"], r.get("render", {}).get("peak_rss_mb", 0))
 
 
+def session_section(r: dict) -> list[str]:
+    """benchmarks/session.py: a fresh browser session's first page, against the reference
+    page (Streamlit and Plotly drawing the same elements without data) of the same run."""
+    ours, floor = r["dashboard"]["median"], r["floor"]["median"]
+    m = r["machine"]
+    rows = [
+        ("server start: command to health check", "health", None),
+        ("**cold**: first session after the start, page drawn", "cold", "content"),
+        ("cold: headline tiles shown", "cold", "tiles"),
+        ("**warm**: a new session on a running server, page drawn", "warm", "content"),
+        ("warm: headline tiles shown", "warm", "tiles"),
+        ("returning browser (its HTTP cache filled): a new tab, page drawn", "returning", "content"),
+        ("returning browser: headline tiles shown", "returning", "tiles"),
+        ("command to the first page drawn (browser opened at the health check)",
+         "launch_to_content", None),
+    ]  # fmt: skip
+
+    def value(summary: dict, kind: str, key: str | None) -> float:
+        return summary[kind][key] if key else summary[kind]
+
+    lines = [
+        "### First page in a browser (demo store)",
+        "",
+        f"`deliverability dashboard --demo` on the sample logs ({r['store']['messages']:,} "
+        f"messages), the Overview opened in headless Chromium {r.get('chromium') or ''}: "
+        f"medians of {r['rounds']} server starts (cold) and of {r['rounds'] * r['sessions']} "
+        "sessions (warm, returning), s, each session in a new browser context unless said. "
+        f"Machine: {m['cpu']}, {m['cores']} cores; code at commit {m.get('commit', '?')}.",
+        "",
+        "| | dashboard | reference page | dashboard / reference |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for name, kind, key in rows:
+        a, b = value(ours, kind, key), value(floor, kind, key)
+        lines.append(f"| {name} | {s(a)} | {s(b)} | {ratio(a, b)} |")
+    worst = max(ours["cold"]["content"], ours["warm"]["content"])
+    lines += [
+        "",
+        "Reference page: `benchmarks/session_floor.py`, the Overview's elements (sidebar "
+        "filters, four tiles, two Plotly bar charts, two tables) drawn by Streamlit and Plotly "
+        "with no store and no query, served with the same options.",
+        "",
+        f"Target: a fresh session's first page under {FIRST_PAGE_MAX:.0f} s: cold "
+        f"{s(ours['cold']['content'])} s, warm {s(ours['warm']['content'])} s, "
+        f"{ok(worst <= FIRST_PAGE_MAX)}; the reference page itself takes "
+        f"{s(floor['warm']['content'])} s warm.",
+        "",
+    ]
+    return lines
+
+
 def generated() -> str:
     results = load()
-    if not results:
+    session = json.loads(SESSION.read_text()) if SESSION.exists() else None
+    if not results and not session:
         return "(no results yet)"
-    lines = machine(results) + targets(results) + growth(results)
+    lines = machine(results) + targets(results) + growth(results) if results else []
     for r in results:
         lines += size_section(r)
+    if session:
+        lines += session_section(session)
     return "\n".join(lines)
 
 

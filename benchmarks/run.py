@@ -1,12 +1,17 @@
 """The benchmark: ingest and every view at several sizes, against DuckDB's floor and pandas.
 
-    .venv/bin/python benchmarks/run.py --sizes 1M,3M,10M [--runs 3] [--views-only]
+    .venv/bin/python benchmarks/run.py --sizes 1M,3M,10M [--runs 3] [--views-only] [--session]
+    .venv/bin/python benchmarks/run.py --session-only [--rounds 5] [--sessions 3]
 
 For each size: generate the files (benchmarks/data/SIZE, reused when present), then run
 each step in a fresh subprocess, RUNS times, and keep the median. Each subprocess reports
 its own timings (imports excluded) and run.py adds its wall time; the worker reports its own peak RSS (getrusage).
 Results go to benchmarks/results/SIZE.json; benchmarks/report.py turns them into
 benchmarks/RESULTS.md (run.py calls it at the end).
+
+--session (or --session-only) also times a fresh browser session's first page of the
+dashboard on the demo store, in headless Chromium, against a reference page in the same run
+(benchmarks/session.py); results/session.json.
 """
 
 from __future__ import annotations
@@ -314,6 +319,17 @@ def measure_views(label: str, runs: int, warm: int, result: dict, db: Path) -> N
     }
 
 
+def bench_session(rounds: int, sessions: int) -> None:
+    from benchmarks.session import measure
+
+    log(f"first page in a browser: {rounds} server starts, {sessions} sessions each")
+    result = measure(DATA / "session", rounds, sessions, log=log)
+    result["machine"] = machine()
+    (RESULTS / "session.json").write_text(json.dumps(result, indent=1, default=str))
+    log(f"first page: results in {RESULTS / 'session.json'}")
+    shutil.rmtree(DATA / "session", ignore_errors=True)
+
+
 def machine() -> dict:
     import duckdb
     import polars
@@ -361,8 +377,23 @@ def main() -> None:
         help="measure the reports and pages again; keep the ingest, pandas and native "
         "measurements of the previous results/SIZE.json (after a change to views only)",
     )
+    parser.add_argument(
+        "--session",
+        action="store_true",
+        help="also time a fresh browser session's first page on the demo store (session.py)",
+    )
+    parser.add_argument("--session-only", action="store_true", help="only that, no sizes")
+    parser.add_argument("--rounds", type=int, default=5, help="session: server starts")
+    parser.add_argument("--sessions", type=int, default=3, help="session: sessions per start")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
+    if args.session or args.session_only:
+        bench_session(args.rounds, args.sessions)
+    if args.session_only:
+        from benchmarks.report import write_results
+
+        write_results()
+        return
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     for label in [s.strip() for s in args.sizes.split(",") if s.strip()]:
         result = bench_size(label, args.runs, args.warm, skip, args.views_only)
