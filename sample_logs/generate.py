@@ -40,13 +40,16 @@ SPIKE_HOURS = (14, 20)
 SPIKE_BLAST = 450  # extra promo messages in the window (scale 1)
 SPIKE_RATE = 0.45  # share of T-Mobile promo messages in the window filtered with 30007
 
-# The planted week-over-week change: Sinch failures at Vodafone UK, W46 -> W47.
+# The planted rise spread over two weeks: Sinch failures at Vodafone UK creep up in W46 and
+# jump in W47. Against the previous week alone W47 is not significant; against the four
+# weeks before it, it is: what the review's second comparison is for.
 WOW_CARRIER = "Vodafone UK"
 WOW_WEEK_START = date(2026, 11, 16)  # Monday of 2026-W47
 # Vodafone UK's Sinch messages fail at exactly these rates (rounded per week): a quota of
 # that week's messages gets a failure code, the rest are delivered.
-WOW_BASE_RATE = 0.04  # W41-W46
-WOW_RATE = 0.09  # W47
+WOW_BASE_RATE = 0.04  # W41-W45
+WOW_CREEP_RATE = 0.07  # W46
+WOW_RATE = 0.18  # W47
 
 CAMPAIGNS = {
     # name: (share of a provider's traffic, weekend factor, local hours (first, last))
@@ -593,7 +596,8 @@ def sinch(files: Files, scale: float, pools: dict, summary: dict) -> None:
             weeks.setdefault(m.sent_at.isocalendar().week, []).append(i)
     failing: set[int] = set()
     for week, members in sorted(weeks.items()):
-        rate = WOW_RATE if week >= WOW_WEEK_START.isocalendar().week else WOW_BASE_RATE
+        weeks_before = WOW_WEEK_START.isocalendar().week - week
+        rate = {0: WOW_RATE, 1: WOW_CREEP_RATE}.get(weeks_before, WOW_BASE_RATE)
         failing |= set(quota_rng.sample(members, round(rate * len(members))))
     for i, m in enumerate(messages):
         m.sender = {"GB": "ACMESHOP", "DE": "ACME", "AU": "ACME AU"}[m.phone.country]

@@ -94,7 +94,7 @@ def test_every_sample_ingests_cleanly(loaded):
 def test_store_totals_match_readme(loaded):
     store, _ = loaded
     assert scalar(store, "SELECT count(*) FROM messages") == 10750
-    assert scalar(store, "SELECT count(*) FROM events") == 13937
+    assert scalar(store, "SELECT count(*) FROM events") == 13943
     assert scalar(store, "SELECT count(*) FROM sends") == 10730
     assert scalar(store, "SELECT count(*) FROM quarantine") == 0
     providers = {
@@ -179,11 +179,11 @@ def test_planted_week_over_week_change_sinch_vodafone_uk(loaded):
     }
     assert weeks == {
         "2026-W41": (67, 3), "2026-W42": (92, 4), "2026-W43": (76, 3), "2026-W44": (80, 3),
-        "2026-W45": (80, 3), "2026-W46": (99, 4), "2026-W47": (96, 9),
+        "2026-W45": (80, 3), "2026-W46": (99, 7), "2026-W47": (96, 17),
     }  # fmt: skip
     rate = {w: failed / messages for w, (messages, failed) in weeks.items()}
     assert rate["2026-W47"] >= 2 * rate["2026-W46"]
-    assert rate["2026-W47"] >= 2 * max(r for w, r in rate.items() if w != "2026-W47")
+    assert rate["2026-W47"] >= 3.5 * max(r for w, r in rate.items() if w < "2026-W46")
 
 
 def test_uncatalogued_codes_are_kept(loaded):
@@ -275,14 +275,16 @@ def test_demo_loads_every_sample(tmp_path):
         store.close()
 
 
-def test_review_flags_a_rise_only_the_baseline_shows(loaded):
-    """Vi (India) has too few messages for W47's failure rate to differ significantly from
-    W46's, but against the four weeks before it does: worse, flagged by the baseline."""
+@pytest.mark.parametrize("carrier", ["Vodafone", "Vi"])
+def test_review_flags_a_rise_only_the_baseline_shows(loaded, carrier):
+    """Vodafone (the planted rise over W46 and W47) and Vi (India, few messages): W47's
+    failure rate does not differ significantly from W46's, but against the four weeks
+    before it, it does: worse, flagged by the baseline."""
     from deliverability.queries.review import weekly_review
 
     store, _ = loaded
     review = weekly_review(store.con, "2026-W47")
     carriers = {r["carrier"]: r for r in review.worse["carrier"].iter_rows(named=True)}
-    assert carriers["Vi"]["flagged_by"] == "baseline"
-    assert carriers["Vi"]["q_value"] > 0.05 >= carriers["Vi"]["q_value_baseline"]
+    assert carriers[carrier]["flagged_by"] == "baseline"
+    assert carriers[carrier]["q_value"] > 0.05 >= carriers[carrier]["q_value_baseline"]
     assert carriers["T-Mobile"]["flagged_by"] == "both"  # the planted 30007 spike
