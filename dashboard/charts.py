@@ -100,24 +100,43 @@ def heatmap(frame: pl.DataFrame, keys: list[str]) -> go.Figure:
     return _layout(fig, height=max(360, 30 * rows.n_unique() + 120))
 
 
+def _bucket_band(frame: pl.DataFrame) -> tuple[list, list]:
+    """The baseline band as one flat slab per bucket, across the bucket's width, joined into a
+    polygon per run of buckets that have a band (None between runs). Each bucket has its own
+    band (its own volume): a line from one bucket's edge to the next would invent values in
+    between, and filling across a missing bucket draws diagonals through it."""
+    starts = frame["period_start"].to_list()
+    if len(starts) < 2:
+        return [], []
+    width = min(b - a for a, b in zip(starts, starts[1:], strict=False))
+    low, high = frame["baseline_low"].to_list(), frame["baseline_high"].to_list()
+    xs: list = []
+    ys: list = []
+    run: list[int] = []
+    for i in [*range(len(starts)), None]:
+        if i is not None and low[i] is not None and high[i] is not None:
+            run.append(i)
+            continue
+        if run:
+            top = [(t, high[j]) for j in run for t in (starts[j], starts[j] + width)]
+            bottom = [(t, low[j]) for j in reversed(run) for t in (starts[j] + width, starts[j])]
+            xs += [t for t, _ in top + bottom] + [None]
+            ys += [v for _, v in top + bottom] + [None]
+            run = []
+    return xs, ys
+
+
 def code_series(frame: pl.DataFrame, title: str) -> go.Figure:
     """A code's rate per period, with the baseline band and spikes marked."""
     x = frame["period_start"].to_list()
     fig = go.Figure()
+    band_x, band_y = _bucket_band(frame)
     fig.add_scatter(
-        x=x,
-        y=frame["baseline_high"].to_list(),
+        x=band_x,
+        y=band_y,
         mode="lines",
         line={"width": 0},
-        showlegend=False,
-        hoverinfo="skip",
-    )
-    fig.add_scatter(
-        x=x,
-        y=frame["baseline_low"].to_list(),
-        mode="lines",
-        line={"width": 0},
-        fill="tonexty",
+        fill="toself",
         fillcolor="rgba(30,136,229,0.18)",
         name="baseline band",
         hoverinfo="skip",

@@ -545,3 +545,27 @@ def test_the_dashboards_default_zone_is_display_tz(app, monkeypatch):
     at = page(app, "views/overview.py")
     assert at.sidebar.selectbox(key="filter_tz").value == "America/New_York"
     assert "tz" not in at.query_params  # the default is not written into links
+
+
+def test_the_spike_band_is_a_slab_per_bucket_broken_where_a_bucket_has_none():
+    from datetime import datetime
+
+    import polars as pl
+
+    from deliverability.dashboard.charts import _bucket_band
+
+    t = [datetime(2026, 11, 18, h) for h in range(4)]
+    frame = pl.DataFrame(
+        {
+            "period_start": t,
+            "baseline_low": [0.1, None, 0.1, 0.2],
+            "baseline_high": [0.2, None, 0.3, 0.4],
+        }
+    )
+    xs, ys = _bucket_band(frame)
+    hour = timedelta(hours=1)
+    assert xs == [
+        t[0], t[0] + hour, t[0] + hour, t[0], None,
+        t[2], t[2] + hour, t[3], t[3] + hour, t[3] + hour, t[3], t[2] + hour, t[2], None,
+    ]  # fmt: skip
+    assert ys == [0.2, 0.2, 0.1, 0.1, None, 0.3, 0.3, 0.4, 0.4, 0.2, 0.2, 0.1, 0.1, None]
