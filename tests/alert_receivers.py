@@ -33,8 +33,10 @@ class HttpReceiver:
 
 @contextmanager
 def http_receiver(
-    statuses: list[int] | None = None, path: str = "/hook/T000/SECRET"
+    statuses: list[int] | None = None, path: str = "/hook/T000/SECRET", port: int = 0
 ) -> Iterator[HttpReceiver]:
+    """An HTTP server on 127.0.0.1 (PORT, default any free one) taking POSTs of JSON at any
+    path; its url is PATH on it."""
     receiver = HttpReceiver(statuses=list(statuses or []))
     lock = threading.Lock()
 
@@ -55,7 +57,7 @@ def http_receiver(
         def log_message(self, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -82,9 +84,11 @@ class SmtpReceiver:
 
 
 @contextmanager
-def smtp_receiver(user: str | None = None, password: str | None = None) -> Iterator[SmtpReceiver]:
-    """An SMTP server on 127.0.0.1; with USER and PASSWORD it requires that login (over
-    plain text: loopback only, as the sender allows)."""
+def smtp_receiver(
+    user: str | None = None, password: str | None = None, host: str = "127.0.0.1"
+) -> Iterator[SmtpReceiver]:
+    """An SMTP server on HOST, without STARTTLS; with USER and PASSWORD it requires that
+    login (in plain text, which the sender allows on loopback only)."""
     receiver = SmtpReceiver()
 
     class Handler:
@@ -110,7 +114,7 @@ def smtp_receiver(user: str | None = None, password: str | None = None) -> Itera
         kwargs = {"authenticator": authenticate, "auth_required": True,
                   "auth_require_tls": False}  # fmt: skip
     receiver.port = closed_port()
-    controller = Controller(Handler(), hostname="127.0.0.1", port=receiver.port, **kwargs)
+    controller = Controller(Handler(), hostname=host, port=receiver.port, **kwargs)
     controller.start()
     try:
         yield receiver

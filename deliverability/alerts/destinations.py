@@ -136,7 +136,9 @@ class Email:
             raise DestinationError(f"{what}: e-mail needs at least one recipient (--to ADDRESS)")
         for address in to:
             if not _ADDRESS.fullmatch(address):
-                raise DestinationError(f"{what}: {address!r} is not an e-mail address")
+                raise DestinationError(
+                    f"{what}: recipient (to) {address!r} is not an e-mail address"
+                )
         query = parse_qs(parts.query)
         sender = sender or (query.get("from") or [None])[0]
         if sender is not None and not _ADDRESS.fullmatch(sender):

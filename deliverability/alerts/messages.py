@@ -178,7 +178,8 @@ def _slack_button(label: str, url: str) -> dict:
 def _slack_alert(alert: Alert) -> list[dict]:
     blocks: list[dict] = [
         {"type": "header", "text": _plain(alert.title, SLACK_HEADER)},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{label}*\n{value}"}
+        # Our own labels and numbers, escaped all the same: "<0.0001" would open a Slack tag.
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{label}*\n{slack_escape(value)}"}
                                        for label, value in facts(alert)]},
     ]  # fmt: skip
     for label, text in sections(alert):

@@ -43,43 +43,6 @@ SLACK_HOSTS = ("hooks.slack.com",)
 TEAMS_HOSTS = (".webhook.office.com", ".logic.azure.com", ".powerplatform.com")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _retries(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 0 <= value <= 10:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 10, not {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value <= 600:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 600 seconds, not {value:g}")
-    return value
-
-
-def _moment(text: str):
-    try:
-        return to_datetime(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def add_alert_options(parser: argparse.ArgumentParser, rule_filters: bool = True) -> None:
     """The options `alert` and `watch` share: rules, destinations, how to send."""
     parser.add_argument(
@@ -115,12 +78,11 @@ def add_alert_options(parser: argparse.ArgumentParser, rule_filters: bool = True
         parser.add_argument("--category", help="failure category(ies), comma-separated")
         parser.add_argument(
             "--min-count",
-            type=_positive_int,
+            type=int,
             help=f"fewest messages on the code in a bucket (default {SpikeSettings.min_count})",
         )
     parser.add_argument(
         "--since",
-        type=_moment,
         help="test buckets from this UTC date or time on (default: where the last run of "
         "each rule stopped, less a re-check window)",
     )
@@ -140,12 +102,10 @@ def add_alert_options(parser: argparse.ArgumentParser, rule_filters: bool = True
         action="store_true",
         help="also alert on the weekly review's sustained rises against the 4-week baseline",
     )
-    parser.add_argument(
-        "--timeout", type=_seconds, metavar="SECONDS", help="per request (default 10)"
-    )
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="per request (default 10)")
     parser.add_argument(
         "--retries",
-        type=_retries,
+        type=int,
         metavar="N",
         help="tries again after a failure that may pass, with backoff (default 2)",
     )
@@ -189,7 +149,7 @@ def config_from_args(args: argparse.Namespace) -> AlertConfig:
     config_path = args.config or (None if args.webhook or args.smtp else os.environ.get(CONFIG_ENV))
     inline = [f"--{k.replace('_', '-')}" for k in ("webhook", "smtp", "to", "grain", "provider",
               "channel", "code", "category", "min_count", "webhook_format")
-              if getattr(args, k, None)]  # fmt: skip
+              if getattr(args, k, None) not in (None, "", [])]  # fmt: skip
     if config_path and inline:
         raise ConfigError(
             f"--config takes its rules and destinations from the file; {inline[0]} belongs to "
@@ -212,28 +172,33 @@ def config_from_args(args: argparse.Namespace) -> AlertConfig:
                 f"alerts.toml (or set {CONFIG_ENV})"
             )
         grain = args.grain or "hour"
+        min_count = getattr(args, "min_count", None)  # `watch` has no rule filters
         rule = make_rule(
             _rule_name(args, grain), tuple(destinations), grain=grain,
             providers=_split(getattr(args, "provider", None)),
             channels=_split(getattr(args, "channel", None)),
             codes=_split(getattr(args, "code", None)),
             categories=_split(getattr(args, "category", None)),
-            min_count=getattr(args, "min_count", None) or SpikeSettings.min_count,
+            min_count=SpikeSettings.min_count if min_count is None else min_count,
         )  # fmt: skip
         config = AlertConfig((rule,))
     delivery = config.delivery
     if args.timeout is not None or args.retries is not None:
-        delivery = Delivery(
-            timeout=args.timeout if args.timeout is not None else delivery.timeout,
-            retries=args.retries if args.retries is not None else delivery.retries,
-            backoff=delivery.backoff,
-        )
+        try:
+            delivery = Delivery(
+                timeout=args.timeout if args.timeout is not None else delivery.timeout,
+                retries=args.retries if args.retries is not None else delivery.retries,
+                backoff=delivery.backoff,
+            )
+        except ConfigError as exc:
+            raise ConfigError(f"--{exc}") from None
     return replace(config, dashboard_url=dashboard_url or config.dashboard_url,
                    digest=config.digest or args.digest, delivery=delivery)  # fmt: skip
 
 
 def options_from_args(args: argparse.Namespace) -> Options:
-    return Options(since=args.since, dry_run=args.dry_run, digest=args.digest,
+    """How to run: --since (ValueError when it is not a date or time), --dry-run, ..."""
+    return Options(since=to_datetime(args.since), dry_run=args.dry_run, digest=args.digest,
                    include_sustained=args.include_sustained)  # fmt: skip
 
 
@@ -379,4 +344,5 @@ def _document(the_plan: Plan, outcomes: list[Outcome], options: Options) -> dict
 
 
 def cmd_alert(args: argparse.Namespace) -> int:
-    return run_alerts(args, config_from_args(args), options_from_args(args))
+    options = options_from_args(args)
+    return run_alerts(args, config_from_args(args), options)

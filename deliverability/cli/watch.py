@@ -39,16 +39,6 @@ from deliverability.readers.base import ReadOptions
 INGEST_FAILED = 1
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, not {value:g}")
-    return value
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     watch = sub.add_parser(
         "watch",
@@ -61,11 +51,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_store_options(watch)
     watch.add_argument("--once", action="store_true", help="one pass, then exit")
     watch.add_argument(
-        "--interval", type=_seconds, default=60.0, metavar="SECONDS",
+        "--interval", type=float, default=60.0, metavar="SECONDS",
         help="seconds between looks at the folder (default 60)",
     )  # fmt: skip
     watch.add_argument(
-        "--settle", type=_seconds, default=10.0, metavar="SECONDS",
+        "--settle", type=float, default=10.0, metavar="SECONDS",
         help="a file is taken once unchanged for this long (default 10): it may still be "
         "being written",
     )  # fmt: skip
@@ -137,6 +127,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     folder = Path(args.folder).resolve()
     if not folder.is_dir():
         raise ValueError(f"{args.folder}: not a folder")
+    if args.interval <= 0 or args.settle < 0:
+        raise ValueError("--interval must be above 0 seconds and --settle at least 0")
     try:
         ZoneInfo(args.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
