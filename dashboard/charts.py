@@ -126,8 +126,9 @@ def _bucket_band(frame: pl.DataFrame) -> tuple[list, list]:
     return xs, ys
 
 
-def code_series(frame: pl.DataFrame, title: str) -> go.Figure:
-    """A code's rate per period, with the baseline band and spikes marked."""
+def code_series(frame: pl.DataFrame, title: str | None = None) -> go.Figure:
+    """A code's rate per period, with the baseline band and spikes marked (TITLE: none when
+    the page already names the code above the chart)."""
     x = frame["period_start"].to_list()
     fig = go.Figure()
     band_x, band_y = _bucket_band(frame)
@@ -172,6 +173,8 @@ def code_series(frame: pl.DataFrame, title: str) -> go.Figure:
         default=0.0,
     )
     fig.update_yaxes(tickformat=".2%", range=[0, max(top * 1.4, 0.001)])
+    if title is None:
+        return _layout(fig)
     return _layout(fig, title={"text": label(title), "font": {"size": 14}})
 
 

@@ -9,6 +9,7 @@ import polars as pl
 
 from deliverability.queries.filters import Filters
 from deliverability.queries.runner import run
+from deliverability.queries.zones import times_in_zone
 
 # Every Filters field but the time window.
 DIMENSION_FIELDS = ("provider", "channel", "carrier", "country", "campaign", "category", "code")
@@ -28,9 +29,10 @@ def uncatalogued_codes(
     con: duckdb.DuckDBPyConnection, filters: Filters | None = None
 ) -> pl.DataFrame:
     """provider, channel, code, example_text, events, messages, first_seen, last_seen: the
-    codes of FILTERS' messages that the catalog does not know."""
+    codes of FILTERS' messages that the catalog does not know (times in the filters' zone)."""
     filters = filters or Filters()
-    return run(con, "uncatalogued_codes", filters, whole_store=_selects_everything(con, filters))
+    codes = run(con, "uncatalogued_codes", filters, whole_store=_selects_everything(con, filters))
+    return times_in_zone(codes, filters.zone, ("first_seen", "last_seen"))
 
 
 def _selects_everything(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool:

@@ -74,7 +74,7 @@ if ui.require_data():
     series = data.code_series(
         window, picked["provider"], picked["channel"], picked["code"], settings
     )
-    st.plotly_chart(charts.code_series(series, title), key="spikes_series", width="stretch")
+    st.plotly_chart(charts.code_series(series), key="spikes_series", width="stretch")
 
     contributors = found.filter(
         pl.col("provider").eq_missing(picked["provider"])
