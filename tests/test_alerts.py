@@ -26,6 +26,7 @@ from deliverability.store import SCHEMA_VERSION, Store
 from tests import alert_store
 from tests.alert_receivers import closed_port, http_receiver, smtp_receiver
 from tests.alert_store import HOSTILE_ADVICE, HOSTILE_CAMPAIGN, LINK, SPIKE_SENDER
+from tests.conftest import run_cli
 from tests.test_dashboard_access import non_loopback_ipv4
 
 # The test SMTP server takes a login without TLS on purpose (aiosmtpd warns).
@@ -493,3 +494,32 @@ def test_a_store_of_schema_11_gains_the_alert_ledger(tmp_path):
         assert sent_alerts(store.con).is_empty() and alert_rules(store.con).is_empty()
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("mode", [(), ("--dry-run",), ("--format", "json")], ids=str)
+def test_secrets_appear_in_no_output_and_not_in_the_store(planted, mode):
+    """The real console script, its whole stdout and stderr: webhook URLs (their path is the
+    credential) and the SMTP password show nowhere, whether sent, failed or a dry run."""
+    password = "smtp-pa55-Zq9"
+    with (
+        http_receiver(path="/services/T0/B0/tok-GOOD-7f3a") as good,
+        http_receiver([500] * 3, path="/services/T0/B1/tok-BAD-91c2") as bad,
+        smtp_receiver(user="alerts", password=password) as smtp,
+    ):
+        env = {"GOOD_HOOK": good.url, "DELIVERABILITY_SMTP_PASSWORD": password}
+        proc = run_cli(
+            "alert", "--db", str(planted.db), "--catalog-extra", str(planted.catalog),
+            "--webhook", "env:GOOD_HOOK", "--webhook", bad.url, "--webhook-format", "slack",
+            "--smtp", f"smtp://alerts@127.0.0.1:{smtp.port}", "--to", "ops@example.com",
+            "--retries", "0", *mode, env=env, check=False,
+        )  # fmt: skip
+    assert proc.returncode == (0 if "--dry-run" in mode else 4), proc.stderr
+    shown = proc.stdout + proc.stderr
+    assert "Traceback" not in shown
+    for secret in ("tok-GOOD-7f3a", "tok-BAD-91c2", "/services/", password):
+        assert secret not in shown
+    assert "slack webhook 127.0.0.1:" in shown and "email via 127.0.0.1:" in shown
+    rows, rules = ledger(planted.db)
+    stored = json.dumps([rows.to_dicts(), rules.to_dicts()], default=str)
+    for secret in ("tok-GOOD-7f3a", "tok-BAD-91c2", "/services/", password):
+        assert secret not in stored
