@@ -244,6 +244,28 @@ def test_upload_changes_the_overview_then_drill_into_a_code_and_download(server,
     assert outside_requests(requests) == [], sorted(set(outside_requests(requests)))
 
 
+def test_every_page_in_a_dark_theme(server, browser):
+    """A browser that prefers dark gets Streamlit's dark theme; every page still renders, and
+    its screenshot (dark-*.png) is there to look at: a chart colour that vanishes on a dark
+    background shows up here."""
+    base, _, _ = server
+    context = browser.new_context(color_scheme="dark", viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    for name in PAGES:
+        page.goto(f"{base}/{'' if name == 'overview' else name}")
+        settle(page)
+        assert not page.locator('[data-testid="stException"]').count(), name
+        background = page.evaluate(
+            "() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]'))"
+            ".backgroundColor"
+        )
+        channels = [int(c) for c in background[background.index("(") + 1 : -1].split(",")[:3]]
+        assert max(channels) < 64, (name, background)  # dark, not Streamlit's light default
+        page.screenshot(path=ARTIFACTS / f"dark-{name}.png", full_page=True)
+    context.close()
+
+
 def test_no_deploy_button_and_no_developer_menu(server, browser):
     base, _, _ = server
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
