@@ -119,7 +119,7 @@ def test_each_new_spike_is_sent_once_with_its_meaning_numbers_and_contributors(a
         assert parse_qs(link.query) == {
             "since": ["2024-01-15"], "until": ["2024-01-16"], "provider": ["azure_acs"],
             "channel": ["sms"], "grain": ["hour"], "spike_code": ["7101"],
-            "spike_at": ["2024-01-15T10:00"],
+            "spike_at": ["2024-01-15T10:00"], "tz": ["UTC"],
         }  # fmt: skip
         body = json.dumps(hook.payloads)
         assert SPIKE_SENDER not in body and SPIKE_SENDER[1:] not in body
@@ -523,3 +523,26 @@ def test_secrets_appear_in_no_output_and_not_in_the_store(planted, mode):
     stored = json.dumps([rows.to_dicts(), rules.to_dicts()], default=str)
     for secret in ("tok-GOOD-7f3a", "tok-BAD-91c2", "/services/", password):
         assert secret not in stored
+
+
+def test_an_alerts_dashboard_link_opens_that_spike(alert, planted, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_dashboard import APP
+
+    with http_receiver() as hook:
+        assert alert("--webhook", hook.url, "--dashboard-url", DASHBOARD).code == 0
+    azure = next(a for a in alerts_of(hook) if key(a) == AZURE)
+    link = urlsplit(azure["dashboard_url"])
+    monkeypatch.setenv("DELIVERABILITY_DB", str(planted.db))
+    monkeypatch.setenv("DELIVERABILITY_CATALOG_EXTRA", str(planted.catalog))
+    at = AppTest.from_file(APP, default_timeout=60)
+    for name, values in parse_qs(link.query).items():
+        at.query_params[name] = values[0]
+    at.switch_page(f"views{link.path}.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    # The hour grain from the link (the page's own default is day), the spike picked.
+    assert [s.value for s in at.subheader][0].replace("\\", "") == "azure_acs · sms · 7101"
+    assert not any("Showing the most significant spike" in c.value for c in at.caption)
+    assert at.dataframe[0].value["period_start"].tolist()[0].hour == 10

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import polars as pl
 import streamlit as st
@@ -13,12 +13,27 @@ from deliverability.queries.privacy import scrub_contributors
 from deliverability.queries.spikes import SpikeSettings
 from deliverability.queries.zones import to_utc
 
+
+def linked_spike(listing: pl.DataFrame) -> dict | None:
+    """The spike an alert's link names (spike_code, spike_at), when this selection has it."""
+    code, at = st.query_params.get("spike_code"), st.query_params.get("spike_at")
+    try:
+        moment = datetime.fromisoformat(at) if code and at else None
+    except ValueError:
+        return None
+    rows = listing.filter((pl.col("code") == code) & (pl.col("period_start") == moment))
+    return rows.row(0, named=True) if moment is not None and rows.height else None
+
+
 st.title("Spikes")
 
 if ui.require_data():
     current = filters.current()
     defaults = SpikeSettings()
     left, middle, right = st.columns(3)
+    # An alert's link names its grain and its spike (?grain=hour&spike_code=…&spike_at=…).
+    if st.query_params.get("grain") in ("hour", "day") and "spikes_grain" not in st.session_state:
+        st.session_state["spikes_grain"] = st.query_params["grain"]
     # Day by default: the page is for looking back over the window (and a day-grain test of
     # weeks of data is a fraction of the hour grain's cost); hour for "is it spiking now".
     grain = (
@@ -53,7 +68,7 @@ if ui.require_data():
     event = ui.table(
         listing, key="spikes_table", select=True, percent=("rate", "baseline_rate"), height=320
     )
-    picked = ui.selected_row(event, listing)
+    picked = ui.selected_row(event, listing) or linked_spike(listing)
     if picked is None:
         picked = listing.row(0, named=True)
         st.caption("Showing the most significant spike; select a row to see another.")

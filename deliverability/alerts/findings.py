@@ -130,7 +130,7 @@ def _meaning(con: duckdb.DuckDBPyConnection, provider, channel, code) -> dict:
 
 def _spike_link(base: str | None, row: dict, grain: str) -> str | None:
     """The dashboard's Spikes page on the spike's day, its provider and channel, at its grain,
-    with the spike picked (spike_code, spike_at)."""
+    with the spike picked (spike_code, spike_at), in UTC as the alert is (tz)."""
     if not base:
         return None
     day = row["period_start"].date()
@@ -139,7 +139,8 @@ def _spike_link(base: str | None, row: dict, grain: str) -> str | None:
     if row["channel"]:
         params.append(("channel", row["channel"]))
     params += [("grain", grain), ("spike_code", row["code"]),
-               ("spike_at", row["period_start"].isoformat(timespec="minutes"))]  # fmt: skip
+               ("spike_at", row["period_start"].isoformat(timespec="minutes")),
+               ("tz", "UTC")]  # fmt: skip
     return f"{base}/spikes?{urlencode(params)}"
 
 
