@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import streamlit as st
 
-from deliverability.connection import StoreBusy
-from deliverability.dashboard import filters
-from deliverability.dashboard.auth import login_pending, require_login
-from deliverability.dashboard.state import reading
+from deliverability.dashboard.serve import wait_for_warm_up
+
+# The first run after a start: let the server's warm-up finish the imports below rather
+# than race it for them.
+wait_for_warm_up()
+
+import duckdb  # noqa: E402
+
+from deliverability.connection import StoreBusy  # noqa: E402
+from deliverability.dashboard import filters  # noqa: E402
+from deliverability.dashboard.auth import login_pending, require_login  # noqa: E402
+from deliverability.dashboard.state import reading  # noqa: E402
 
 # A bundled file, served by this server: a ":material/...:" favicon is fetched from Google.
 ICON = Path(__file__).resolve().parent / "static" / "favicon.png"

@@ -13,13 +13,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from deliverability.dashboard.state import (
-    cursor,
-    reading_elsewhere,
-    store_path,
-    store_version,
-    writing,
-)
+from deliverability.dashboard.state import cursor, reading_elsewhere, store_key, writing
 from deliverability.queries import Filters, compare, failures, spikes, timeseries
 from deliverability.queries import messages as message_queries
 from deliverability.queries import review as _review
@@ -49,10 +43,8 @@ def cached(fn: Callable) -> Callable:
 
     @wraps(fn)
     def call(*args, **kwargs):
-        # The store's path too: two stores can be at the same version in one process.
-        return _cached_call(
-            name, str(store_path()), store_version(), args, tuple(sorted(kwargs.items()))
-        )
+        path, version = store_key()
+        return _cached_call(name, path, version, args, tuple(sorted(kwargs.items())))
 
     return call
 

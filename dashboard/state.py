@@ -93,20 +93,45 @@ def _open_reader() -> None:
         except BaseException:
             _gate.release_shared()
             raise
-        if Store.is_current(con, extra):
-            _local.con = con
+        try:
+            current = Store.is_current(con, extra)
+        except BaseException:
+            _release(con)
+            raise
+        if current:
+            _keep(con, path)
             return
-        con.close()
-        _gate.release_shared()
+        _release(con)
     with _gate.exclusive(WRITE_WAIT_SECONDS):
         Store.open(path, catalog_extra=extra).close()
     _gate.acquire_shared(READ_WAIT_SECONDS)
     try:
         # Read as it is now, even if a process with another catalog changed it meanwhile.
-        _local.con = Store.open_reader(path, catalog_extra=extra, bring_up_to_date=False)
+        con = Store.open_reader(path, catalog_extra=extra, bring_up_to_date=False)
     except BaseException:
         _gate.release_shared()
         raise
+    _keep(con, path)
+
+
+def _keep(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Make CON, opened under a shared hold of the gate, this run's reader."""
+    # No process writes the store while this connection is open (it holds DuckDB's read
+    # lock), so its version is read once per connection, not once per cached call.
+    try:
+        version = read_version(con)
+    except BaseException:
+        _release(con)
+        raise
+    _local.con = con
+    _local.key = (str(path), version)
+
+
+def _release(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.close()
+    finally:
+        _gate.release_shared()
 
 
 def _close_reader() -> None:
@@ -114,10 +139,8 @@ def _close_reader() -> None:
     if con is None:
         return
     _local.con = None
-    try:
-        con.close()
-    finally:
-        _gate.release_shared()
+    _local.key = None
+    _release(con)
 
 
 @contextmanager
@@ -176,4 +199,11 @@ def writing() -> Iterator[Store]:
 
 def store_version() -> int:
     """Bumped by every change to the store; cached results are keyed on it."""
-    return read_version(cursor())
+    return store_key()[1]
+
+
+def store_key() -> tuple[str, int]:
+    """(the store's path, its version) as this run reads it: what cached results are keyed
+    on (two stores can be at the same version in one process)."""
+    cursor()
+    return _local.key

@@ -182,7 +182,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     cmd = [
         sys.executable,
         "-m",
-        "streamlit",
+        # `streamlit run`, with the pages' imports warmed up while the server starts.
+        "deliverability.dashboard.serve",
         "run",
         str(DASHBOARD_APP),
         "--server.port",
