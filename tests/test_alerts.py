@@ -546,3 +546,29 @@ def test_an_alerts_dashboard_link_opens_that_spike(alert, planted, monkeypatch):
     assert [s.value for s in at.subheader][0].replace("\\", "") == "azure_acs · sms · 7101"
     assert not any("Showing the most significant spike" in c.value for c in at.caption)
     assert at.dataframe[0].value["period_start"].tolist()[0].hour == 10
+
+
+def test_the_readmes_alerts_toml_is_a_working_config(tmp_path, monkeypatch):
+    from deliverability.alerts.config import load_config
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Alert rules: `--config alerts.toml`", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = tmp_path / "alerts.toml"
+    config.write_text(example, encoding="utf-8")
+    monkeypatch.setenv("SLACK_AZURE_WEBHOOK", "https://hooks.slack.com/services/T0/B0/x")
+    monkeypatch.setenv("TEAMS_TWILIO_WEBHOOK", "https://example.webhook.office.com/webhookb2/x")
+    monkeypatch.setenv("SMTP_PASSWORD", "pw")
+    loaded = load_config(config)
+    assert [r.name for r in loaded.rules] == ["azure", "twilio blocking"]
+    azure, twilio = loaded.rules
+    assert azure.providers == ("azure_acs",) and azure.grain == "hour"
+    assert [d.label for d in azure.destinations] == [
+        "azure-oncall (slack webhook hooks.slack.com)",
+        "deliverability-mail (email via mail.example.com:587 to deliverability@example.com, "
+        "oncall@example.com)",
+    ]
+    assert twilio.categories == ("carrier_filtered", "sender_config") and twilio.min_count == 20
+    assert twilio.grain == "day" and twilio.include_sustained and twilio.destinations[0].digest
+    assert loaded.dashboard_url == "https://deliverability.example.com"
