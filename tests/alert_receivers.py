@@ -46,9 +46,13 @@ def http_receiver(
             with lock:
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 receiver.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "status": status,
-                     "json": json.loads(body)}
-                )  # fmt: skip
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "status": status,
+                        "json": json.loads(body),
+                    }
+                )
             self.send_response(status)
             self.send_header("Content-Type", "text/plain")
             self.end_headers()
@@ -111,8 +115,7 @@ def smtp_receiver(
 
     kwargs = {}
     if user is not None:
-        kwargs = {"authenticator": authenticate, "auth_required": True,
-                  "auth_require_tls": False}  # fmt: skip
+        kwargs = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False}
     receiver.port = closed_port()
     controller = Controller(Handler(), hostname=host, port=receiver.port, **kwargs)
     controller.start()

@@ -50,9 +50,12 @@ twilio,sms,7104,0,Opted out,Opted out.,,failed,opted_out,true,false,
 
 STREAMS = (
     synth.Stream(provider="azure_acs", per_hour=150),
-    synth.Stream(provider="twilio", per_hour=150,
-                 rates={"7101": 0.01, "7102": 0.015, "7103": 0.004, "7104": 0.002}),
-)  # fmt: skip
+    synth.Stream(
+        provider="twilio",
+        per_hour=150,
+        rates={"7101": 0.01, "7102": 0.015, "7103": 0.004, "7104": 0.002},
+    ),
+)
 PLANTS = (
     synth.Plant(AZURE_AT, "7101", 0.6, provider="azure_acs", carrier="Verizon"),
     synth.Plant(TWILIO_AT, "7102", 0.5, provider="twilio", carrier="T-Mobile"),
@@ -87,12 +90,13 @@ def write(directory: Path) -> tuple[list[Path], Path, Path]:
         "message_id",
         "provider",
         "channel",
-        (pl.col("sent_at") + pl.duration(minutes=40)).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        (pl.col("sent_at") + pl.duration(minutes=40))
+        .dt.strftime("%Y-%m-%dT%H:%M:%SZ")
         .alias("event_at"),
         pl.col("code").alias("status_code"),
         pl.lit("late report").alias("status_text"),
         "carrier",
-    )  # fmt: skip
+    )
     late_path = directory / "late" / "late_events.csv"
     late_path.parent.mkdir(exist_ok=True)
     late.write_csv(late_path)

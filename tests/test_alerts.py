@@ -69,8 +69,9 @@ def alert(planted, capsys):
     """alert(*args) runs `deliverability alert` on the planted store, in this process."""
 
     def run(*args: str) -> Run:
-        code = main(["alert", "--db", str(planted.db), "--catalog-extra", str(planted.catalog),
-                     *args])  # fmt: skip
+        code = main(
+            ["alert", "--db", str(planted.db), "--catalog-extra", str(planted.catalog), *args]
+        )
         captured = capsys.readouterr()
         return Run(code, captured.out, captured.err)
 
@@ -112,15 +113,23 @@ def test_each_new_spike_is_sent_once_with_its_meaning_numbers_and_contributors(a
         assert azure["ratio"] > 5 and 0 < azure["baseline_rate"] < 0.02
         assert azure["q_value"] < 0.01
         contributors = {(c["dimension"], c["value"]) for c in azure["top_contributors"]}
-        assert {("carrier", "Verizon"), ("campaign", HOSTILE_CAMPAIGN),
-                ("sender", "••••0199")} <= contributors  # fmt: skip
+        assert {
+            ("carrier", "Verizon"),
+            ("campaign", HOSTILE_CAMPAIGN),
+            ("sender", "••••0199"),
+        } <= contributors
         link = urlsplit(azure["dashboard_url"])
         assert f"{link.scheme}://{link.netloc}{link.path}" == f"{DASHBOARD}/spikes"
         assert parse_qs(link.query) == {
-            "since": ["2024-01-15"], "until": ["2024-01-16"], "provider": ["azure_acs"],
-            "channel": ["sms"], "grain": ["hour"], "spike_code": ["7101"],
-            "spike_at": ["2024-01-15T10:00"], "tz": ["UTC"],
-        }  # fmt: skip
+            "since": ["2024-01-15"],
+            "until": ["2024-01-16"],
+            "provider": ["azure_acs"],
+            "channel": ["sms"],
+            "grain": ["hour"],
+            "spike_code": ["7101"],
+            "spike_at": ["2024-01-15T10:00"],
+            "tz": ["UTC"],
+        }
         body = json.dumps(hook.payloads)
         assert SPIKE_SENDER not in body and SPIKE_SENDER[1:] not in body
         assert first.out.count("sent: Spike") == 2
@@ -148,8 +157,9 @@ def _text_objects(node, path=()):
 
 def test_slack_payload_follows_the_incoming_webhook_format_and_log_text_stays_plain(alert):
     with http_receiver() as hook:
-        run = alert("--webhook", hook.url, "--webhook-format", "slack", "--dashboard-url",
-                    DASHBOARD)  # fmt: skip
+        run = alert(
+            "--webhook", hook.url, "--webhook-format", "slack", "--dashboard-url", DASHBOARD
+        )
         assert run.code == 0, run.err
     payloads = {("7101" in p["text"]): p for p in hook.payloads}
     azure = payloads[True]
@@ -189,8 +199,9 @@ def _strings(node, path=()):
 
 def test_teams_payload_is_an_adaptive_card_with_log_text_in_text_runs(alert):
     with http_receiver() as hook:
-        run = alert("--webhook", hook.url, "--webhook-format", "teams", "--dashboard-url",
-                    DASHBOARD)  # fmt: skip
+        run = alert(
+            "--webhook", hook.url, "--webhook-format", "teams", "--dashboard-url", DASHBOARD
+        )
         assert run.code == 0, run.err
     azure = next(p for p in hook.payloads if "7101" in json.dumps(p))
     assert azure["type"] == "message" and len(azure["attachments"]) == 1
@@ -219,12 +230,22 @@ def test_email_through_smtp_with_a_login_from_the_environment(alert, monkeypatch
     monkeypatch.setenv("DELIVERABILITY_SMTP_PASSWORD", "pa55-w0rd-xyz")
     with smtp_receiver(user="alerts", password="pa55-w0rd-xyz") as smtp:
         smtp_url = f"smtp://alerts@127.0.0.1:{smtp.port}?from=deliverability@example.com"
-        run = alert("--smtp", smtp_url, "--to", "ops@example.com", "--to", "oncall@example.com",
-                    "--dashboard-url", DASHBOARD)  # fmt: skip
+        run = alert(
+            "--smtp",
+            smtp_url,
+            "--to",
+            "ops@example.com",
+            "--to",
+            "oncall@example.com",
+            "--dashboard-url",
+            DASHBOARD,
+        )
         assert run.code == 0, run.err
     assert smtp.logins == ["alerts", "alerts"] and len(smtp.messages) == 2
-    assert smtp.envelopes[0] == {"from": "deliverability@example.com",
-                                 "to": ["ops@example.com", "oncall@example.com"]}  # fmt: skip
+    assert smtp.envelopes[0] == {
+        "from": "deliverability@example.com",
+        "to": ["ops@example.com", "oncall@example.com"],
+    }
     message = next(m for m in smtp.messages if "7101" in m["Subject"])
     assert message["Subject"] == "[deliverability] Spike: azure_acs · sms · 7101 (Carrier filter)"
     assert message["To"] == "ops@example.com, oncall@example.com"
@@ -291,8 +312,16 @@ def test_a_spike_that_grows_markedly_is_sent_again_as_an_update(alert, planted, 
         assert alert("--webhook", hook.url).code == 0
         assert {key(a): a["count"] for a in alerts_of(hook)} == {AZURE: 20, TWILIO: 30}
         # The Azure spike's held-back delivery reports arrive.
-        ingested = main(["ingest", str(planted.late), "--db", str(planted.db), "--catalog-extra",
-                         str(planted.catalog)])  # fmt: skip
+        ingested = main(
+            [
+                "ingest",
+                str(planted.late),
+                "--db",
+                str(planted.db),
+                "--catalog-extra",
+                str(planted.catalog),
+            ]
+        )
         capsys.readouterr()
         assert ingested == 0
         update = alert("--webhook", hook.url)
@@ -390,32 +419,71 @@ def test_config_rules_route_each_providers_spikes_to_its_own_destination(
 BAD_CONFIGS = [
     # (file text, line named, message)
     ("[[rules]\nname = 'x'\n", 1, "not valid TOML"),
-    ("[destinations.a]\nwebhook = 'http://127.0.0.1/h'\n\n[[rules]]\nname = 'x'\n"
-     "provder = 'twilio'\ndestinations = ['a']\n", 6, "unknown key 'provder'"),
-    ("[destinations.a]\nwebhook = 'http://127.0.0.1/h'\n\n[[rules]]\nprovider = 'twillio'\n"
-     "destinations = ['a']\n", 5, "unknown provider 'twillio'"),
-    ("[destinations.a]\nwebhook = 'http://127.0.0.1/h'\n\n[[rules]]\ngrain = 'week'\n"
-     "destinations = ['a']\n", 5, "grain must be one of hour, day"),
-    ("[destinations.a]\nwebhook = 'http://127.0.0.1/h'\n\n[[rules]]\nname = 'x'\n"
-     "destinations = ['b']\n", 6, "no destination named 'b' (known: a)"),
-    ("[destinations.a]\nformat = 'slack'\nwebhook = 'env:NOT_SET_ANYWHERE'\n\n[[rules]]\n"
-     "destinations = ['a']\n", 3, "environment variable NOT_SET_ANYWHERE is not set"),
-    ("[destinations.a]\nwebhook = 'ftp://example.com/hook'\n\n[[rules]]\n"
-     "destinations = ['a']\n", 2, "not an http(s) URL with a host (scheme ftp)"),
-    ("[destinations.a]\nsmtp = 'smtp://mail.example.com'\nto = ['not an address']\n\n[[rules]]\n"
-     "destinations = ['a']\n", 3, "'not an address' is not an e-mail address"),
-    ("[destinations.a]\nwebhook = 'http://127.0.0.1/h'\nformat = 'discord'\n\n[[rules]]\n"
-     "destinations = ['a']\n", 3, "format must be one of slack, teams, json"),
-    ("[delivery]\nretries = 'many'\n\n[destinations.a]\nwebhook = 'http://127.0.0.1/h'\n\n"
-     "[[rules]]\ndestinations = ['a']\n", 2, "[delivery] retries must be a number"),
+    (
+        "[destinations.a]\nwebhook = 'http://127.0.0.1/h'\n\n[[rules]]\nname = 'x'\n"
+        "provder = 'twilio'\ndestinations = ['a']\n",
+        6,
+        "unknown key 'provder'",
+    ),
+    (
+        "[destinations.a]\nwebhook = 'http://127.0.0.1/h'\n\n[[rules]]\nprovider = 'twillio'\n"
+        "destinations = ['a']\n",
+        5,
+        "unknown provider 'twillio'",
+    ),
+    (
+        "[destinations.a]\nwebhook = 'http://127.0.0.1/h'\n\n[[rules]]\ngrain = 'week'\n"
+        "destinations = ['a']\n",
+        5,
+        "grain must be one of hour, day",
+    ),
+    (
+        "[destinations.a]\nwebhook = 'http://127.0.0.1/h'\n\n[[rules]]\nname = 'x'\n"
+        "destinations = ['b']\n",
+        6,
+        "no destination named 'b' (known: a)",
+    ),
+    (
+        "[destinations.a]\nformat = 'slack'\nwebhook = 'env:NOT_SET_ANYWHERE'\n\n[[rules]]\n"
+        "destinations = ['a']\n",
+        3,
+        "environment variable NOT_SET_ANYWHERE is not set",
+    ),
+    (
+        "[destinations.a]\nwebhook = 'ftp://example.com/hook'\n\n[[rules]]\ndestinations = ['a']\n",
+        2,
+        "not an http(s) URL with a host (scheme ftp)",
+    ),
+    (
+        "[destinations.a]\nsmtp = 'smtp://mail.example.com'\nto = ['not an address']\n\n[[rules]]\n"
+        "destinations = ['a']\n",
+        3,
+        "'not an address' is not an e-mail address",
+    ),
+    (
+        "[destinations.a]\nwebhook = 'http://127.0.0.1/h'\nformat = 'discord'\n\n[[rules]]\n"
+        "destinations = ['a']\n",
+        3,
+        "format must be one of slack, teams, json",
+    ),
+    (
+        "[delivery]\nretries = 'many'\n\n[destinations.a]\nwebhook = 'http://127.0.0.1/h'\n\n"
+        "[[rules]]\ndestinations = ['a']\n",
+        2,
+        "[delivery] retries must be a number",
+    ),
     ("[destinations.a]\nwebhook = 'http://127.0.0.1/h'\n", 1, "no [[rules]]"),
-    ("[destinations.a]\nwebhook = 'http://127.0.0.1/h'\n\n[[rules]]\nname = 'x'\n", 4,
-     "rule 'x' has no destinations"),
-]  # fmt: skip
+    (
+        "[destinations.a]\nwebhook = 'http://127.0.0.1/h'\n\n[[rules]]\nname = 'x'\n",
+        4,
+        "rule 'x' has no destinations",
+    ),
+]
 
 
-@pytest.mark.parametrize(("text", "line", "message"), BAD_CONFIGS,
-                         ids=[m for _, _, m in BAD_CONFIGS])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "line", "message"), BAD_CONFIGS, ids=[m for _, _, m in BAD_CONFIGS]
+)
 def test_a_bad_config_is_one_line_naming_the_file_and_line(alert, tmp_path, text, line, message):
     config = tmp_path / "alerts.toml"
     config.write_text(text, encoding="utf-8")
@@ -427,7 +495,10 @@ def test_a_bad_config_is_one_line_naming_the_file_and_line(alert, tmp_path, text
 
 BAD_ARGS = [
     (("--webhook", "ftp://example.com/hook/SECRET"), "--webhook: not an http(s) URL"),
-    (("--webhook", "env:UNSET_HOOK_VARIABLE"), "environment variable UNSET_HOOK_VARIABLE is not set"),
+    (
+        ("--webhook", "env:UNSET_HOOK_VARIABLE"),
+        "environment variable UNSET_HOOK_VARIABLE is not set",
+    ),
     (("--to", "a@example.com"), "--to ADDRESS needs --smtp URL"),
     (("--smtp", "smtp://mail.example.com"), "e-mail needs at least one recipient"),
     (("--smtp", "smtp://bob@mail.example.com", "--to", "a@example.com"), "needs a password"),
@@ -438,7 +509,7 @@ BAD_ARGS = [
     (("--webhook", "http://127.0.0.1/x", "--retries", "50"), "--retries must be between 0 and 10"),
     (("--webhook", "http://127.0.0.1/x", "--since", "last week"), "not a date or timestamp"),
     (("--webhook", "http://127.0.0.1/x", "--provider", "twillio"), "unknown provider 'twillio'"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("args", "message"), BAD_ARGS, ids=[m for _, m in BAD_ARGS])
@@ -463,8 +534,18 @@ def test_sustained_rises_alert_with_include_sustained(tmp_path, capsys):
     finally:
         store.close()
     with http_receiver() as hook:
-        args = ["alert", "--db", str(db), "--webhook", hook.url, "--grain", "day",
-                "--include-sustained", "--dashboard-url", DASHBOARD]  # fmt: skip
+        args = [
+            "alert",
+            "--db",
+            str(db),
+            "--webhook",
+            hook.url,
+            "--grain",
+            "day",
+            "--include-sustained",
+            "--dashboard-url",
+            DASHBOARD,
+        ]
         assert main(args) == 0, capsys.readouterr().err
         sent = alerts_of(hook)
         rises = {(a["dimension"], a["value"]): a for a in sent if a["kind"] == "sustained"}
@@ -508,11 +589,27 @@ def test_secrets_appear_in_no_output_and_not_in_the_store(planted, mode):
     ):
         env = {"GOOD_HOOK": good.url, "DELIVERABILITY_SMTP_PASSWORD": password}
         proc = run_cli(
-            "alert", "--db", str(planted.db), "--catalog-extra", str(planted.catalog),
-            "--webhook", "env:GOOD_HOOK", "--webhook", bad.url, "--webhook-format", "slack",
-            "--smtp", f"smtp://alerts@127.0.0.1:{smtp.port}", "--to", "ops@example.com",
-            "--retries", "0", *mode, env=env, check=False,
-        )  # fmt: skip
+            "alert",
+            "--db",
+            str(planted.db),
+            "--catalog-extra",
+            str(planted.catalog),
+            "--webhook",
+            "env:GOOD_HOOK",
+            "--webhook",
+            bad.url,
+            "--webhook-format",
+            "slack",
+            "--smtp",
+            f"smtp://alerts@127.0.0.1:{smtp.port}",
+            "--to",
+            "ops@example.com",
+            "--retries",
+            "0",
+            *mode,
+            env=env,
+            check=False,
+        )
     assert proc.returncode == (0 if "--dry-run" in mode else 4), proc.stderr
     shown = proc.stdout + proc.stderr
     assert "Traceback" not in shown

@@ -65,8 +65,18 @@ def test_watch_once_ingests_dropped_files_and_alerts_on_them(tmp_path, capsys):
     db = tmp_path / "store.duckdb"
 
     def once(*extra: str) -> tuple[int, str, str]:
-        args = ["watch", str(drop), "--once", "--db", str(db), "--catalog-extra", str(catalog),
-                "--webhook", hook.url, *extra]  # fmt: skip
+        args = [
+            "watch",
+            str(drop),
+            "--once",
+            "--db",
+            str(db),
+            "--catalog-extra",
+            str(catalog),
+            "--webhook",
+            hook.url,
+            *extra,
+        ]
         code = main(args)
         captured = capsys.readouterr()
         return code, captured.out, captured.err
@@ -77,8 +87,9 @@ def test_watch_once_ingests_dropped_files_and_alerts_on_them(tmp_path, capsys):
         assert out.count("ingested ") == 2 and "synth_sends.csv: " in out
         sent = [a for p in hook.payloads for a in p["alerts"]]
         assert sorted((a["provider"], a["code"]) for a in sent) == [
-            ("azure_acs", "7101"), ("twilio", "7102"),
-        ]  # fmt: skip
+            ("azure_acs", "7101"),
+            ("twilio", "7102"),
+        ]
 
         # Nothing new: nothing ingested, nothing sent again.
         code, out, err = once()

@@ -10,9 +10,22 @@ import streamlit as st
 
 from deliverability.dashboard import data, ui
 
-SENT_COLUMNS = ("sent_at", "title", "period_start", "grain", "count", "messages", "rate",
-                "baseline_rate", "ratio", "q_value", "destination", "rule", "is_update",
-                "in_digest")  # fmt: skip
+SENT_COLUMNS = (
+    "sent_at",
+    "title",
+    "period_start",
+    "grain",
+    "count",
+    "messages",
+    "rate",
+    "baseline_rate",
+    "ratio",
+    "q_value",
+    "destination",
+    "rule",
+    "is_update",
+    "in_digest",
+)
 
 st.title("Alerts")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -113,9 +114,17 @@ def _checked_values(values: tuple[str, ...], known: tuple[str, ...], what: str) 
     return values
 
 
-def make_rule(name: str, destinations: tuple[Destination, ...], grain: str = "hour",
-              providers=(), channels=(), codes=(), categories=(),
-              min_count: int = SpikeSettings.min_count, include_sustained: bool = False) -> Rule:  # fmt: skip
+def make_rule(
+    name: str,
+    destinations: tuple[Destination, ...],
+    grain: str = "hour",
+    providers=(),
+    channels=(),
+    codes=(),
+    categories=(),
+    min_count: int = SpikeSettings.min_count,
+    include_sustained: bool = False,
+) -> Rule:
     """A checked rule; ConfigError (without a place: the caller adds it) when it is wrong."""
     if grain not in GRAINS:
         raise ConfigError(f"grain must be one of {', '.join(GRAINS)}, not {grain!r}")
@@ -128,7 +137,7 @@ def make_rule(name: str, destinations: tuple[Destination, ...], grain: str = "ho
         providers=_checked_values(tuple(providers), PROVIDERS, "provider"),
         channels=_checked_values(
             tuple(channels), tuple(c for c in CHANNELS if c != "*"), "channel"
-        ),  # fmt: skip
+        ),
         codes=tuple(str(c).strip().lower() for c in codes if str(c).strip()),
         categories=_checked_values(tuple(categories), CATEGORIES, "category"),
         min_count=min_count,
@@ -142,8 +151,17 @@ TOP_KEYS = {"dashboard_url", "digest", "include_sustained", "delivery", "destina
 DELIVERY_KEYS = {"timeout", "retries", "backoff"}
 WEBHOOK_KEYS = {"webhook", "format", "digest"}
 EMAIL_KEYS = {"smtp", "to", "from", "password", "digest"}
-RULE_KEYS = {"name", "provider", "channel", "code", "category", "min_count", "grain",
-             "include_sustained", "destinations"}  # fmt: skip
+RULE_KEYS = {
+    "name",
+    "provider",
+    "channel",
+    "code",
+    "category",
+    "min_count",
+    "grain",
+    "include_sustained",
+    "destinations",
+}
 
 
 class _Lines:
@@ -176,6 +194,10 @@ class _Lines:
             if re.match(rf"\s*\"?{re.escape(key)}\"?\s*=", line):
                 return i
         return start
+
+
+# Builds the error for a message and a 0-based line (None: the top of the file).
+Fail = Callable[[str, int | None], ConfigError]
 
 
 def _list(value: object, what: str) -> tuple[str, ...]:
@@ -243,8 +265,10 @@ def load_config(path: Path) -> AlertConfig:
     destinations = _destinations(data.get("destinations", {}), lines, fail)
     rules_data = data.get("rules", [])
     if not isinstance(rules_data, list) or not rules_data:
-        raise fail("no [[rules]]: a rule names the spikes to alert on and its destinations",
-                   lines.key("rules", None))  # fmt: skip
+        raise fail(
+            "no [[rules]]: a rule names the spikes to alert on and its destinations",
+            lines.key("rules", None),
+        )
     rules: list[Rule] = []
     for index, table in enumerate(rules_data):
         start = lines.section("rules", nth=index)
@@ -255,7 +279,7 @@ def load_config(path: Path) -> AlertConfig:
     return AlertConfig(tuple(rules), dashboard_url, digest, delivery)
 
 
-def _delivery(table: object, lines: _Lines, fail) -> Delivery:
+def _delivery(table: object, lines: _Lines, fail: Fail) -> Delivery:
     start = lines.section("delivery")
     if not isinstance(table, dict):
         raise fail("[delivery] must be a table", start)
@@ -270,10 +294,11 @@ def _delivery(table: object, lines: _Lines, fail) -> Delivery:
     try:
         return Delivery(**{k: (int(v) if k == "retries" else float(v)) for k, v in values.items()})
     except ConfigError as exc:
-        raise fail(f"[delivery] {exc}", start) from exc
+        key = _named_key(str(exc), "", DELIVERY_KEYS, "timeout")
+        raise fail(f"[delivery] {exc}", lines.key(key, start)) from exc
 
 
-def _destinations(tables: object, lines: _Lines, fail) -> dict[str, Destination]:
+def _destinations(tables: object, lines: _Lines, fail: Fail) -> dict[str, Destination]:
     if not isinstance(tables, dict):
         raise fail("[destinations] must hold tables: [destinations.NAME]", None)
     found: dict[str, Destination] = {}
@@ -300,10 +325,14 @@ def _destinations(tables: object, lines: _Lines, fail) -> dict[str, Destination]
                 to = _list(table.get("to", []), f"{where}: to")
                 password = table.get("password")
                 found[name] = Email.parse(
-                    str(table["smtp"]), to, sender=table.get("from"),
+                    str(table["smtp"]),
+                    to,
+                    sender=table.get("from"),
                     password=str(password) if password is not None else None,
-                    digest=digest, name=name, what=where,
-                )  # fmt: skip
+                    digest=digest,
+                    name=name,
+                    what=where,
+                )
         except (ConfigError, DestinationError) as exc:
             default = "webhook" if "webhook" in table else "smtp"
             key = _named_key(str(exc), where, known, default)
@@ -311,8 +340,15 @@ def _destinations(tables: object, lines: _Lines, fail) -> dict[str, Destination]
     return found
 
 
-def _rule(table: object, index: int, destinations: dict[str, Destination], sustained: bool,
-          start: int | None, lines: _Lines, fail) -> Rule:  # fmt: skip
+def _rule(
+    table: object,
+    index: int,
+    destinations: dict[str, Destination],
+    sustained: bool,
+    start: int | None,
+    lines: _Lines,
+    fail: Fail,
+) -> Rule:
     if not isinstance(table, dict):
         raise fail("[[rules]] must be tables", start)
     name = str(table.get("name") or f"rule {index + 1}")
@@ -334,13 +370,22 @@ def _rule(table: object, index: int, destinations: dict[str, Destination], susta
     try:
         values = {
             arg: _list(table.get(key, []), f"{where}: {key}")
-            for key, arg in (("provider", "providers"), ("channel", "channels"),
-                             ("code", "codes"), ("category", "categories"))
-        }  # fmt: skip
+            for key, arg in (
+                ("provider", "providers"),
+                ("channel", "channels"),
+                ("code", "codes"),
+                ("category", "categories"),
+            )
+        }
         include = _bool(table.get("include_sustained", sustained), f"{where}: include_sustained")
-        return make_rule(name, tuple(chosen), grain=table.get("grain", "hour"),
-                         min_count=table.get("min_count", SpikeSettings.min_count),
-                         include_sustained=include, **values)  # fmt: skip
+        return make_rule(
+            name,
+            tuple(chosen),
+            grain=table.get("grain", "hour"),
+            min_count=table.get("min_count", SpikeSettings.min_count),
+            include_sustained=include,
+            **values,
+        )
     except ConfigError as exc:
         message = str(exc) if str(exc).startswith(where) else f"{where}: {exc}"
         raise fail(

@@ -71,8 +71,14 @@ class Webhook:
     name: str | None = None
 
     @classmethod
-    def parse(cls, value: str, fmt: str = "json", digest: bool = False,
-              name: str | None = None, what: str = "--webhook") -> Webhook:  # fmt: skip
+    def parse(
+        cls,
+        value: str,
+        fmt: str = "json",
+        digest: bool = False,
+        name: str | None = None,
+        what: str = "--webhook",
+    ) -> Webhook:
         url = resolve_secret(value.strip(), what)
         if fmt not in WEBHOOK_FORMATS:
             raise DestinationError(f"{what}: format must be one of {', '.join(WEBHOOK_FORMATS)}")
@@ -118,9 +124,16 @@ class Email:
     name: str | None = None
 
     @classmethod
-    def parse(cls, value: str, to: tuple[str, ...] | list[str], sender: str | None = None,
-              password: str | None = None, digest: bool = False, name: str | None = None,
-              what: str = "--smtp") -> Email:  # fmt: skip
+    def parse(
+        cls,
+        value: str,
+        to: tuple[str, ...] | list[str],
+        sender: str | None = None,
+        password: str | None = None,
+        digest: bool = False,
+        name: str | None = None,
+        what: str = "--smtp",
+    ) -> Email:
         url = resolve_secret(value.strip(), what)
         try:
             parts = urlsplit(url)
@@ -154,8 +167,9 @@ class Email:
                     f"{what}: user {unquote(parts.username)!r} needs a password: "
                     f'set {SMTP_PASSWORD_ENV} (or password = "env:NAME" in the config file)'
                 )
-        return cls(url=url, to=tuple(to), sender=sender, password=password,
-                   digest=digest, name=name)  # fmt: skip
+        return cls(
+            url=url, to=tuple(to), sender=sender, password=password, digest=digest, name=name
+        )
 
     @property
     def kind(self) -> str:

@@ -7,7 +7,7 @@ dashboard's view of it. Nothing here sends or writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -57,7 +57,7 @@ class Alert:
     contributors: tuple[dict, ...] = ()  # dimension, value, count, excess (largest first)
     dashboard_url: str | None = None
     previous_count: int | None = None  # set on an update: the count sent before
-    previous_sent_at: datetime | None = field(default=None)
+    previous_sent_at: datetime | None = None
 
     @property
     def is_update(self) -> bool:
@@ -116,8 +116,9 @@ class Alert:
 
 
 def spike_key(grain: str, period_start: datetime, provider, channel, code) -> str:
-    return "|".join(["spike", grain, period_start.isoformat(), provider or "", channel or "",
-                     code or ""])  # fmt: skip
+    return "|".join(
+        ["spike", grain, period_start.isoformat(), provider or "", channel or "", code or ""]
+    )
 
 
 def _meaning(con: duckdb.DuckDBPyConnection, provider, channel, code) -> dict:
@@ -134,13 +135,19 @@ def _spike_link(base: str | None, row: dict, grain: str) -> str | None:
     if not base:
         return None
     day = row["period_start"].date()
-    params = [("since", day.isoformat()), ("until", (day + timedelta(days=1)).isoformat()),
-              ("provider", row["provider"])]  # fmt: skip
+    params = [
+        ("since", day.isoformat()),
+        ("until", (day + timedelta(days=1)).isoformat()),
+        ("provider", row["provider"]),
+    ]
     if row["channel"]:
         params.append(("channel", row["channel"]))
-    params += [("grain", grain), ("spike_code", row["code"]),
-               ("spike_at", row["period_start"].isoformat(timespec="minutes")),
-               ("tz", "UTC")]  # fmt: skip
+    params += [
+        ("grain", grain),
+        ("spike_code", row["code"]),
+        ("spike_at", row["period_start"].isoformat(timespec="minutes")),
+        ("tz", "UTC"),
+    ]
     return f"{base}/spikes?{urlencode(params)}"
 
 
@@ -152,9 +159,12 @@ def spike_alerts(
 ) -> list[Alert]:
     """The spikes RULE finds in buckets from SINCE on (earlier data is their baseline)."""
     filters = Filters.build(
-        since=since, provider=rule.providers, channel=rule.channels, code=rule.codes,
+        since=since,
+        provider=rule.providers,
+        channel=rule.channels,
+        code=rule.codes,
         category=rule.categories,
-    )  # fmt: skip
+    )
     # Contributors may be senders that are phone numbers: masked as every output masks them.
     found = scrub_frame(find_spikes(con, filters, rule.settings))
     alerts = []
@@ -164,7 +174,7 @@ def spike_alerts(
             Alert(
                 key=spike_key(
                     rule.grain, row["period_start"], row["provider"], row["channel"], row["code"]
-                ),  # fmt: skip
+                ),
                 kind="spike",
                 rule=rule.name,
                 grain=rule.grain,
@@ -208,9 +218,12 @@ def _matches(rule: Rule, dimension: str, row: dict) -> bool:
     carrier, country or campaign row spans providers: only a rule without filters has it."""
     if dimension != "code":
         return not rule.filtered
-    checks = ((rule.providers, row.get("provider")), (rule.channels, row.get("channel")),
-              (rule.codes, (row.get("code") or "").lower()),
-              (rule.categories, row.get("category")))  # fmt: skip
+    checks = (
+        (rule.providers, row.get("provider")),
+        (rule.channels, row.get("channel")),
+        (rule.codes, (row.get("code") or "").lower()),
+        (rule.categories, row.get("category")),
+    )
     return all(not wanted or value in wanted for wanted, value in checks)
 
 
@@ -245,7 +258,7 @@ def sustained_alerts(
                             channel or "",
                             "" if value is None else str(value),
                         ]
-                    ),  # fmt: skip
+                    ),
                     kind="sustained",
                     rule=rule.name,
                     grain="week",

@@ -35,7 +35,6 @@ SLACK_HEADER = 150
 SLACK_TEXT = 3000
 SLACK_DIGEST_ALERTS = 45
 TEAMS_DIGEST_ALERTS = 25
-GRAIN_WORDS = {"hour": "hour", "day": "day", "week": "week"}
 
 
 def clip(text: str, limit: int) -> str:
@@ -75,8 +74,12 @@ def count_line(alert: Alert) -> str:
 
 def facts(alert: Alert) -> list[tuple[str, str]]:
     """Our own labels, numbers and dates: nothing from a log."""
-    rows = [("When", when(alert)), ("Rate", rate_line(alert)), ("Count", count_line(alert)),
-            ("q-value", significance(alert.q_value))]  # fmt: skip
+    rows = [
+        ("When", when(alert)),
+        ("Rate", rate_line(alert)),
+        ("Count", count_line(alert)),
+        ("q-value", significance(alert.q_value)),
+    ]
     if alert.is_update:
         since = (
             f" (sent {alert.previous_sent_at:%Y-%m-%d %H:%M} UTC)" if alert.previous_sent_at else ""
@@ -88,9 +91,11 @@ def facts(alert: Alert) -> list[tuple[str, str]]:
 def meaning(alert: Alert) -> str | None:
     if alert.description and alert.name:
         return f"{alert.name}: {alert.description}"
-    return alert.name or alert.description or (
-        "not in the catalog" if alert.code and alert.kind == "spike" else None
-    )  # fmt: skip
+    return (
+        alert.name
+        or alert.description
+        or ("not in the catalog" if alert.code and alert.kind == "spike" else None)
+    )
 
 
 def advice(alert: Alert) -> str | None:
@@ -105,8 +110,9 @@ def contributors(alert: Alert) -> str | None:
     for item in alert.contributors:
         value = item.get("value")
         excess = item.get("excess") or 0
-        parts.append(f"{item.get('dimension')} {value if value is not None else '(none)'} "
-                     f"+{excess:.0f}")  # fmt: skip
+        parts.append(
+            f"{item.get('dimension')} {value if value is not None else '(none)'} +{excess:.0f}"
+        )
     return " · ".join(parts) or None
 
 
@@ -121,8 +127,11 @@ def links(alert: Alert) -> list[tuple[str, str]]:
 
 def sections(alert: Alert) -> list[tuple[str, str]]:
     """The alert's texts that hold catalog or log values, labelled."""
-    found = [("Meaning", meaning(alert)), ("Advice", advice(alert)),
-             ("Top contributors", contributors(alert))]  # fmt: skip
+    found = [
+        ("Meaning", meaning(alert)),
+        ("Advice", advice(alert)),
+        ("Top contributors", contributors(alert)),
+    ]
     return [(label, text) for label, text in found if text]
 
 
@@ -134,8 +143,11 @@ def footer(alerts: list[Alert]) -> str:
 def digest_title(alerts: list[Alert]) -> str:
     spikes = sum(1 for a in alerts if a.kind == "spike")
     rises = len(alerts) - spikes
-    parts = [f"{n} {word}{'s' if n > 1 else ''}" for n, word in
-             ((spikes, "spike"), (rises, "sustained rise")) if n]  # fmt: skip
+    parts = [
+        f"{n} {word}{'s' if n > 1 else ''}"
+        for n, word in ((spikes, "spike"), (rises, "sustained rise"))
+        if n
+    ]
     return "Deliverability alerts: " + " and ".join(parts)
 
 
@@ -179,9 +191,14 @@ def _slack_alert(alert: Alert) -> list[dict]:
     blocks: list[dict] = [
         {"type": "header", "text": _plain(alert.title, SLACK_HEADER)},
         # Our own labels and numbers, escaped all the same: "<0.0001" would open a Slack tag.
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{label}*\n{slack_escape(value)}"}
-                                       for label, value in facts(alert)]},
-    ]  # fmt: skip
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*{label}*\n{slack_escape(value)}"}
+                for label, value in facts(alert)
+            ],
+        },
+    ]
     for label, text in sections(alert):
         blocks.append({"type": "section", "text": _plain(f"{label}: {text}")})
     buttons = [_slack_button(label, url) for label, url in links(alert)]
@@ -273,10 +290,13 @@ def teams_payload(alerts: list[Alert]) -> dict:
     return {
         "type": "message",
         "attachments": [
-            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
-             "content": card}
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": card,
+            }
         ],
-    }  # fmt: skip
+    }
 
 
 # -- JSON and e-mail --------------------------------------------------------------------------
@@ -294,17 +314,21 @@ def _html_alert(alert: Alert) -> str:
         f'<tr><th align="left" valign="top">{e(label)}</th><td>{e(value)}</td></tr>'
         for label, value in rows
     )
-    anchors = " · ".join(f'<a href="{e(url, quote=True)}">{e(label)}</a>'
-                         for label, url in links(alert))  # fmt: skip
-    return (f"<h2>{e(alert.title)}</h2><table>{cells}</table>"
-            + (f"<p>{anchors}</p>" if anchors else ""))  # fmt: skip
+    anchors = " · ".join(
+        f'<a href="{e(url, quote=True)}">{e(label)}</a>' for label, url in links(alert)
+    )
+    return f"<h2>{e(alert.title)}</h2><table>{cells}</table>" + (
+        f"<p>{anchors}</p>" if anchors else ""
+    )
 
 
 def email_html(alerts: list[Alert]) -> str:
     head = f"<h1>{html.escape(digest_title(alerts))}</h1>" if len(alerts) > 1 else ""
     body = head + "".join(_html_alert(a) for a in alerts)
-    return (f"<!DOCTYPE html><html><body>{body}"
-            f"<p><small>{html.escape(footer(alerts))}</small></p></body></html>")  # fmt: skip
+    return (
+        f"<!DOCTYPE html><html><body>{body}"
+        f"<p><small>{html.escape(footer(alerts))}</small></p></body></html>"
+    )
 
 
 def webhook_payload(fmt: str, alerts: list[Alert]) -> dict:

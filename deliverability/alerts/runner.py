@@ -106,9 +106,11 @@ def plan(con: duckdb.DuckDBPyConnection, config: AlertConfig, options: Options) 
             found += sustained_alerts(con, rule, reviews, config.dashboard_url)
         plans.append(RulePlan(rule, since, found))
     keys = sorted({a.key for p in plans for a in p.found})
-    sent = {
-        (r["alert_key"], r["destination"]): r for r in delivered(con, keys).iter_rows(named=True)
-    } if keys else {}  # fmt: skip
+    sent = (
+        {(r["alert_key"], r["destination"]): r for r in delivered(con, keys).iter_rows(named=True)}
+        if keys
+        else {}
+    )
     for rule_plan in plans:
         for alert in rule_plan.found:
             for destination in rule_plan.rule.destinations:
@@ -124,11 +126,16 @@ def plan(con: duckdb.DuckDBPyConnection, config: AlertConfig, options: Options) 
 def deliver(destination: Destination, alerts: list[Alert], config: AlertConfig) -> None:
     """Send ALERTS (one, or a digest) to DESTINATION; DeliveryFailed when it did not go."""
     if isinstance(destination, Webhook):
-        post_json(destination, messages.webhook_payload(destination.format, alerts),
-                  config.delivery)  # fmt: skip
+        post_json(
+            destination, messages.webhook_payload(destination.format, alerts), config.delivery
+        )
     elif isinstance(destination, Email):
-        message = email_message(destination, messages.subject(alerts),
-                                messages.plain_text(alerts), messages.email_html(alerts))  # fmt: skip
+        message = email_message(
+            destination,
+            messages.subject(alerts),
+            messages.plain_text(alerts),
+            messages.email_html(alerts),
+        )
         send_email(destination, message, config.delivery)
 
 
@@ -216,8 +223,9 @@ def _record_rules(the_plan: Plan, outcomes: list[Outcome], ledger: Ledger) -> No
     not be delivered, that spike's bucket, so the next run tests it again."""
     for rule_plan in the_plan.rules:
         mine = [o for o in outcomes if o.alert.rule == rule_plan.rule.name]
-        unsent = [o.alert.period_start for o in mine
-                  if o.status != "sent" and o.alert.kind == "spike"]  # fmt: skip
+        unsent = [
+            o.alert.period_start for o in mine if o.status != "sent" and o.alert.kind == "spike"
+        ]
         checked_until = min([the_plan.data_until, *unsent])
         ledger.record_rule(
             rule_plan.rule.describe()

@@ -125,9 +125,11 @@ def send_email(destination: Email, message: EmailMessage, policy: Delivery) -> i
         try:
             if destination.tls:
                 server = smtplib.SMTP_SSL(
-                    destination.host, destination.port, timeout=policy.timeout,
+                    destination.host,
+                    destination.port,
+                    timeout=policy.timeout,
                     context=ssl.create_default_context(),
-                )  # fmt: skip
+                )
             else:
                 server = smtplib.SMTP(destination.host, destination.port, timeout=policy.timeout)
             with server:

@@ -139,17 +139,33 @@ def detect_format(url: str) -> str:
 
 
 def _rule_name(args: argparse.Namespace, grain: str) -> str:
-    filters = [f"{k}={getattr(args, k)}" for k in ("provider", "channel", "code", "category")
-               if getattr(args, k, None)]  # fmt: skip
+    filters = [
+        f"{k}={getattr(args, k)}"
+        for k in ("provider", "channel", "code", "category")
+        if getattr(args, k, None)
+    ]
     return f"command line ({', '.join([grain, *filters])})"
 
 
 def config_from_args(args: argparse.Namespace) -> AlertConfig:
     """The rules of --config, or one rule from the command line; ValueError (one line)."""
     config_path = args.config or (None if args.webhook or args.smtp else os.environ.get(CONFIG_ENV))
-    inline = [f"--{k.replace('_', '-')}" for k in ("webhook", "smtp", "to", "grain", "provider",
-              "channel", "code", "category", "min_count", "webhook_format")
-              if getattr(args, k, None) not in (None, "", [])]  # fmt: skip
+    inline = [
+        f"--{k.replace('_', '-')}"
+        for k in (
+            "webhook",
+            "smtp",
+            "to",
+            "grain",
+            "provider",
+            "channel",
+            "code",
+            "category",
+            "min_count",
+            "webhook_format",
+        )
+        if getattr(args, k, None) not in (None, "", [])
+    ]
     if config_path and inline:
         raise ConfigError(
             f"--config takes its rules and destinations from the file; {inline[0]} belongs to "
@@ -162,8 +178,9 @@ def config_from_args(args: argparse.Namespace) -> AlertConfig:
         if args.to and not args.smtp:
             raise ConfigError("--to ADDRESS needs --smtp URL (the server to send through)")
         destinations = [
-            Webhook.parse(url, args.webhook_format or detect_format(url)) for url in args.webhook or ()
-        ]  # fmt: skip
+            Webhook.parse(url, args.webhook_format or detect_format(url))
+            for url in args.webhook or ()
+        ]
         if args.smtp:
             destinations.append(Email.parse(args.smtp, tuple(args.to or ())))
         if not destinations and not args.dry_run:
@@ -174,13 +191,15 @@ def config_from_args(args: argparse.Namespace) -> AlertConfig:
         grain = args.grain or "hour"
         min_count = getattr(args, "min_count", None)  # `watch` has no rule filters
         rule = make_rule(
-            _rule_name(args, grain), tuple(destinations), grain=grain,
+            _rule_name(args, grain),
+            tuple(destinations),
+            grain=grain,
             providers=_split(getattr(args, "provider", None)),
             channels=_split(getattr(args, "channel", None)),
             codes=_split(getattr(args, "code", None)),
             categories=_split(getattr(args, "category", None)),
             min_count=SpikeSettings.min_count if min_count is None else min_count,
-        )  # fmt: skip
+        )
         config = AlertConfig((rule,))
     delivery = config.delivery
     if args.timeout is not None or args.retries is not None:
@@ -192,14 +211,22 @@ def config_from_args(args: argparse.Namespace) -> AlertConfig:
             )
         except ConfigError as exc:
             raise ConfigError(f"--{exc}") from None
-    return replace(config, dashboard_url=dashboard_url or config.dashboard_url,
-                   digest=config.digest or args.digest, delivery=delivery)  # fmt: skip
+    return replace(
+        config,
+        dashboard_url=dashboard_url or config.dashboard_url,
+        digest=config.digest or args.digest,
+        delivery=delivery,
+    )
 
 
 def options_from_args(args: argparse.Namespace) -> Options:
     """How to run: --since (ValueError when it is not a date or time), --dry-run, ..."""
-    return Options(since=to_datetime(args.since), dry_run=args.dry_run, digest=args.digest,
-                   include_sustained=args.include_sustained)  # fmt: skip
+    return Options(
+        since=to_datetime(args.since),
+        dry_run=args.dry_run,
+        digest=args.digest,
+        include_sustained=args.include_sustained,
+    )
 
 
 @contextmanager
@@ -268,8 +295,10 @@ def _dry_run_text(the_plan: Plan, outcomes: list[Outcome]) -> str:
         key = (outcome.destination.key, outcome.alert.key)
         if key not in seen:
             seen.add(key)
-            blocks.append(f"--- would send to {outcome.destination.label}\n"
-                          + messages.plain_text([outcome.alert]))  # fmt: skip
+            blocks.append(
+                f"--- would send to {outcome.destination.label}\n"
+                + messages.plain_text([outcome.alert])
+            )
     if not outcomes:
         # No destination (a dry run may have none): what the rules found.
         found = [a for p in the_plan.rules for a in p.found if not p.rule.destinations]
@@ -313,7 +342,8 @@ def run_alerts(args: argparse.Namespace, config: AlertConfig, options: Options) 
             "or recorded"
         )
     elif not outcomes:
-        summary = f"nothing new to send ({found} finding(s), all sent before)"
+        before = f"{found} finding(s), all sent before" if found else "no spikes"
+        summary = f"nothing new to send ({before})"
     else:
         summary = f"{sent} sent, {len(failed)} not delivered"
     print(summary, file=sys.stderr)
@@ -327,7 +357,7 @@ def _document(the_plan: Plan, outcomes: list[Outcome], options: Options) -> dict
         "rules": [
             {"rule": p.rule.name, "since": p.since, "found": len(p.found), "due": len(p.due)}
             for p in the_plan.rules
-        ],  # fmt: skip
+        ],
         "deliveries": [
             {
                 "status": o.status,
@@ -337,7 +367,7 @@ def _document(the_plan: Plan, outcomes: list[Outcome], options: Options) -> dict
                 "alert": o.alert.document(),
             }
             for o in outcomes
-        ],  # fmt: skip
+        ],
         "sent": sum(1 for o in outcomes if o.status == "sent"),
         "failed": sum(1 for o in outcomes if o.status in ("failed", "skipped")),
     }

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from deliverability.alerts.config import AlertConfig
 from deliverability.catalog import CHANNELS, PROVIDERS
 from deliverability.cli.alert import (
     CONFIG_ENV,
@@ -31,6 +32,7 @@ from deliverability.cli.alert import (
     run_alerts,
 )
 from deliverability.cli.common import add_store_options, open_reader, open_store, shown
+from deliverability.connection import StoreBusy
 from deliverability.ingest import IngestInterrupted, ingest_files, log_files
 from deliverability.load_staged import FileResult
 from deliverability.queries.status import ingested_paths
@@ -51,19 +53,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_store_options(watch)
     watch.add_argument("--once", action="store_true", help="one pass, then exit")
     watch.add_argument(
-        "--interval", type=float, default=60.0, metavar="SECONDS",
+        "--interval",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
         help="seconds between looks at the folder (default 60)",
-    )  # fmt: skip
+    )
     watch.add_argument(
-        "--settle", type=float, default=10.0, metavar="SECONDS",
+        "--settle",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
         help="a file is taken once unchanged for this long (default 10): it may still be "
         "being written",
-    )  # fmt: skip
+    )
     watch.add_argument("--kind", choices=("sends", "events", "auto"), default="auto")
-    watch.add_argument("--provider", dest="ingest_provider", choices=PROVIDERS,
-                       help="fills the provider column of files that lack it")  # fmt: skip
-    watch.add_argument("--channel", dest="ingest_channel",
-                       choices=[c for c in CHANNELS if c != "*"], help="fills channel")  # fmt: skip
+    watch.add_argument(
+        "--provider",
+        dest="ingest_provider",
+        choices=PROVIDERS,
+        help="fills the provider column of files that lack it",
+    )
+    watch.add_argument(
+        "--channel",
+        dest="ingest_channel",
+        choices=[c for c in CHANNELS if c != "*"],
+        help="fills channel",
+    )
     watch.add_argument("--timezone", default="UTC", help="zone of naive timestamps (default UTC)")
     add_alert_options(watch, rule_filters=False)
     watch.set_defaults(handler=cmd_watch)
@@ -113,10 +129,44 @@ def _report(args: argparse.Namespace, result: FileResult) -> None:
         for error in result.errors:
             print(f"deliverability: {shown(args, error)}", file=sys.stderr, flush=True)
         return
-    what = "already ingested" if result.already_ingested else (
-        f"{result.loaded} loaded, {result.duplicates} duplicates, {result.rejected} rejected"
-    )  # fmt: skip
+    what = (
+        "already ingested"
+        if result.already_ingested
+        else (f"{result.loaded} loaded, {result.duplicates} duplicates, {result.rejected} rejected")
+    )
     print(f"ingested {shown(args, result.path)}: {what}", flush=True)
+
+
+def _one_pass(
+    args: argparse.Namespace,
+    watcher: FolderWatch,
+    read: ReadOptions,
+    config: AlertConfig | None,
+    alerts_failed: bool,
+) -> tuple[list[FileResult], bool]:
+    """Ingest the files ready in the folder, then run the alert rules when there is reason
+    to: after an ingest that loaded rows, after a failed delivery (to send it now), and on
+    every --once pass (a cron run after a failed one sends what failed). Returns the files'
+    results and whether a delivery failed."""
+    con = open_reader(args)
+    try:
+        ingested = ingested_paths(con)
+    finally:
+        con.close()
+    ready = watcher.ready(ingested)
+    results: list[FileResult] = []
+    if ready:
+        store = open_store(args)
+        try:
+            results = ingest_files(store, ready, read, quiet=not sys.stderr.isatty())
+        finally:
+            store.close()
+        watcher.taken(ready)
+        for result in results:
+            _report(args, result)
+    if config is not None and (any(r.loaded for r in results) or alerts_failed or args.once):
+        alerts_failed = run_alerts(args, config, options_from_args(args)) == DELIVERY_FAILED
+    return results, alerts_failed
 
 
 def _alerts_configured(args: argparse.Namespace) -> bool:
@@ -136,36 +186,28 @@ def cmd_watch(args: argparse.Namespace) -> int:
     config = config_from_args(args) if _alerts_configured(args) or args.dry_run else None
     if config is None:
         print("no alert rules (--config, --webhook or --smtp): ingesting only", file=sys.stderr)
-    read = ReadOptions(kind=args.kind, provider=args.ingest_provider,
-                       channel=args.ingest_channel, timezone=args.timezone)  # fmt: skip
+    read = ReadOptions(
+        kind=args.kind,
+        provider=args.ingest_provider,
+        channel=args.ingest_channel,
+        timezone=args.timezone,
+    )
     watcher = FolderWatch(folder, args.settle)
-    quiet = not sys.stderr.isatty()
     alerts_failed = False
     try:
         while True:
-            con = open_reader(args)
             try:
-                ingested = ingested_paths(con)
-            finally:
-                con.close()
-            ready = watcher.ready(ingested)
-            results: list[FileResult] = []
-            if ready:
-                store = open_store(args)
-                try:
-                    results = ingest_files(store, ready, read, quiet)
-                finally:
-                    store.close()
-                watcher.taken(ready)
-                for result in results:
-                    _report(args, result)
-            loaded = sum(r.loaded for r in results)
-            status = 0
-            # After an ingest, after a failed delivery (to try again), and on every --once
-            # pass (a cron run after a failed one sends what failed).
-            if config is not None and (loaded or alerts_failed or args.once):
-                status = run_alerts(args, config, options_from_args(args))
-                alerts_failed = status == DELIVERY_FAILED
+                results, alerts_failed = _one_pass(args, watcher, read, config, alerts_failed)
+            except StoreBusy as exc:
+                if args.once:
+                    raise
+                # A long ingest or report elsewhere: this pass waits for the next look.
+                print(
+                    f"deliverability: {exc}; looking again in {args.interval:g} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                results = []
             if args.once:
                 if alerts_failed:
                     return DELIVERY_FAILED
