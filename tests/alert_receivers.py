@@ -9,6 +9,7 @@ import email.policy
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ class HttpReceiver:
     statuses: list[int] = field(default_factory=list)
     requests: list[dict] = field(default_factory=list)
     url: str = ""
+    delays: list[float] = field(default_factory=list)  # seconds before each answer
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every error
 
     @property
     def payloads(self) -> list[dict]:
@@ -33,11 +36,18 @@ class HttpReceiver:
 
 @contextmanager
 def http_receiver(
-    statuses: list[int] | None = None, path: str = "/hook/T000/SECRET", port: int = 0
+    statuses: list[int] | None = None,
+    path: str = "/hook/T000/SECRET",
+    port: int = 0,
+    delays: list[float] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Iterator[HttpReceiver]:
     """An HTTP server on 127.0.0.1 (PORT, default any free one) taking POSTs of JSON at any
-    path; its url is PATH on it."""
-    receiver = HttpReceiver(statuses=list(statuses or []))
+    path; its url is PATH on it. Each request waits the next of DELAYS, then gets the next
+    of STATUSES (then 200); an error answer carries HEADERS."""
+    receiver = HttpReceiver(
+        statuses=list(statuses or []), delays=list(delays or []), headers=dict(headers or {})
+    )
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -45,15 +55,21 @@ def http_receiver(
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with lock:
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
+                delay = receiver.delays.pop(0) if receiver.delays else 0.0
                 receiver.requests.append(
                     {
                         "path": self.path,
                         "headers": dict(self.headers),
                         "status": status,
                         "json": json.loads(body),
+                        "at": time.monotonic(),
                     }
                 )
+            time.sleep(delay)
             self.send_response(status)
+            if status >= 300:
+                for name, value in receiver.headers.items():
+                    self.send_header(name, value)
             self.send_header("Content-Type", "text/plain")
             self.end_headers()
             self.wfile.write(b"ok" if status < 300 else b"error")

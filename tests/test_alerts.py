@@ -307,6 +307,39 @@ def test_a_failed_destination_exits_4_and_a_rerun_sends_only_what_failed(alert, 
         assert sorted(map(key, alerts_of(bad_again))) == [AZURE, TWILIO]
 
 
+RETRIED = {
+    # name: (statuses, delays, headers, waits between the attempts, at least)
+    "503-then-ok": ([503, 503], [], {}, [0.5, 1.0]),
+    "429-retry-after": ([429], [], {"Retry-After": "0"}, [0.0]),
+    "slow-then-ok": ([], [3.0], {}, [0.5]),
+}
+
+
+@pytest.mark.parametrize("case", RETRIED)
+def test_a_failure_that_may_pass_is_tried_again_with_backoff(alert, case):
+    statuses, delays, headers, waits = RETRIED[case]
+    with http_receiver(statuses, delays=delays, headers=headers) as hook:
+        run = alert("--webhook", hook.url, "--digest", "--timeout", "1")
+        assert run.code == 0, run.err
+        times = [r["at"] for r in hook.requests]
+    assert len(times) == len(waits) + 1  # the attempts, the last one answered 200
+    for gap, wait in zip(
+        [later - earlier for earlier, later in zip(times, times[1:], strict=False)],
+        waits,
+        strict=True,
+    ):
+        assert gap >= wait * 0.9
+    # The answered attempt holds the digest: both spikes, recorded once.
+    assert sorted(map(key, hook.payloads[-1]["alerts"])) == [AZURE, TWILIO]
+
+
+def test_a_destination_that_never_answers_in_time_fails_after_its_retries(alert):
+    with http_receiver(delays=[2.0, 2.0]) as hook:
+        run = alert("--webhook", hook.url, "--digest", "--timeout", "0.5", "--retries", "1")
+    assert run.code == 4 and "timed out (after 2 attempts)" in run.err
+    assert len(hook.requests) == 2
+
+
 def test_a_spike_that_grows_markedly_is_sent_again_as_an_update(alert, planted, capsys):
     with http_receiver() as hook:
         assert alert("--webhook", hook.url).code == 0
@@ -334,8 +367,9 @@ def test_a_spike_that_grows_markedly_is_sent_again_as_an_update(alert, planted, 
         assert alert("--webhook", hook.url).code == 0 and len(hook.requests) == 3
 
 
+@pytest.mark.slow
 def test_digest_sends_one_message_per_destination(alert, planted):
-    with http_receiver() as hook, http_receiver() as slack:
+    with http_receiver() as hook, http_receiver() as slack, http_receiver() as teams:
         run = alert("--webhook", hook.url, "--digest")
         assert run.code == 0, run.err
         assert len(hook.requests) == 1
@@ -345,8 +379,25 @@ def test_digest_sends_one_message_per_destination(alert, planted):
         assert run.code == 0 and len(slack.requests) == 1
         header = slack.payloads[0]["blocks"][0]["text"]["text"]
         assert header == "Deliverability alerts: 2 spikes"
+        # One section per spike, each with its dashboard button; log text plain.
+        sections = [b for b in slack.payloads[0]["blocks"] if b["type"] == "section"]
+        assert len(sections) == 2 and all(s["text"]["type"] == "plain_text" for s in sections)
+        run = alert(
+            "--webhook",
+            teams.url,
+            "--webhook-format",
+            "teams",
+            "--digest",
+            "--dashboard-url",
+            DASHBOARD,
+        )
+        assert run.code == 0 and len(teams.requests) == 1
+        card = teams.payloads[0]["attachments"][0]["content"]
+        assert card["body"][0]["inlines"][0]["text"] == "Deliverability alerts: 2 spikes"
+        links = [a["url"] for e in card["body"] if e["type"] == "ActionSet" for a in e["actions"]]
+        assert sum(url.startswith(f"{DASHBOARD}/spikes?") for url in links) == 2
     rows, _ = ledger(planted.db)
-    assert rows.height == 4 and rows["in_digest"].all()
+    assert rows.height == 6 and rows["in_digest"].all()
 
 
 def test_dry_run_sends_nothing_and_records_nothing(alert, planted):
