@@ -79,10 +79,12 @@ def add_alert_options(parser: argparse.ArgumentParser, rule_filters: bool = True
         parser.add_argument(
             "--min-count",
             type=int,
+            metavar="N",
             help=f"fewest messages on the code in a bucket (default {SpikeSettings.min_count})",
         )
     parser.add_argument(
         "--since",
+        metavar="TIME",
         help="test buckets from this UTC date or time on (default: where the last run of "
         "each rule stopped, less a re-check window)",
     )
