@@ -47,20 +47,19 @@ def top_contributors(
     SPIKES) and top_contributors (list of struct dimension, value, count, excess).
     """
     scope = filters.with_(code=(), category=())
+    key = KEY
+    empty = spikes.select(key).with_columns(
+        pl.lit([], dtype=pl.List(CONTRIBUTOR)).alias("top_contributors")
+    )
+    if spikes.is_empty():
+        return empty
     found = run(
         con,
         "spike_contributors",
         scope,
         grain=settings.grain,
         baseline_days=settings.baseline_days,
-        spike_periods=spikes["period_start"].to_list(),
-        spike_providers=spikes["provider"].to_list(),
-        spike_channels=spikes["channel"].to_list(),
-        spike_codes=spikes["code"].to_list(),
-    )
-    key = KEY
-    empty = spikes.select(key).with_columns(
-        pl.lit([], dtype=pl.List(CONTRIBUTOR)).alias("top_contributors")
+        spikes=spikes.select(key).to_dicts(),
     )
     if found.is_empty():
         return empty

@@ -14,5 +14,5 @@ WHERE ($text IS NULL
        OR c.name ILIKE '%' || $text || '%'
        OR c.description ILIKE '%' || $text || '%'
        OR c.advice ILIKE '%' || $text || '%')
-  AND (len($providers) = 0 OR list_contains($providers, c.provider))
+  AND (array_length($providers) = 0 OR list_contains($providers, c.provider))
   AND ($category IS NULL OR c.category = $category)

@@ -14,11 +14,10 @@ WITH rows_in_period AS (
     GROUP BY ingest_id
 ),
 final AS (
-    SELECT r.ingest_id, sum(r.rows) AS rows, any_value(i.rows_read) AS rows_read,
-           any_value(i.rejected) AS rejected
+    SELECT r.ingest_id, sum(r.rows) AS rows, i.rows_read, i.rejected
     FROM rows_in_period r
     JOIN ingests i ON i.ingest_id = r.ingest_id
     WHERE i.replaced_by IS NULL
-    GROUP BY r.ingest_id
+    GROUP BY r.ingest_id, i.rows_read, i.rejected
 )
 SELECT * FROM final ORDER BY ingest_id

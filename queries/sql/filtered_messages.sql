@@ -13,10 +13,10 @@ SELECT *
 FROM messages
 WHERE (since IS NULL OR message_at >= since)
   AND (until IS NULL OR message_at < until)
-  AND (len(providers) = 0 OR list_contains(providers, provider))
-  AND (len(channels) = 0 OR list_contains(channels, channel))
-  AND (len(carriers) = 0 OR list_contains(carriers, carrier))
-  AND (len(countries) = 0 OR list_contains(countries, country))
-  AND (len(campaigns) = 0 OR list_contains(campaigns, campaign))
-  AND (len(categories) = 0 OR list_contains(categories, category))
-  AND (len(codes) = 0 OR list_contains(codes, code));
+  AND (array_length(providers) = 0 OR list_contains(providers, provider))
+  AND (array_length(channels) = 0 OR list_contains(channels, channel))
+  AND (array_length(carriers) = 0 OR list_contains(carriers, carrier))
+  AND (array_length(countries) = 0 OR list_contains(countries, country))
+  AND (array_length(campaigns) = 0 OR list_contains(campaigns, campaign))
+  AND (array_length(categories) = 0 OR list_contains(categories, category))
+  AND (array_length(codes) = 0 OR list_contains(codes, code));

@@ -28,10 +28,10 @@ WITH src AS (
         $campaigns, $since, $until, $grain IS NOT NULL AND NOT $zone_on_hours
     )
       AND ($since IS NULL OR hour >= $since) AND ($until IS NULL OR hour < $until)
-      AND (len($providers) = 0 OR list_contains($providers, provider))
-      AND (len($channels) = 0 OR list_contains($channels, channel))
-      AND (len($categories) = 0 OR list_contains($categories, category))
-      AND (len($codes) = 0 OR list_contains($codes, code))
+      AND (array_length($providers) = 0 OR list_contains($providers, provider))
+      AND (array_length($channels) = 0 OR list_contains($channels, channel))
+      AND (array_length($categories) = 0 OR list_contains($categories, category))
+      AND (array_length($codes) = 0 OR list_contains($codes, code))
     UNION ALL
     SELECT day, provider, channel, code, category, outcome, carrier, country, campaign,
            NULL::VARCHAR, messages
@@ -46,13 +46,13 @@ WITH src AS (
         $since, $until
     )
       AND ($since IS NULL OR day >= $since) AND ($until IS NULL OR day < $until)
-      AND (len($providers) = 0 OR list_contains($providers, provider))
-      AND (len($channels) = 0 OR list_contains($channels, channel))
-      AND (len($carriers) = 0 OR list_contains($carriers, carrier))
-      AND (len($countries) = 0 OR list_contains($countries, country))
-      AND (len($campaigns) = 0 OR list_contains($campaigns, campaign))
-      AND (len($categories) = 0 OR list_contains($categories, category))
-      AND (len($codes) = 0 OR list_contains($codes, code))
+      AND (array_length($providers) = 0 OR list_contains($providers, provider))
+      AND (array_length($channels) = 0 OR list_contains($channels, channel))
+      AND (array_length($carriers) = 0 OR list_contains($carriers, carrier))
+      AND (array_length($countries) = 0 OR list_contains($countries, country))
+      AND (array_length($campaigns) = 0 OR list_contains($campaigns, campaign))
+      AND (array_length($categories) = 0 OR list_contains($categories, category))
+      AND (array_length($codes) = 0 OR list_contains($codes, code))
     UNION ALL
     SELECT message_at, provider, channel, code, category, outcome, carrier, country,
            campaign, sender, 1 AS messages

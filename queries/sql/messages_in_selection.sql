@@ -20,7 +20,7 @@ WITH newest AS (
 SELECT
     provider, message_id, channel, message_at, outcome, category, code, upstream_code,
     status_text, carrier, country, campaign,
-    CASE WHEN $reveal OR NOT regexp_full_match(coalesce(sender, ''), '\+?[0-9]{7,15}')
+    CASE WHEN $reveal OR NOT regexp_matches(coalesce(sender, ''), '^\+?[0-9]{7,15}\z')
          THEN sender ELSE '••••' || right(sender, 4) END AS sender,
     CASE WHEN $reveal OR recipient IS NULL THEN recipient
          WHEN recipient LIKE 'h:%' THEN recipient            -- already a keyed hash

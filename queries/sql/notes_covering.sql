@@ -19,7 +19,11 @@ WITH week_messages AS (
 ),
 parsed AS (
     SELECT n.*,
-           string_split(n.subject, ':') AS parts
+           split_part(n.subject, ':', 1) AS subject_provider,
+           split_part(n.subject, ':', 2) AS subject_channel,
+           -- everything after the second ':' (a code may hold ':' itself)
+           substr(n.subject, length(split_part(n.subject, ':', 1))
+                             + length(split_part(n.subject, ':', 2)) + 3) AS subject_code
     FROM notes n
 )
 SELECT note_id, scope, subject, week, body, author, created_at
@@ -30,9 +34,9 @@ WHERE (n.scope = 'week' AND n.week = $week)
        AND CASE n.scope
            WHEN 'code' THEN EXISTS (
                SELECT 1 FROM week_messages m
-               WHERE (n.parts[1] = '*' OR m.provider = n.parts[1])
-                 AND (n.parts[2] = '*' OR m.channel = n.parts[2])
-                 AND m.code = array_to_string(list_slice(n.parts, 3, len(n.parts)), ':')
+               WHERE (n.subject_provider = '*' OR m.provider = n.subject_provider)
+                 AND (n.subject_channel = '*' OR m.channel = n.subject_channel)
+                 AND m.code = n.subject_code
            )
            WHEN 'carrier' THEN EXISTS (
                SELECT 1 FROM week_messages m WHERE m.carrier = lower(trim(n.subject))

@@ -18,7 +18,7 @@ CREATE OR REPLACE TEMP MACRO hourly_rollup_answers(
     by_place, carriers, countries, campaigns, since, until, cuts_hours
 ) AS
     NOT by_place AND NOT cuts_hours
-    AND len(carriers) = 0 AND len(countries) = 0 AND len(campaigns) = 0
+    AND array_length(carriers) = 0 AND array_length(countries) = 0 AND array_length(campaigns) = 0
     AND (since IS NULL OR CAST(since AS TIMESTAMP) = date_trunc('hour', CAST(since AS TIMESTAMP)))
     AND (until IS NULL OR CAST(until AS TIMESTAMP) = date_trunc('hour', CAST(until AS TIMESTAMP)));
 CREATE OR REPLACE TEMP MACRO daily_rollup_answers(finer, since, until) AS

@@ -2,19 +2,28 @@
 -- (bucket, provider, channel, code) and every value of those four dimensions: the messages
 -- and the spiking code's count in the spike's bucket, and the same in the trailing
 -- baseline window [bucket - $baseline_days days, bucket). One query for all spikes: the
--- spikes come in as four parallel lists. Only values with the code in the bucket.
+-- spikes come in as one list of records. Only values with the code in the bucket.
+-- Each message is counted once per dimension by a join with the four dimension names, not
+-- by unnesting lists side by side: Spark turns paired unnests into a cross product.
 -- Grain: one row per (spike, dimension, value) with the spike's code in the spike's bucket;
 --   a spike is (period_start, provider, channel, code).
--- Parameters: $spike_periods, $spike_providers, $spike_channels, $spike_codes (the spikes,
---   as parallel lists), $grain ('hour' or 'day': the buckets), $baseline_days (length of
+-- Parameters: $spikes (the spikes: a list of records period_start, provider, channel,
+--   code), $grain ('hour' or 'day': the buckets), $baseline_days (length of
 --   the baseline window), $since, $until, $providers, $channels, $carriers, $countries,
 --   $campaigns, $categories, $codes (the global filters), $zone (the display time zone the
 --   spikes' buckets are cut in).
-WITH spikes AS (
-    SELECT unnest($spike_periods) AS period_start,
-           unnest(CAST($spike_providers AS VARCHAR[])) AS provider,
-           unnest(CAST($spike_channels AS VARCHAR[])) AS channel,
-           unnest(CAST($spike_codes AS VARCHAR[])) AS code
+WITH spike_records AS (
+    SELECT unnest($spikes) AS s
+),
+spikes AS (
+    SELECT CAST(s.period_start AS TIMESTAMP) AS period_start,
+           CAST(s.provider AS VARCHAR) AS provider,
+           CAST(s.channel AS VARCHAR) AS channel,
+           CAST(s.code AS VARCHAR) AS code
+    FROM spike_records
+),
+dimensions AS (
+    SELECT * FROM (VALUES ('carrier'), ('country'), ('campaign'), ('sender')) d(dimension)
 ),
 scope AS (
     SELECT date_trunc($grain, local_time(m.message_at, $zone)) AS period_start,
@@ -25,14 +34,16 @@ scope AS (
                WHERE s.provider = m.provider AND s.channel IS NOT DISTINCT FROM m.channel
                  AND s.code = m.code
            ) THEN m.code END AS code,
-           unnest(['carrier', 'country', 'campaign', 'sender']) AS dimension,
-           unnest([m.carrier, m.country, m.campaign, m.sender]) AS value
+           d.dimension,
+           CASE d.dimension WHEN 'carrier' THEN m.carrier WHEN 'country' THEN m.country
+                            WHEN 'campaign' THEN m.campaign ELSE m.sender END AS value
     FROM filtered_messages(
         $since, $until, $providers, $channels, $carriers, $countries, $campaigns, $categories,
         $codes
     ) m
+    CROSS JOIN dimensions d
     WHERE local_time(m.message_at, $zone) >= (SELECT min(period_start) FROM spikes)
-                          - to_days(CAST($baseline_days AS INTEGER))
+                          - CAST($baseline_days AS INTEGER) * INTERVAL 1 DAY
       AND local_time(m.message_at, $zone) < (SELECT max(period_start) FROM spikes)
                           + INTERVAL 1 DAY
       AND EXISTS (
@@ -58,7 +69,7 @@ per_spike AS (
     FROM spikes s
     JOIN cells c
       ON c.provider = s.provider AND c.channel IS NOT DISTINCT FROM s.channel
-     AND c.period_start >= s.period_start - to_days(CAST($baseline_days AS INTEGER))
+     AND c.period_start >= s.period_start - CAST($baseline_days AS INTEGER) * INTERVAL 1 DAY
      AND c.period_start <= s.period_start
     GROUP BY ALL
 )

@@ -18,7 +18,11 @@ WITH in_selection AS (
     ) m ON m.provider = e.provider AND m.message_id = e.message_id
     WHERE NOT $whole_store
 )
-SELECT provider, channel, status_code AS code, any_value(status_text) AS example_text,
+-- The example is the latest text (ties: by message id, then text), the same on every
+-- engine: any_value would show whichever row an engine met first.
+SELECT provider, channel, status_code AS code,
+       arg_max(status_text, (event_at, message_id, status_text))
+           FILTER (WHERE status_text IS NOT NULL) AS example_text,
        count(*) AS events, count(DISTINCT message_id) AS messages,
        min(event_at) AS first_seen, max(event_at) AS last_seen
 FROM in_selection
