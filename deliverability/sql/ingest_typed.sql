@@ -12,39 +12,58 @@
 --   $received_at, when the file was received (the time of events with none of their own);
 --   TEMP table or view stage (the staged rows of one file).
 CREATE OR REPLACE TEMP TABLE typed AS
-WITH parsed AS (
+-- Each text is trimmed once here and parsed once below: the macros repeat their argument, so
+-- a macro called on another macro's result would expand (and run) it many times over.
+WITH trimmed AS (
     SELECT
         line, raw, reject_reason, has_send, has_event,
         nz(message_id) AS message_id,
         lower(nz(provider)) AS provider,
         lower(nz(channel)) AS channel,
         nz(sent_at) AS sent_raw,
-        parse_ts(sent_at, coalesce(tz, $tz)) AS sent_ts,
         nz(event_at) AS event_raw,
-        -- An event with no time of its own: a combined row's send time, else the time the
-        -- file was received ($received_at). Never dropped for want of a time.
-        CASE WHEN nz(event_at) IS NOT NULL THEN parse_ts(event_at, coalesce(tz, $tz))
-             WHEN has_send AND parse_ts(sent_at, coalesce(tz, $tz)) IS NOT NULL
-                 THEN parse_ts(sent_at, coalesce(tz, $tz))
-             ELSE CAST($received_at AS TIMESTAMP) END AS event_ts,
-        has_event AND nz(event_at) IS NULL
-            AND NOT (has_send AND parse_ts(sent_at, coalesce(tz, $tz)) IS NOT NULL)
-            AND $received_at IS NOT NULL AS dated_by_receipt,
-        norm_number(sender) AS sender,
-        norm_number(recipient) AS recipient,
+        coalesce(tz, $tz) AS zone,
+        nz(sender) AS sender_raw,
+        nz(recipient) AS recipient_raw,
         upper(nz(country)) AS country,
         nz(carrier) AS carrier,
         nz(campaign) AS campaign,
         nz(segments) AS segments_raw,
-        try_cast(nz(segments) AS DOUBLE) AS segments_number,
-        try_cast(try_cast(nz(segments) AS DOUBLE) AS INTEGER) AS segments,
-        norm_code(status_code) AS status_code,
+        nz(status_code) AS status_code_raw,
         nz(status_text) AS status_text,
         nz(event_carrier) AS event_carrier,
         lower(nz(upstream_provider)) AS upstream_provider,
-        norm_code(upstream_code) AS upstream_code,
-        norm_code(status_word) AS status_word
+        nz(upstream_code) AS upstream_code_raw,
+        nz(status_word) AS status_word_raw
     FROM stage
+),
+timed AS (
+    SELECT *,
+        parse_ts_trimmed(sent_raw, zone) AS sent_ts,
+        parse_ts_trimmed(event_raw, zone) AS event_own_ts,
+        try_cast(segments_raw AS DOUBLE) AS segments_number
+    FROM trimmed
+),
+parsed AS (
+    SELECT
+        line, raw, reject_reason, has_send, has_event, message_id, provider, channel,
+        sent_raw, sent_ts, event_raw,
+        -- An event with no time of its own: a combined row's send time, else the time the
+        -- file was received ($received_at). Never dropped for want of a time.
+        CASE WHEN event_raw IS NOT NULL THEN event_own_ts
+             WHEN has_send AND sent_ts IS NOT NULL THEN sent_ts
+             ELSE CAST($received_at AS TIMESTAMP) END AS event_ts,
+        has_event AND event_raw IS NULL AND NOT (has_send AND sent_ts IS NOT NULL)
+            AND $received_at IS NOT NULL AS dated_by_receipt,
+        norm_number_trimmed(sender_raw) AS sender,
+        norm_number_trimmed(recipient_raw) AS recipient,
+        country, carrier, campaign, segments_raw, segments_number,
+        try_cast(segments_number AS INTEGER) AS segments,
+        norm_code_text(status_code_raw) AS status_code,
+        status_text, event_carrier, upstream_provider,
+        norm_code_text(upstream_code_raw) AS upstream_code,
+        norm_code_text(status_word_raw) AS status_word
+    FROM timed
 )
 SELECT *,
     CASE
