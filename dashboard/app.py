@@ -37,6 +37,7 @@ PAGES = [
     st.Page("views/latency.py", title="Latency", icon=":material/timer:"),
     st.Page("views/catalog.py", title="Catalog", icon=":material/menu_book:"),
     st.Page("views/review.py", title="Weekly review", icon=":material/summarize:"),
+    st.Page("views/alerts.py", title="Alerts", icon=":material/notifications:"),
     st.Page("views/upload.py", title="Upload", icon=":material/upload:"),
 ]
 

@@ -15,6 +15,7 @@ import streamlit as st
 
 from deliverability.dashboard.state import cursor, reading_elsewhere, store_key, writing
 from deliverability.queries import Filters, compare, failures, spikes, timeseries
+from deliverability.queries import alerts as _alerts
 from deliverability.queries import messages as message_queries
 from deliverability.queries import review as _review
 from deliverability.queries.carrier_comparison import carrier_comparison as _carrier_comparison
@@ -96,6 +97,10 @@ def is_empty() -> bool:
 
 
 has_send_log = cached(_has_send_log)
+
+
+alert_rules = cached(_alerts.alert_rules)
+sent_alerts = cached(_alerts.sent_alerts)
 
 
 weekly_review = cached(_review.weekly_review)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,7 @@ PAGES = (
     "views/latency.py",
     "views/catalog.py",
     "views/review.py",
+    "views/alerts.py",
     "views/upload.py",
 )
 
@@ -569,3 +570,86 @@ def test_the_spike_band_is_a_slab_per_bucket_broken_where_a_bucket_has_none():
         t[2], t[2] + hour, t[3], t[3] + hour, t[3] + hour, t[3], t[2] + hour, t[2], None,
     ]  # fmt: skip
     assert ys == [0.2, 0.2, 0.1, 0.1, None, 0.3, 0.3, 0.4, 0.4, 0.2, 0.2, 0.1, 0.1, None]
+
+
+def _ledger_row(**values) -> dict:
+    row = dict.fromkeys(
+        ("provider", "channel", "code", "dimension", "value", "baseline_rate", "ratio", "q_value"),
+    )
+    row.update(
+        alert_key="k",
+        destination="d",
+        rule="twilio-team",
+        kind="spike",
+        is_update=False,
+        in_digest=False,
+        grain="hour",
+        count=12,
+        messages=100,
+        rate=0.12,
+        destination_label="twilio-team (slack webhook hooks.slack.com)",
+    )
+    return row | values
+
+
+def test_alerts_page_lists_rules_and_alerts_sent(known_store, tmp_path, monkeypatch):
+    db = tmp_path / "alerts.duckdb"
+    db.write_bytes(known_store.read_bytes())
+    monkeypatch.setenv("DELIVERABILITY_DB", str(db))
+    empty = page(AppTest.from_file(APP, default_timeout=60), "views/alerts.py")
+    assert "No alert rule has run on this store yet" in all_text(empty)
+    store = Store.open(db)
+    try:
+        store.record_alert_rule(
+            {
+                "rule": "twilio-team",
+                "grain": "hour",
+                "providers": "twilio",
+                "channels": None,
+                "codes": None,
+                "categories": None,
+                "min_count": 10,
+                "sustained": False,
+                "destinations": "twilio-team (slack webhook hooks.slack.com)",
+                "checked_until": datetime(2026, 11, 15, 23),
+                "last_sent": 2,
+                "last_failed": 0,
+            }
+        )
+        store.record_alert_deliveries(
+            [
+                _ledger_row(
+                    alert_key="a",
+                    period_start=datetime(2026, 11, 14, 9),
+                    provider="twilio",
+                    channel="sms",
+                    code="30007",
+                    baseline_rate=0.01,
+                    ratio=12.0,
+                    title="Spike: twilio · sms · 30007 (Message filtered)",
+                ),
+                _ledger_row(
+                    alert_key="b",
+                    kind="sustained",
+                    grain="week",
+                    dimension="campaign",
+                    value=HOSTILE_CAMPAIGN,
+                    period_start=datetime(2026, 11, 9),
+                    title=f"Sustained rise: campaign {HOSTILE_CAMPAIGN} +14155550123",
+                ),
+            ]
+        )
+    finally:
+        store.close()
+    at = page(AppTest.from_file(APP, default_timeout=60), "views/alerts.py")
+    rules, sent = frames(at)
+    assert rules["rule"].tolist() == ["twilio-team"]
+    assert rules["destinations"].tolist() == ["twilio-team (slack webhook hooks.slack.com)"]
+    assert sent["title"].tolist()[0].startswith("Spike: twilio")
+    # Log text as text, numbers masked, the destination by its label only.
+    assert any(
+        HOSTILE_CAMPAIGN in title and "••••0123" in title and "+1415" not in title
+        for title in sent["title"]
+    )
+    assert set(sent["destination"]) == {"twilio-team (slack webhook hooks.slack.com)"}
+    assert "2 deliveries" in all_text(at)
