@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 CLI = Path(sys.executable).parent / "deliverability"
 PAGES = ("overview", "failures", "trends", "carriers", "spikes", "messages", "latency", "catalog",
-         "review", "upload")  # fmt: skip
+         "review", "alerts", "upload")  # fmt: skip
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 

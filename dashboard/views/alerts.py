@@ -42,7 +42,7 @@ if ui.require_data():
         st.info(
             "No alert rule has run on this store yet. Run `deliverability alert --config "
             "alerts.toml` (or `--webhook URL`), for example every 15 minutes from cron: see "
-            "the README's Alerts section."
+            "the README's `deliverability alert` section."
         )
     else:
         ui.table(rules, key="alerts_rules")
