@@ -56,10 +56,13 @@ def run(
     filters: Filters | None = None,
     **params,
 ) -> pl.DataFrame:
-    """Execute queries/sql/NAME.sql with the filters' parameters and PARAMS bound."""
+    """Execute queries/sql/NAME.sql with the filters' parameters and PARAMS bound. CON is
+    a DuckDB connection, or an Engine (queries/engine.py: Spark) that runs the same file."""
+    bound = {**(filters.params() if filters else {}), **params}
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return con.run(name, bound)
     text = sql(name)
     prepare(con, text)
-    bound = {**(filters.params() if filters else {}), **params}
     # A relation, not execute(): DuckDB 2.0 hands polars the result without an extra copy.
     # It refuses to start while an earlier execute() result is half-read (a fetchone()
     # elsewhere on this connection), so finish that one first.

@@ -1,0 +1,180 @@
+"""The same questions on Spark: queries/sql's files, transpiled by SQLGlot
+(deliverability/portable_sql.py), run by spark.sql with named parameters, returned as polars
+through Arrow. Needs the `[spark]` extra (pyspark) and Java; classic pyspark (local mode or a
+cluster) or Spark Connect (`sc://host:15002`).
+
+Values are never formatted into SQL text: scalars and lists go to spark.sql(args=...); a list
+of records (spike_contributors' spikes) becomes a small DataFrame that the query reads
+instead of unnesting a literal.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+import polars as pl
+from sqlglot import exp
+
+from deliverability.portable_sql import WRITE, Macro, parse_macros, to_spark_tree
+from deliverability.queries.runner import MACROS, sql
+
+# Spark settings that make it read and compute as the store does: times without a zone,
+# in UTC (DuckDB's TIMESTAMP), and no UI server in tests and CLI runs.
+SESSION_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.timestampType": "TIMESTAMP_NTZ",
+    "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
+}
+_views = itertools.count()
+
+
+def spark_session(remote: str | None = None, master: str = "local[2]", **conf: str):
+    """A SparkSession with SESSION_CONF: Spark Connect at REMOTE (sc://...), else classic
+    pyspark on MASTER (local[2], or the cluster spark-submit gave)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise RuntimeError(
+            "--engine spark needs pyspark: pip install 'deliverability[spark]' (and Java 17)"
+        ) from exc
+    builder = SparkSession.builder.appName("deliverability")
+    if remote:
+        builder = builder.remote(remote)
+    else:
+        builder = builder.master(master).config("spark.ui.enabled", "false")
+        builder = builder.config("spark.ui.showConsoleProgress", "false")
+        builder = builder.config("spark.log.level", "ERROR")
+    for key, value in {**SESSION_CONF, **conf}.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    for key, value in SESSION_CONF.items():
+        session.conf.set(key, value)
+    return session
+
+
+@cache
+def _macros() -> dict[str, Macro]:
+    macros: dict[str, Macro] = {}
+    for name in MACROS:
+        macros.update(parse_macros(sql(name)))
+    return macros
+
+
+@cache
+def _tree(name: str) -> exp.Expression:
+    statements = to_spark_tree(sql(name), _macros())
+    if len(statements) != 1:
+        raise ValueError(f"{name}.sql: a query file holds one statement, not {len(statements)}")
+    return statements[0]
+
+
+def _records(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _spark_type(values: list):
+    from pyspark.sql import types as T
+
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, bool) for v in present):
+        return T.BooleanType()
+    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return T.LongType()
+    if present and all(isinstance(v, float | int) for v in present):
+        return T.DoubleType()
+    if present and all(isinstance(v, datetime) for v in present):
+        return T.TimestampNTZType()
+    if present and all(isinstance(v, date) for v in present):
+        return T.DateType()
+    return T.StringType()
+
+
+class SparkEngine:
+    """Runs queries/sql's files on a SparkSession over TABLES: each store table's name and
+    the Parquet path (a file, a folder, a Hive-partitioned folder; local or s3a://, abfss://,
+    gs://) or Spark DataFrame that holds it."""
+
+    name = "spark"
+
+    def __init__(self, session, tables: Mapping[str, Any]) -> None:
+        self.session = session
+        self.tables = {
+            table: source if not isinstance(source, str) else session.read.parquet(source)
+            for table, source in tables.items()
+        }
+
+    def spark_sql(self, name: str, params: dict) -> tuple[str, dict, list[str]]:
+        """NAME.sql as Spark SQL, its arguments, and the temporary views made for lists of
+        records (drop them after the query)."""
+        tree = _tree(name).copy()
+        used = {p.name for p in tree.find_all(exp.Placeholder)}
+        views = []
+        for param in sorted(used):
+            if _records(params.get(param)):
+                views.append(self._records_view(tree, param, params[param]))
+        args = {k: _argument(v) for k, v in params.items() if k in used and not _records(v)}
+        missing = used - set(params)
+        if missing:
+            raise ValueError(f"{name}.sql needs {', '.join(sorted(missing))}")
+        return tree.sql(dialect=WRITE, comments=False), args, views
+
+    def _records_view(self, tree: exp.Expression, param: str, records: list[dict]) -> str:
+        """A view of RECORDS (one struct column), read in TREE where it unnests :PARAM."""
+        from pyspark.sql import types as T
+
+        fields = list(records[0])
+        struct = T.StructType(
+            [T.StructField(f, _spark_type([r.get(f) for r in records])) for f in fields]
+        )
+        view = f"param_{re.sub(r'[^a-z0-9_]', '', param)}_{next(_views)}"
+        for select in list(tree.find_all(exp.Select)):
+            (only,) = select.expressions if len(select.expressions) == 1 else (None,)
+            if only is None or not isinstance(only.unalias(), exp.Explode | exp.Unnest):
+                continue
+            unnested = only.unalias()
+            unnested = unnested.expressions if isinstance(unnested, exp.Unnest) else [unnested.this]
+            if len(unnested) == 1 and isinstance(unnested[0], exp.Placeholder):
+                if unnested[0].name == param:
+                    column = only.alias_or_name
+                    schema = T.StructType([T.StructField(column, struct)])
+                    rows = [(tuple(r.get(f) for f in fields),) for r in records]
+                    self.session.createDataFrame(rows, schema).createOrReplaceTempView(view)
+                    select.set("expressions", [exp.column(column)])
+                    select.set("from_", exp.From(this=exp.to_table(view)))
+                    return view
+        raise ValueError(f"a list of records can only be unnested alone: ${param}")
+
+    def run(self, name: str, params: dict) -> pl.DataFrame:
+        # Views are the session's: each run names its own tables (several engines, one
+        # session). Registering a view reads nothing.
+        for table in {t.name for t in _tree(name).find_all(exp.Table)} & set(self.tables):
+            self.tables[table].createOrReplaceTempView(table)
+        text, args, views = self.spark_sql(name, params)
+        try:
+            table = self.session.sql(text, args=args).toArrow()
+        finally:
+            for view in views:
+                self.session.catalog.dropTempView(view)
+        return _as_store_types(pl.from_arrow(table))
+
+
+def _argument(value: Any) -> Any:
+    """A parameter as spark.sql(args=...) takes it: tuples as lists."""
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _as_store_types(frame: pl.DataFrame) -> pl.DataFrame:
+    """Spark's result with the store's types where they differ only in form: times without
+    a zone (in UTC), as DuckDB's TIMESTAMP."""
+    return frame.with_columns(
+        pl.col(c).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        for c, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    )
