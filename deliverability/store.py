@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from deliverability.derive import (
     rebuild_rollups,
     refresh_all_messages,
     refresh_messages,
+    retract_ingests,
 )
 from deliverability.notes import checked_note
 from deliverability.settings import carriers_extra, recipient_salt
@@ -78,6 +80,8 @@ class Store:
         self.con = con
         self.path = path
         self.catalog = catalog
+        # The cursors handed out, so interrupt() can reach the statement running on one.
+        self._cursors: weakref.WeakSet = weakref.WeakSet()
 
     @classmethod
     def open(
@@ -144,7 +148,53 @@ class Store:
         cur = self.con.cursor()
         cur.execute("SET TimeZone = 'UTC'")
         prepare_connection(cur)
+        self._cursors.add(cur)
         return cur
+
+    def interrupt(self) -> None:
+        """Stop the statement running on any of the store's connections, from another
+        thread: an ingest then rolls its file back (IngestInterrupted). A connection between
+        statements is not stopped; the caller repeats until its worker is done."""
+        for cur in [*self._cursors, self.con]:
+            try:
+                cur.interrupt()
+            except duckdb.ConnectionException:  # closed since: nothing runs on it
+                self._cursors.discard(cur)
+
+    def take_back(self, ingest_ids: Sequence[int]) -> list[int]:
+        """Undo INGEST_IDS whole (a cancelled upload's files): their rows, quarantine and
+        ledger rows go, and the messages they touched are derived again, in one transaction.
+        Returns the earlier ingests they had replaced: those rows were deleted then and
+        cannot come back."""
+        ids = [int(i) for i in ingest_ids]
+        if not ids:
+            return []
+        with self.write_lock:
+            cur = self.cursor()
+            try:
+                with self.transaction(cur) as con:
+                    replaced = [
+                        int(r[0])
+                        for r in con.execute(
+                            "SELECT ingest_id FROM ingests WHERE list_contains($ids, replaced_by) "
+                            "ORDER BY ingest_id",
+                            {"ids": ids},
+                        ).fetchall()
+                    ]
+                    retract_ingests(con, ids)
+                    con.execute(
+                        "DELETE FROM ingests WHERE list_contains($ids, ingest_id)", {"ids": ids}
+                    )
+                    if derivation_pending(con):
+                        con.execute(
+                            "CREATE OR REPLACE TEMP TABLE affected "
+                            "(provider VARCHAR, message_id VARCHAR)"
+                        )
+                        refresh_messages(con)
+                    self.bump_version(con)
+            finally:
+                cur.close()
+        return replaced
 
     def close(self) -> None:
         self.con.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,6 +97,9 @@ if st.button("Ingest", type="primary", disabled=not files, key="upload_go"):
         mapping=mapping,
     )
     progress = st.progress(0.0, text="Ingesting…")
+    # Pressing Cancel makes Streamlit stop this run at its next progress update; leaving
+    # uploads.uploading() then cancels the upload and takes back what it stored.
+    st.button("Cancel", key="upload_cancel", help="Stop the upload; the store stays as before it.")
     with tempfile.TemporaryDirectory(prefix="deliverability-upload-") as tmp:
         targets = []
         for index, upload in enumerate(files):
@@ -104,20 +108,36 @@ if st.button("Ingest", type="primary", disabled=not files, key="upload_go"):
             target = Path(tmp) / f"{index}-{safe_name}"
             target.write_bytes(upload.getbuffer())
             targets.append(target)
-
-        def show_progress(index: int) -> None:
-            progress.progress(index / len(files), text=f"Ingesting {md(files[index].name)}…")
-
+        names = [u.name for u in files]
+        st.session_state["upload_cancelled"] = names
         try:
-            results = uploads.ingest(
-                targets, options, display_names=[u.name for u in files], on_file=show_progress
-            )
+            with uploads.uploading(targets, options, names) as running:
+                while running.running():
+                    progress.progress(
+                        running.index / len(files),
+                        text=f"Ingesting {md(names[running.index])} "
+                        f"({running.index + 1} of {len(files)})…",
+                    )
+                    time.sleep(0.25)
+            results = running.results
         except ValueError as exc:
             progress.empty()
+            st.session_state.pop("upload_cancelled", None)
             st.error(md(str(exc)), icon=":material/error:")
             st.stop()
+    st.session_state.pop("upload_cancelled", None)
     progress.progress(1.0, text="Done")
     st.session_state["upload_results"] = [r.as_dict() for r in results]
+
+if st.session_state.get("upload_cancelled"):
+    # The run before this one stopped during an upload (Cancel, or anything else pressed
+    # meanwhile, stops a Streamlit run): the upload was taken back.
+    cancelled = st.session_state.pop("upload_cancelled")
+    st.warning(
+        f"Upload of {len(cancelled)} file(s) cancelled: nothing of it was kept, the store is "
+        "as it was before.",
+        icon=":material/cancel:",
+    )
 
 if st.session_state.get("upload_results"):
     results = st.session_state["upload_results"]
