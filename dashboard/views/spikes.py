@@ -21,8 +21,10 @@ def linked_spike(listing: pl.DataFrame) -> dict | None:
         moment = datetime.fromisoformat(at) if code and at else None
     except ValueError:
         return None
+    if moment is None:
+        return None
     rows = listing.filter((pl.col("code") == code) & (pl.col("period_start") == moment))
-    return rows.row(0, named=True) if moment is not None and rows.height else None
+    return rows.row(0, named=True) if rows.height else None
 
 
 st.title("Spikes")
