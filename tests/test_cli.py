@@ -5,8 +5,11 @@ compare in test_spikes.py, review and notes in test_review.py)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +37,30 @@ def test_help_lists_every_command():
     out = run_cli("--help").stdout
     for command in COMMANDS:
         assert f"    {command}" in out, command
+
+
+def test_the_command_table_is_what_the_modules_register():
+    """`--help` lists deliverability/cli/commands.py without importing any command's module:
+    the table must name each command's module and help line as the module registers them."""
+    from deliverability.cli import full_parser
+    from deliverability.cli.commands import COMMANDS as TABLE
+
+    sub = next(a for a in full_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    registered = {c.dest: c.help for c in sub._choices_actions}
+    assert registered == {name: spec.help for name, spec in TABLE.items()}
+    assert set(COMMANDS) | {"alert", "watch"} == set(TABLE)
+
+
+def test_help_imports_no_command_module():
+    code = (
+        "import sys\n"
+        "from deliverability.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('duckdb', 'polars', 'scipy', 'deliverability.queries') if m in sys.modules]\n"
+        "print('heavy:' + ','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "heavy:", out.stdout
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -11,33 +11,55 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib import import_module
 
-from deliverability.carriers import CarrierTableError
-from deliverability.catalog import CatalogError
-from deliverability.cli import alert, analytics, catalog, dashboard, ingest, report, review, watch
-from deliverability.connection import StoreBusy
-
-GROUPS = (catalog, ingest, report, dashboard, review, analytics, alert, watch)
+from deliverability.cli.commands import COMMANDS
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for COMMAND: only its own module is imported. Without one (or an unknown
+    one), every command is listed by its help line and none is imported; None for all."""
     parser = argparse.ArgumentParser(
         prog="deliverability",
         description="Deliverability analytics for SMS/MMS delivery reports.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in GROUPS:
-        group.register(sub)
+    if command in COMMANDS:
+        import_module(f"deliverability.cli.{COMMANDS[command].module}").register(sub)
+    else:
+        for name, spec in COMMANDS.items():
+            sub.add_parser(name, help=spec.help, add_help=False)
     return parser
 
 
+def full_parser() -> argparse.ArgumentParser:
+    """Every command with all its options (imports every command's module)."""
+    parser = argparse.ArgumentParser(prog="deliverability")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in dict.fromkeys(spec.module for spec in COMMANDS.values()):
+        import_module(f"deliverability.cli.{module}").register(sub)
+    return parser
+
+
+def _command(argv: list[str]) -> str | None:
+    """The command ARGV names: its first word that is not an option."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_command(argv))
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
         return 2
+    # Imported once a command runs, not for --help: they bring DuckDB (the command's module
+    # has imported it by now anyway).
+    from deliverability.carriers import CarrierTableError
+    from deliverability.catalog import CatalogError
+    from deliverability.connection import StoreBusy
+
     try:
         return handler(args)
     except (StoreBusy, CatalogError, CarrierTableError, ValueError) as exc:

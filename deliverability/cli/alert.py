@@ -28,6 +28,7 @@ from deliverability.alerts.config import (
 )
 from deliverability.alerts.destinations import WEBHOOK_FORMATS, Email, Webhook
 from deliverability.alerts.runner import Options, Outcome, Plan, plan, send
+from deliverability.cli.commands import COMMANDS
 from deliverability.cli.common import add_format, add_store_options, open_reader, open_store
 from deliverability.connection import READ_WAIT_SECONDS, StoreBusy
 from deliverability.queries.filters import to_datetime
@@ -116,7 +117,7 @@ def add_alert_options(parser: argparse.ArgumentParser, rule_filters: bool = True
 def register(sub: argparse._SubParsersAction) -> None:
     alert = sub.add_parser(
         "alert",
-        help="send new spikes to Slack, Teams, a JSON webhook or e-mail, each once",
+        help=COMMANDS["alert"].help,
         description="Find spikes (the test of `spikes`) in data not yet alerted on and send "
         "one message per new spike, or one digest, to each destination. Exit 0 when sent or "
         f"nothing new, {DELIVERY_FAILED} when a destination failed (a rerun sends only that).",

@@ -10,6 +10,7 @@ import sys
 
 import polars as pl
 
+from deliverability.cli.commands import COMMANDS
 from deliverability.cli.common import (
     add_filters,
     add_format,
@@ -42,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     defaults = SpikeSettings()
     spikes = sub.add_parser(
         "spikes",
-        help="codes whose rate jumped above their baseline, and the carriers behind them",
+        help=COMMANDS["spikes"].help,
         description="Test every (provider, channel, code) and time bucket in the window "
         "against its trailing baseline; print the spikes, most significant first.",
     )
@@ -82,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     compare = sub.add_parser(
         "compare",
-        help="period over period: what got worse, where, and is it significant",
+        help=COMMANDS["compare"].help,
         description="Compare [--since, --until) with the previous period (by default the "
         "same length right before it), by any dimensions, with a two-proportion z-test.",
     )

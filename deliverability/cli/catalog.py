@@ -15,6 +15,7 @@ from deliverability.catalog import (
     Catalog,
     CodeEntry,
 )
+from deliverability.cli.commands import COMMANDS
 from deliverability.cli.common import add_format, add_reveal_option, emit, shown
 from deliverability.render import output
 from deliverability.settings import catalog_extra
@@ -34,7 +35,7 @@ TABLE_COLUMNS = [
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    cat = sub.add_parser("catalog", help="look up status codes across providers")
+    cat = sub.add_parser("catalog", help=COMMANDS["catalog"].help)
     cat_sub = cat.add_subparsers(dest="catalog_command", metavar="SUBCOMMAND")
     extra_help = "your own catalog CSV; its entries win"
 

@@ -12,6 +12,7 @@ import polars as pl
 
 from deliverability.connection import READ_WAIT_SECONDS, WRITE_WAIT_SECONDS
 from deliverability.queries import Filters
+from deliverability.queries.engine import ENGINES, Engine
 from deliverability.queries.privacy import scrub
 from deliverability.render import output
 from deliverability.settings import catalog_extra, db_path, display_zone
@@ -31,6 +32,33 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how long to wait while another process writes the store, or (for a write) "
         f"reads it (default {READ_WAIT_SECONDS:g} s to read, {WRITE_WAIT_SECONDS:g} s to write)",
+    )
+    add_lake_options(parser)
+
+
+def add_lake_options(parser: argparse.ArgumentParser, reading: bool = True) -> None:
+    """--lake, --engine and where Spark runs (README: "The lake")."""
+    if reading:
+        parser.add_argument(
+            "--lake",
+            metavar="PATH",
+            help="read a lake (deliverability lake build) instead of the store: a folder, or "
+            "s3a://, abfss://, gs:// with --engine spark",
+        )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help="duckdb (default): this machine; spark: message-level questions on Spark "
+        "(pip install 'deliverability[spark]' and Java 17)",
+    )
+    parser.add_argument(
+        "--spark-remote", metavar="URL", help="Spark Connect server, e.g. sc://host:15002"
+    )
+    parser.add_argument(
+        "--spark-master",
+        metavar="MASTER",
+        help="classic pyspark's master (default: spark-submit's, else local[*])",
     )
 
 
@@ -108,6 +136,8 @@ def dimensions(spec: str | None) -> list[str]:
 def open_store(args: argparse.Namespace) -> Store:
     """The store of --db, to write; ValueError (one line) for a path that is a folder, not a
     DuckDB file, or a damaged one. Close it when written: readers wait meanwhile."""
+    if getattr(args, "lake", None):
+        raise ValueError("--lake is read-only here: a lake grows by `deliverability lake build`")
     path = db_path(args.db)
     wait = WRITE_WAIT_SECONDS if getattr(args, "wait", None) is None else args.wait
     try:
@@ -116,14 +146,48 @@ def open_store(args: argparse.Namespace) -> Store:
         raise ValueError(f"cannot open the store {path}: {str(exc).splitlines()[0]}") from exc
 
 
-def open_reader(args: argparse.Namespace) -> duckdb.DuckDBPyConnection:
-    """The store of --db, read-only (a dashboard and other readers go on meanwhile)."""
+def open_reader(args: argparse.Namespace) -> duckdb.DuckDBPyConnection | Engine:
+    """The store of --db, read-only (a dashboard and other readers go on meanwhile); with
+    --lake, the lake on --engine (queries take either). Close it when answered."""
+    if getattr(args, "lake", None):
+        return open_lake(args)
+    if getattr(args, "engine", "duckdb") == "spark":
+        raise ValueError(
+            "--engine spark reads a lake: give --lake PATH (deliverability lake build)"
+        )
     path = db_path(args.db)
     wait = READ_WAIT_SECONDS if getattr(args, "wait", None) is None else args.wait
     try:
         return Store.open_reader(path, catalog_extra=catalog_extra(args.catalog_extra), wait=wait)
     except duckdb.Error as exc:
         raise ValueError(f"cannot open the store {path}: {str(exc).splitlines()[0]}") from exc
+
+
+def spark_for(args: argparse.Namespace):
+    """The SparkSession --spark-remote or --spark-master ask for."""
+    from deliverability.queries.spark_engine import spark_session
+
+    return spark_session(remote=args.spark_remote, master=args.spark_master)
+
+
+def open_lake(args: argparse.Namespace) -> duckdb.DuckDBPyConnection | Engine:
+    """The lake of --lake: DuckDB over its Parquet, or with --engine spark, its small tables
+    on DuckDB and message-level questions on Spark (everything on Spark for a lake in
+    object storage, which DuckDB here does not read)."""
+    from deliverability.lake.read import SMALL, check_lake, duckdb_over_lake, spark_tables
+    from deliverability.queries.spark_engine import RoutedEngine, SparkEngine
+
+    check_lake(args.lake)
+    local = "://" not in args.lake or args.lake.startswith("file://")
+    if args.engine == "duckdb":
+        if not local:
+            raise ValueError(
+                f"--engine duckdb reads a lake on this machine; {args.lake}: use spark"
+            )
+        return duckdb_over_lake(args.lake)
+    session = spark_for(args)
+    spark = SparkEngine(session, spark_tables(session, args.lake), owns_session=True)
+    return RoutedEngine(duckdb_over_lake(args.lake, SMALL), spark) if local else spark
 
 
 def emit(

@@ -16,6 +16,7 @@ import tomllib
 from importlib.util import find_spec
 from pathlib import Path
 
+from deliverability.cli.commands import COMMANDS
 from deliverability.cli.common import add_store_options, add_zone_option
 from deliverability.demo import load_demo
 from deliverability.queries.zones import check_zone
@@ -31,7 +32,7 @@ BROWSER_WAIT_SECONDS = 120
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    dash = sub.add_parser("dashboard", help="start the Streamlit dashboard on the store")
+    dash = sub.add_parser("dashboard", help=COMMANDS["dashboard"].help)
     add_store_options(dash)
     dash.add_argument("--port", type=int, default=8501)
     dash.add_argument(

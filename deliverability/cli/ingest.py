@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from deliverability.catalog import CHANNELS, PROVIDERS
+from deliverability.cli.commands import COMMANDS
 from deliverability.cli.common import (
     add_format,
     add_reveal_option,
@@ -37,7 +38,7 @@ TABLE_SCHEMA = {
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    ingest = sub.add_parser("ingest", help="load send logs and delivery reports into the store")
+    ingest = sub.add_parser("ingest", help=COMMANDS["ingest"].help)
     ingest.add_argument(
         "paths",
         nargs="+",

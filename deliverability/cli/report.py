@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from deliverability import queries
+from deliverability.cli.commands import COMMANDS
 from deliverability.cli.common import (
     add_filters,
     add_format,
@@ -22,13 +23,13 @@ from deliverability.settings import db_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    status = sub.add_parser("status", help="what the store holds")
+    status = sub.add_parser("status", help=COMMANDS["status"].help)
     add_store_options(status)
     add_format(status)
     add_reveal_option(status)
     status.set_defaults(handler=cmd_status)
 
-    report = sub.add_parser("report", help="counts and rates by any dimensions")
+    report = sub.add_parser("report", help=COMMANDS["report"].help)
     add_store_options(report)
     report.add_argument("--by", help=f"DIM[,DIM...]: {', '.join(queries.DIMENSIONS)}")
     add_filters(report)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
+from deliverability.cli.commands import COMMANDS
 from deliverability.cli.common import (
     add_format,
     add_reveal_option,
@@ -40,7 +41,7 @@ RENDERERS: dict[str, Callable[[Review], str]] = {
 def register(sub: argparse._SubParsersAction) -> None:
     review = sub.add_parser(
         "review",
-        help="the weekly deliverability review as HTML, Markdown or JSON",
+        help=COMMANDS["review"].help,
         description="Write the review of one ISO week: headline vs the previous week and the "
         "4-week baseline, what got worse or better, spikes, new and uncatalogued codes, data "
         "quality and notes. FILE ending in .html gives a self-contained page (opens offline), "
@@ -58,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     review.set_defaults(handler=cmd_review)
 
-    note = sub.add_parser("note", help="reviewers' notes on a week, code, carrier or campaign")
+    note = sub.add_parser("note", help=COMMANDS["note"].help)
     note_sub = note.add_subparsers(dest="note_command", metavar="SUBCOMMAND")
     add = note_sub.add_parser(
         "add",

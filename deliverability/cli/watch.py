@@ -31,6 +31,7 @@ from deliverability.cli.alert import (
     options_from_args,
     run_alerts,
 )
+from deliverability.cli.commands import COMMANDS
 from deliverability.cli.common import add_store_options, open_reader, open_store, shown
 from deliverability.connection import StoreBusy
 from deliverability.ingest import IngestInterrupted, ingest_files, log_files
@@ -44,7 +45,7 @@ INGEST_FAILED = 1
 def register(sub: argparse._SubParsersAction) -> None:
     watch = sub.add_parser(
         "watch",
-        help="ingest log files dropped in a folder as they appear, then run the alert rules",
+        help=COMMANDS["watch"].help,
         description="Ingest new files in FOLDER (and below) once they stop changing, and run "
         "the alert rules (--config, or --webhook / --smtp) after each ingest. --once: one "
         "pass for cron or a systemd timer.",

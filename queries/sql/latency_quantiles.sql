@@ -19,7 +19,7 @@ WITH timed AS (
     WHERE has_send AND sent_at IS NOT NULL AND final_at IS NOT NULL AND final_at >= sent_at
       AND outcome IN ('delivered', 'failed', 'unconfirmed')
 ),
-final AS (
+grouped AS (
     SELECT
         CASE WHEN $grain IS NOT NULL THEN date_trunc($grain, local_time(message_at, $zone)) END
             AS period_start,
@@ -32,10 +32,16 @@ final AS (
         CASE WHEN $by_country THEN country END AS country,
         CASE WHEN $by_campaign THEN campaign END AS campaign,
         CASE WHEN $by_sender THEN sender END AS sender,
-        round(quantile_cont(latency_s, 0.5), 3) AS latency_p50_s,
-        round(quantile_cont(latency_s, 0.9), 3) AS latency_p90_s,
-        round(quantile_cont(latency_s, 0.99), 3) AS latency_p99_s
+        -- One sort of each group's latencies for the three percentiles, not three.
+        quantile_cont(latency_s, [0.5, 0.9, 0.99]) AS percentiles
     FROM timed
     GROUP BY ALL
+),
+final AS (
+    SELECT * EXCLUDE (percentiles),
+        round(percentiles[1], 3) AS latency_p50_s,
+        round(percentiles[2], 3) AS latency_p90_s,
+        round(percentiles[3], 3) AS latency_p99_s
+    FROM grouped
 )
 SELECT * FROM final
