@@ -38,6 +38,13 @@ def refresh_messages(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(sql_text("rollups.sql"))
 
 
+def refresh_pending_messages(con: duckdb.DuckDBPyConnection) -> None:
+    """Derive the messages left in pending_refresh (refresh_messages with nothing else
+    listed)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE affected (provider VARCHAR, message_id VARCHAR)")
+    refresh_messages(con)
+
+
 def _slices(con: duckdb.DuckDBPyConnection, keys_sql: str) -> int:
     """How many slices for the messages of KEYS_SQL (one of our fixed texts), from an
     estimate (approx_count_distinct errs by a few percent; counting exactly would cost

@@ -26,7 +26,7 @@ from deliverability.derive import (
     has_messages,
     rebuild_rollups,
     refresh_all_messages,
-    refresh_messages,
+    refresh_pending_messages,
     retract_ingests,
 )
 from deliverability.notes import checked_note
@@ -186,11 +186,7 @@ class Store:
                         "DELETE FROM ingests WHERE list_contains($ids, ingest_id)", {"ids": ids}
                     )
                     if derivation_pending(con):
-                        con.execute(
-                            "CREATE OR REPLACE TEMP TABLE affected "
-                            "(provider VARCHAR, message_id VARCHAR)"
-                        )
-                        refresh_messages(con)
+                        refresh_pending_messages(con)
                     self.bump_version(con)
             finally:
                 cur.close()
@@ -504,11 +500,7 @@ class Store:
             cur = self.cursor()
             try:
                 with self.transaction(cur) as con:
-                    con.execute(
-                        "CREATE OR REPLACE TEMP TABLE affected "
-                        "(provider VARCHAR, message_id VARCHAR)"
-                    )
-                    refresh_messages(con)
+                    refresh_pending_messages(con)
                     self.bump_version(con)
             finally:
                 cur.close()
