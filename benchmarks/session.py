@@ -8,11 +8,14 @@ Overview's content is drawn.
 Each round starts the server anew and opens, each in a new browser context (no cookies, no
 HTTP cache: a browser that never saw the dashboard):
 
-- `cold`: the first session after the server answers its health check;
+- `cold`: the first session after the server answers its health check (as the CLI opens
+  the browser);
 - `warm`: `sessions` more sessions on that server, one after the other;
 
-and then, in one context that has loaded the page once, `sessions` new tabs (`returning`:
-a new Streamlit session in a browser whose HTTP cache holds Streamlit's scripts).
+then, in one context that has loaded the page once, `sessions` new tabs (`returning`: a new
+Streamlit session in a browser whose HTTP cache holds Streamlit's scripts); and it starts the
+server again and opens its first session 10 s after it answered (`settled`: a server started
+before its first user arrives).
 
 A page counts as drawn when the script run is over (no status widget) and the four headline
 tiles show numbers, every Plotly chart on it has drawn its traces and every table its grid;
@@ -52,6 +55,7 @@ STREAMLIT_OPTIONS = (
     "--server.fileWatcherType", "none",
 )  # fmt: skip
 VIEWPORT = {"width": 1400, "height": 1000}
+SETTLE_SECONDS = 10.0
 PAGE_TIMEOUT_MS = 120_000
 
 # Installed before any page script: polls every animation frame and keeps the first time
@@ -156,7 +160,8 @@ def stop(proc: subprocess.Popen) -> None:
 def one_round(
     browser, command: Callable[[int], list[str]], sessions: int, log: Path, env: dict
 ) -> dict:
-    """Start the server, then its cold session, warm sessions and returning tabs."""
+    """Start the server, then its cold session, warm sessions and returning tabs; start it
+    again, and open its first session SETTLE_SECONDS after it answered."""
     launched = time.perf_counter()
     proc, base, health = serve(command, log, env)
     try:
@@ -177,9 +182,17 @@ def one_round(
             result["returning"] = [first_page(context, base) for _ in range(sessions)]
         finally:
             context.close()
-        return result
     finally:
         stop(proc)
+    # A server nobody has visited yet, some time after its start (a service started before
+    # its users arrive).
+    proc, base, _ = serve(command, log, env)
+    try:
+        time.sleep(SETTLE_SECONDS)
+        result["settled"] = fresh_session(browser, base)
+    finally:
+        stop(proc)
+    return result
 
 
 def summary(rounds: list[dict]) -> dict:
@@ -192,9 +205,9 @@ def summary(rounds: list[dict]) -> dict:
         "health": med([r["health"] for r in rounds]),
         "launch_to_content": med([r["launch_to_content"] for r in rounds]),
     }
-    for kind in ("cold", "warm", "returning"):
+    for kind in ("cold", "settled", "warm", "returning"):
         samples = [r[kind] for r in rounds]
-        if kind != "cold":
+        if kind in ("warm", "returning"):
             samples = [s for group in samples for s in group]
         out[kind] = {key: med([s[key] for s in samples]) for key in ("tiles", "content")}
         out[kind]["n"] = len(samples)
@@ -248,7 +261,7 @@ def measure(folder: Path, rounds: int, sessions: int, log=print) -> dict:
                 results[name].append(got)
                 log(
                     f"  round {i + 1} {name}: start {got['health']:.2f}s, cold "
-                    f"{got['cold']['content']:.2f}s, warm "
+                    f"{got['cold']['content']:.2f}s, settled {got['settled']['content']:.2f}s, warm "
                     f"{statistics.median(w['content'] for w in got['warm']):.2f}s, returning "
                     f"{statistics.median(w['content'] for w in got['returning']):.2f}s"
                 )

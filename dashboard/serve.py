@@ -2,7 +2,7 @@
 
     python -m deliverability.dashboard.serve run APP [streamlit options]
 
-is `streamlit run APP [streamlit options]`, with one addition: while the server starts and
+is `streamlit run APP [streamlit options]`, with one addition: once the server answers, while
 the first browser loads Streamlit's scripts, a thread imports what a page run imports
 (polars, DuckDB, SciPy's statistics, pandas for st.dataframe, Plotly's figure classes and the
 dashboard's own modules). Streamlit imports an app's modules only in its first script run,
@@ -26,8 +26,8 @@ import time
 # Set while no warm-up runs: under `streamlit run app.py` or AppTest there is none to wait for.
 _warmed = threading.Event()
 _warmed.set()
-# Upper bounds, should Streamlit's runtime never come up or an import hang.
-RUNTIME_WAIT_SECONDS = 30.0
+# Upper bounds, should the server never come up or an import hang.
+SERVER_WAIT_SECONDS = 30.0
 WARM_UP_WAIT_SECONDS = 60.0
 
 
@@ -52,20 +52,29 @@ def _import_libraries() -> None:
 
 
 def _import_dashboard() -> None:
+    from streamlit import delta_generator
+
     from deliverability.dashboard import auth, charts, data, filters, ui, uploads  # noqa: F401
+
+    # Before the first element a process draws, Streamlit checks once whether it runs in a
+    # REPL, through inspect.stack(), which looks up the file of every module imported so
+    # far. Here, outside any page run, that check finds no REPL and logs nothing.
+    check = getattr(delta_generator, "_maybe_print_use_warning", None)
+    if check is not None:
+        check()
 
 
 def warm_up() -> None:
     """Import what the pages use, then freeze those long-lived objects (gc.freeze) so that
     the full garbage collection Streamlit runs after every script run skips them."""
-    from streamlit import runtime
-
     try:
-        # The dashboard's st.cache_data decorators look for the runtime when applied.
-        deadline = time.monotonic() + RUNTIME_WAIT_SECONDS
-        while not runtime.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)
         try:
+            # After the server's start, which would otherwise share the interpreter with it
+            # (so the health check, and the browser the CLI opens then, would come later);
+            # and the dashboard's st.cache_data decorators look for the runtime when applied.
+            deadline = time.monotonic() + SERVER_WAIT_SECONDS
+            while not _server_ready() and time.monotonic() < deadline:
+                time.sleep(0.02)
             _import_libraries()
             _import_dashboard()
         except Exception:
@@ -76,6 +85,13 @@ def warm_up() -> None:
         atexit.register(gc.unfreeze)
     finally:
         _warmed.set()
+
+
+def _server_ready() -> bool:
+    from streamlit import runtime
+    from streamlit.runtime import RuntimeState
+
+    return runtime.exists() and runtime.get_instance().state != RuntimeState.INITIAL
 
 
 def wait_for_warm_up() -> None:
