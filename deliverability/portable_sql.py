@@ -172,10 +172,19 @@ def _spark_spellings(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def parse(text: str) -> list[exp.Expression]:
+    """TEXT's statements, as DuckDB reads them."""
+    return [s for s in sqlglot.parse(text, read=READ) if s is not None]
+
+
+def for_spark(tree: exp.Expression, macros: dict[str, Macro] | None = None) -> exp.Expression:
+    """TREE (DuckDB dialect) with MACROS inlined and Spark's spellings."""
+    return inline_macros(tree.copy(), macros or {}).transform(_spark_spellings)
+
+
 def to_spark_tree(text: str, macros: dict[str, Macro] | None = None) -> list[exp.Expression]:
     """TEXT's statements (DuckDB dialect) with MACROS inlined and Spark's spellings."""
-    statements = [s for s in sqlglot.parse(text, read=READ) if s is not None]
-    return [inline_macros(s, macros or {}).transform(_spark_spellings) for s in statements]
+    return [for_spark(s, macros) for s in parse(text)]
 
 
 def to_spark(text: str, macros: dict[str, Macro] | None = None) -> list[str]:

@@ -26,6 +26,8 @@ class Engine(Protocol):
 
     def run(self, name: str, params: dict) -> pl.DataFrame: ...
 
+    def close(self) -> None: ...
+
 
 class DuckDBEngine:
     """The embedded store (or any DuckDB connection holding its tables)."""
@@ -39,6 +41,9 @@ class DuckDBEngine:
         from deliverability.queries.runner import run
 
         return run(self.con, name, **params)
+
+    def close(self) -> None:
+        self.con.close()
 
 
 Connection = duckdb.DuckDBPyConnection | Engine

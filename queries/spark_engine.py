@@ -33,9 +33,9 @@ SESSION_CONF = {
 _views = itertools.count()
 
 
-def spark_session(remote: str | None = None, master: str = "local[2]", **conf: str):
+def spark_session(remote: str | None = None, master: str | None = "local[2]", **conf: str):
     """A SparkSession with SESSION_CONF: Spark Connect at REMOTE (sc://...), else classic
-    pyspark on MASTER (local[2], or the cluster spark-submit gave)."""
+    pyspark on MASTER (None: what spark-submit or the environment gives, local[*] alone)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
@@ -46,7 +46,9 @@ def spark_session(remote: str | None = None, master: str = "local[2]", **conf: s
     if remote:
         builder = builder.remote(remote)
     else:
-        builder = builder.master(master).config("spark.ui.enabled", "false")
+        if master:
+            builder = builder.master(master)
+        builder = builder.config("spark.ui.enabled", "false")
         builder = builder.config("spark.ui.showConsoleProgress", "false")
         builder = builder.config("spark.log.level", "ERROR")
     for key, value in {**SESSION_CONF, **conf}.items():
@@ -101,8 +103,9 @@ class SparkEngine:
 
     name = "spark"
 
-    def __init__(self, session, tables: Mapping[str, Any]) -> None:
+    def __init__(self, session, tables: Mapping[str, Any], owns_session: bool = False) -> None:
         self.session = session
+        self.owns_session = owns_session
         self.tables = {
             table: source if not isinstance(source, str) else session.read.parquet(source)
             for table, source in tables.items()
@@ -149,6 +152,12 @@ class SparkEngine:
                     return view
         raise ValueError(f"a list of records can only be unnested alone: ${param}")
 
+    def close(self) -> None:
+        """Stop the session when this engine started it (a Spark Connect session is then
+        released on the server)."""
+        if self.owns_session:
+            self.session.stop()
+
     def run(self, name: str, params: dict) -> pl.DataFrame:
         # Views are the session's: each run names its own tables (several engines, one
         # session). Registering a view reads nothing.
@@ -178,3 +187,36 @@ def _as_store_types(frame: pl.DataFrame) -> pl.DataFrame:
         for c, dtype in frame.schema.items()
         if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
     )
+
+
+# The tables whose size grows with every message: questions that read them go to Spark.
+MESSAGE_LEVEL = frozenset({"messages", "events", "sends"})
+
+
+def tables_read(name: str) -> frozenset[str]:
+    """The tables queries/sql/NAME.sql reads, its macros' included."""
+    return frozenset(t.name for t in _tree(name).find_all(exp.Table))
+
+
+class RoutedEngine:
+    """A lake read two ways: questions over its small tables (rollups, the catalog, the
+    ledger) by DuckDB on SMALL, message-level ones (message lists, contributors, latency,
+    counts the rollups cannot answer) by Spark on LARGE. Both give the same rows; this is
+    only where each runs fastest."""
+
+    name = "spark"
+
+    def __init__(self, small, large: SparkEngine) -> None:
+        self.small = small
+        self.large = large
+
+    def run(self, name: str, params: dict) -> pl.DataFrame:
+        if tables_read(name) & MESSAGE_LEVEL:
+            return self.large.run(name, params)
+        from deliverability.queries.runner import run
+
+        return run(self.small, name, **params)
+
+    def close(self) -> None:
+        self.small.close()
+        self.large.close()

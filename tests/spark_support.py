@@ -65,3 +65,18 @@ def assert_same_rows(duck: pl.DataFrame, spark: pl.DataFrame) -> None:
     assert duck.columns == spark.columns
     left, right = as_values(duck), as_values(spark)
     assert left.to_dicts() == right.to_dicts()
+
+
+def funnels(plan: str) -> list[str]:
+    """The steps of a Spark physical PLAN that bring every row to one partition: an
+    exchange to a single partition whose input is not already aggregated per partition (a
+    global min() sends one partial row per partition: that is not a funnel)."""
+    lines = [line for line in plan.splitlines() if line.strip()]
+    found = []
+    for i, line in enumerate(lines):
+        if "Exchange SinglePartition" not in line:
+            continue
+        child = lines[i + 1] if i + 1 < len(lines) else ""
+        if "functions=[partial_" not in child:
+            found.append(f"{line.strip()}\n  {child.strip()}")
+    return found

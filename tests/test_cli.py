@@ -48,7 +48,7 @@ def test_the_command_table_is_what_the_modules_register():
     sub = next(a for a in full_parser()._actions if isinstance(a, argparse._SubParsersAction))
     registered = {c.dest: c.help for c in sub._choices_actions}
     assert registered == {name: spec.help for name, spec in TABLE.items()}
-    assert set(COMMANDS) | {"alert", "watch"} == set(TABLE)
+    assert set(COMMANDS) | {"alert", "watch", "lake"} == set(TABLE)
 
 
 def test_help_imports_no_command_module():

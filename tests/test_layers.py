@@ -27,6 +27,8 @@ def test_the_package_keeps_every_contract(tmp_path):
 BREAKS = [
     # (module file in the installed layout, line added, contract that must break)
     ("deliverability/queries/report.py", "import deliverability.store", "queries/ reads"),
+    ("deliverability/queries/spikes.py", "import deliverability.lake.build", "queries/ reads"),
+    ("deliverability/lake/build.py", "import plotly", "Only the dashboard"),
     ("deliverability/queries/cube.py", "import streamlit", "Only the dashboard"),
     ("deliverability/render/output.py", "import plotly", "Only the dashboard"),
     ("deliverability/dashboard/views/overview.py", "import duckdb", "Dashboard pages"),

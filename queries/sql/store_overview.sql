@@ -7,4 +7,4 @@ SELECT provider, channel, count(*) AS messages,
        min(message_at) AS first_at, max(message_at) AS last_at
 FROM messages
 GROUP BY ALL
-ORDER BY messages DESC
+ORDER BY messages DESC, provider, channel NULLS LAST

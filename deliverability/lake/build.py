@@ -1,0 +1,381 @@
+"""`deliverability lake build`: canonical sends and events (and the native formats the
+readers know) into a lake of day-partitioned Parquet tables, by the store's own rules.
+
+1. Each new file is read and typed as ingest does (stage.py, DuckDB): every row read is
+   staged as a send, an event, or a rejected row with its reason.
+2. On the engine (DuckDB or Spark): the first row of each send and event across the
+   build's files, in file order, that the lake does not hold yet is new; the rest are
+   duplicates (rows_read = loaded + duplicates + rejected, per file, in the ledger).
+3. The messages the new rows touch are derived by deliverability/sql/refresh_input_listed.sql
+   and refresh_messages.sql, run as they are for the store, and only the message days
+   they were and are in are written again, with those days' rollups (rollups.sql's counts).
+   A late event re-derives its message wherever its day is. Event code days and the
+   uncatalogued events are kept as ingest keeps them (uncatalogued_events.sql).
+A changed catalog or carrier table re-derives every message, as the store does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlglot import exp
+
+from deliverability.ingest import _modified_at, file_fingerprint, log_files
+from deliverability.lake.engines import PARTITION, DuckDBLake, SparkLake, _is_local, _local
+from deliverability.lake.stage import Staged, stage_file
+from deliverability.load_staged import FileResult
+from deliverability.portable_sql import parse
+from deliverability.readers.base import ReadOptions, UnreadableFile
+from deliverability.sql_files import sql_text
+from deliverability.store import Store
+
+Lake = DuckDBLake | SparkLake
+MESSAGE_KEY = ("provider", "message_id")
+EVENT_KEY = ("provider", "message_id", "event_at", "status_code")
+
+
+@dataclass
+class BuildResult:
+    files: list[FileResult] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    messages_derived: int = 0
+    days_rewritten: int = 0
+    # Spark's physical plan of each step (classic pyspark only): tests check that no step
+    # funnels every row through one partition.
+    plans: dict[str, str] = field(default_factory=dict)
+
+
+def _first_new(lake: Lake, name: str, staged: str, table: str, key: tuple[str, ...]) -> None:
+    """NAME: STAGED's first row of each KEY across the build (file order) that the lake's
+    TABLE does not hold; events are looked up only in the days the new ones fall on."""
+    keys = ", ".join(key)
+    lookup = table
+    if table == "events":
+        lookup = (
+            f"(SELECT {keys} FROM events WHERE utc_date IN "  # noqa: S608 (our names)
+            f"(SELECT DISTINCT CAST(event_at AS DATE) FROM {staged}))"
+        )
+    lake.create(
+        name,
+        f"""
+        SELECT f.* FROM (
+            SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY ingest_id, row_key) AS n
+            FROM {staged}
+        ) f
+        ANTI JOIN {lookup} l USING ({keys})
+        WHERE f.n = 1
+        """,  # noqa: S608  (our table names and key columns)
+    )
+
+
+def _statements(file: str) -> list[exp.Expression]:
+    return parse(sql_text(file))
+
+
+def _run_file(lake: Lake, file: str, skip_writes: bool = True) -> list[exp.Expression]:
+    """Run FILE's CREATE TEMP TABLE statements on the lake's engine; return its writes
+    (INSERT, UPDATE, DELETE), which the lake makes as partitions instead."""
+    writes = []
+    for statement in _statements(file):
+        if isinstance(statement, exp.Create) and statement.args.get("kind") == "TABLE":
+            lake.create(statement.this.name, statement.expression)
+        elif isinstance(statement, exp.Drop):
+            continue
+        elif skip_writes:
+            writes.append(statement)
+    return writes
+
+
+def _inserted(writes: list[exp.Expression], table: str) -> exp.Expression:
+    """The query whose rows FILE's INSERT INTO TABLE adds."""
+    for statement in writes:
+        if isinstance(statement, exp.Insert) and statement.this.name == table:
+            return statement.expression
+    raise ValueError(f"no INSERT INTO {table}")
+
+
+def _catalog_digest(scratch: Store) -> str:
+    digest = hashlib.sha256()
+    for table in ("codes", "carriers"):
+        rows = scratch.con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()  # noqa: S608
+        digest.update(repr(rows).encode())
+    return digest.hexdigest()
+
+
+def build_lake(
+    paths: list[Path],
+    lake_path: str,
+    engine: str = "duckdb",
+    opts: ReadOptions | None = None,
+    catalog_extra: Path | None = None,
+    session=None,
+) -> BuildResult:
+    """Build or extend the lake at LAKE_PATH with the files PATHS stand for."""
+    opts = opts or ReadOptions()
+    result = BuildResult()
+    files, skipped = log_files(paths)
+    result.skipped = [(str(p), why) for p, why in skipped]
+    work = Path(f"/tmp/deliverability-lake-{uuid.uuid4().hex}")
+    if _is_local(lake_path):
+        work = _local(lake_path) / "_staging" / f"build-{uuid.uuid4().hex}"
+    work.mkdir(parents=True, exist_ok=True)
+    scratch = Store.open(work / "scratch.duckdb", catalog_extra=catalog_extra)
+    try:
+        lake: Lake = SparkLake(lake_path, session) if engine == "spark" else DuckDBLake(lake_path)
+        _build(lake, scratch, files, opts, work, result)
+    finally:
+        scratch.close()
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def _build(
+    lake: Lake, scratch: Store, files: list[Path], opts: ReadOptions, work: Path, result
+) -> None:
+    started = time.time()
+    build_day = datetime.now(UTC).date()
+    lake.table("ingests")
+    ledger = lake.frame(
+        "SELECT ingest_id, fingerprint, reader, kind, provider, rows_read, rejected FROM ingests"
+    )
+    next_id = int(ledger["ingest_id"].max() or 0) + 1
+    earlier = {r["fingerprint"]: r for r in ledger.iter_rows(named=True)}
+    built = set(earlier)
+    staged: list[Staged] = []
+    fingerprints: dict[int, tuple[str, str]] = {}
+    for path in files:
+        file_opts = opts
+        if opts.received_at is None:
+            file_opts = replace(
+                opts, received_at=_modified_at(path), received_from="the file's modification time"
+            )
+        try:
+            fingerprint = file_fingerprint(path, file_opts)
+        except OSError as exc:
+            error = f"{path}: cannot read: {exc.strerror or exc}"
+            result.files.append(FileResult(str(path), errors=[error]))
+            continue
+        if fingerprint[0] in built:
+            # As ingest reports a file it already holds: every row read is a duplicate.
+            row = earlier.get(fingerprint[0], {})
+            done = FileResult(
+                str(path),
+                reader=row.get("reader"),
+                kind=row.get("kind"),
+                provider=row.get("provider"),
+                rows_read=int(row.get("rows_read") or 0),
+                rejected=int(row.get("rejected") or 0),
+                already_ingested=True,
+            )
+            done.duplicates = done.rows_read - done.rejected
+            result.files.append(done)
+            continue
+        try:
+            one = stage_file(scratch.con, path, next_id, file_opts, work / "staged")
+        except UnreadableFile as exc:
+            result.files.append(FileResult(str(path), errors=[str(exc)]))
+            continue
+        built.add(fingerprint[0])
+        fingerprints[next_id] = fingerprint
+        staged.append(one)
+        result.files.append(one.result)
+        next_id += 1
+
+    digest = _catalog_digest(scratch)
+    lake.table("meta")
+    previous = lake.frame("SELECT value FROM meta WHERE key = 'catalog_digest'")["value"]
+    catalog_changed = previous.to_list() != [digest]
+    if not staged and not catalog_changed:
+        return
+    scratch.con.execute(
+        "CREATE OR REPLACE TEMP TABLE lake_meta AS SELECT 'catalog_digest' AS key, $d AS value",
+        {"d": digest},
+    )
+    for table in ("codes", "carriers", "notes", "meta"):
+        source = f"lake_{table}" if table == "meta" else table
+        path = work / f"{table}.parquet"
+        scratch.con.execute(f"COPY {source} TO '{path}' (FORMAT parquet)")
+        lake.parquet(f"lake_{table}", [path])
+        lake.write(f"lake_{table}", table)
+        lake.table(table)
+
+    for table in ("sends", "events", "messages"):
+        lake.table(table, keep_partition=True)
+    if staged:
+        _load_new_rows(lake, staged, build_day)
+    _derive(lake, rederive_all=catalog_changed, result=result)
+    if staged:
+        _write_ledger(lake, staged, fingerprints, started, build_day, work)
+    if isinstance(lake, SparkLake):
+        result.plans = lake.plans()
+
+
+def _load_new_rows(lake: Lake, staged: list[Staged], build_day) -> None:
+    lake.parquet("staged_sends", [s.sends for s in staged])
+    lake.parquet("staged_events", [s.events for s in staged])
+    lake.parquet("staged_rejects", [s.rejects for s in staged])
+    _first_new(lake, "new_sends", "staged_sends", "sends", MESSAGE_KEY)
+    _first_new(lake, "new_events", "staged_events", "events", EVENT_KEY)
+    # A row that is both a send and an event (a combined log) is loaded once.
+    loaded = lake.frame(
+        "SELECT ingest_id, count(*) AS loaded FROM ("
+        "SELECT ingest_id, row_key FROM new_sends UNION "
+        "SELECT ingest_id, row_key FROM new_events) GROUP BY ingest_id"
+    )
+    counts = dict(zip(loaded["ingest_id"].to_list(), loaded["loaded"].to_list(), strict=True))
+    for one in staged:
+        one.result.loaded = int(counts.get(one.ingest_id, 0))
+        one.result.duplicates = one.result.rows_read - one.result.rejected - one.result.loaded
+    lake.create("sends_out", "SELECT *, CAST(sent_at AS DATE) AS utc_date FROM new_sends")
+    lake.write("sends_out", "sends")
+    lake.create("events_out", "SELECT *, CAST(event_at AS DATE) AS utc_date FROM new_events")
+    lake.write("events_out", "events")
+    lake.create(
+        "rejects_out",
+        "SELECT *, CAST($day AS DATE) AS utc_date FROM staged_rejects",
+        {"day": build_day},
+    )
+    lake.write("rejects_out", "quarantine")
+    # The code keys of the events just loaded, per day and file (schema.sql,
+    # event_code_days: a row per day, key and ingest), and those the catalog does not know
+    # (uncatalogued_events.sql).
+    lake.create(
+        "keys_to_check",
+        "SELECT date_trunc('day', event_at) AS day, provider, channel, status_code, "
+        "upstream_provider, upstream_code, count(*) AS events FROM new_events "
+        "GROUP BY ingest_id, date_trunc('day', event_at), provider, channel, status_code, "
+        "upstream_provider, upstream_code",
+    )
+    lake.create("code_days_out", "SELECT *, CAST(day AS DATE) AS utc_date FROM keys_to_check")
+    lake.write("code_days_out", "event_code_days")
+    lake.create("events_to_check", "SELECT * FROM new_events")
+    _uncatalogued(lake, replace_all=False)
+
+
+def _uncatalogued(lake: Lake, replace_all: bool) -> None:
+    writes = _run_file(lake, "uncatalogued_events.sql")
+    lake.create("uncatalogued_new", _inserted(writes, "uncatalogued_events"))
+    lake.create(
+        "uncatalogued_out",
+        "SELECT *, CAST(event_at AS DATE) AS utc_date FROM uncatalogued_new",
+    )
+    if not replace_all:
+        lake.write("uncatalogued_out", "uncatalogued_events")
+        return
+    lake.table("uncatalogued_events", keep_partition=True)
+    days = lake.frame(
+        "SELECT DISTINCT utc_date FROM uncatalogued_events UNION "
+        "SELECT DISTINCT utc_date FROM uncatalogued_out"
+    )[PARTITION].to_list()
+    lake.write("uncatalogued_out", "uncatalogued_events", replace_days=days)
+
+
+def _derive(lake: Lake, rederive_all: bool, result: BuildResult) -> None:
+    """Derive the messages the new rows touch (every message when the catalog changed),
+    then write their days of messages and rollups again."""
+    for table in ("sends", "events"):
+        lake.table(table, keep_partition=True)  # with this build's rows
+    if rederive_all:
+        lake.create(
+            "affected",
+            "SELECT DISTINCT provider, message_id FROM sends UNION "
+            "SELECT DISTINCT provider, message_id FROM events",
+        )
+        lake.table("event_code_days")
+        lake.create("keys_to_check", "SELECT * FROM event_code_days")
+        lake.create(
+            "events_to_check",
+            "SELECT provider, message_id, channel, event_at, status_code, status_text, "
+            "upstream_provider, upstream_code FROM events",
+        )
+        _uncatalogued(lake, replace_all=True)
+    else:
+        lake.create(
+            "affected",
+            "SELECT DISTINCT provider, message_id FROM ("
+            "SELECT provider, message_id FROM new_sends UNION ALL "
+            "SELECT provider, message_id FROM new_events)",
+        )
+    lake.create(
+        "known_messages",
+        "SELECT provider, message_id, message_at FROM messages "
+        "SEMI JOIN affected USING (provider, message_id)",
+    )
+    _run_file(lake, "refresh_input_listed.sql")
+    _run_file(lake, "refresh_messages.sql")
+    lake.create(
+        "lake_touched_days",
+        "SELECT DISTINCT CAST(message_at AS DATE) AS utc_date FROM derived "
+        "UNION SELECT DISTINCT CAST(old_message_at AS DATE) FROM derived WHERE known",
+    )
+    days = sorted(lake.frame("SELECT * FROM lake_touched_days")[PARTITION].to_list())
+    result.messages_derived = int(lake.frame("SELECT count(*) AS n FROM derived")["n"][0])
+    result.days_rewritten = len(days)
+    if not days:
+        return
+    derived_columns = (
+        "provider, message_id, channel, message_at, sent_at, has_send, event_count, sender, "
+        "recipient, country, carrier, campaign, segments, code, upstream_code, status_text, "
+        "final_at, outcome, category"
+    )
+    lake.create(
+        "messages_out",
+        f"""
+        SELECT * EXCLUDE (utc_date), utc_date FROM messages
+        ANTI JOIN derived USING (provider, message_id)
+        WHERE utc_date IN (SELECT utc_date FROM lake_touched_days)
+        UNION ALL
+        SELECT {derived_columns}, CAST(message_at AS DATE) AS utc_date FROM derived
+        """,  # noqa: S608  (fixed column lists)
+    )
+    lake.write("messages_out", "messages", replace_days=days)
+    lake.table("messages", keep_partition=True)
+    # rollups.sql re-counts whole hours; the lake's unit is the day, so every hour of the
+    # touched days is re-counted.
+    lake.create(
+        "touched_hours",
+        "SELECT DISTINCT date_trunc('hour', message_at) AS hour FROM messages "
+        "WHERE utc_date IN (SELECT utc_date FROM lake_touched_days)",
+    )
+    writes = _run_file(lake, "rollups.sql")
+    for table, time_column in (("rollup_code_hour", "hour"), ("rollup_dims_day", "day")):
+        lake.create(f"{table}_new", _inserted(writes, table))
+        lake.create(
+            f"{table}_out",
+            f"SELECT *, CAST({time_column} AS DATE) AS utc_date FROM {table}_new",  # noqa: S608
+        )
+        lake.write(f"{table}_out", table, replace_days=days)
+
+
+def _write_ledger(lake: Lake, staged: list[Staged], fingerprints, started, build_day, work) -> None:
+    import polars as pl
+
+    finished = datetime.now(UTC).replace(tzinfo=None)
+    rows = [
+        {
+            "ingest_id": s.ingest_id, "file_name": Path(s.result.path).name,
+            "path": s.result.path, "fingerprint": fingerprints[s.ingest_id][0],
+            "kind": s.result.kind, "reader": s.result.reader, "provider": s.result.provider,
+            "rows_read": s.result.rows_read, "loaded": s.result.loaded,
+            "duplicates": s.result.duplicates, "rejected": s.result.rejected,
+            "started_at": datetime.fromtimestamp(started, UTC).replace(tzinfo=None),
+            "finished_at": finished, "dated_by_receipt": s.result.dated_by_receipt,
+            "dated_from": s.result.dated_from, "content_hash": fingerprints[s.ingest_id][1],
+            "read_kind": s.read_kind, "replaced_by": None, PARTITION: build_day,
+        }
+        for s in staged
+    ]  # fmt: skip
+    path = work / "ledger.parquet"
+    counts = ("rows_read", "loaded", "duplicates", "rejected", "dated_by_receipt")
+    pl.DataFrame(rows).with_columns(
+        pl.col("ingest_id", "replaced_by").cast(pl.Int32),
+        *[pl.col(c).cast(pl.Int64) for c in counts],
+    ).write_parquet(path)
+    lake.parquet("ledger_out", [path])
+    lake.write("ledger_out", "ingests")

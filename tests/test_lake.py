@@ -1,0 +1,166 @@
+"""The lake (`deliverability lake build`, DuckDB engine): from the same files, the same
+sends, events, messages, rollups, event code days, uncatalogued events, quarantine and
+ledger accounting as the store; a later build re-derives only the days its rows touch (late
+events included); a file built before adds nothing; report, spikes, review and status read a
+lake as they read the store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from deliverability.ingest import ingest_files
+from deliverability.lake.build import build_lake
+from deliverability.lake.read import duckdb_over_lake
+from deliverability.store import Store
+from tests.conftest import cli_json, run_cli, write
+from tests.spark_cases import write_logs
+
+# The store's tables the lake holds, with the columns that say what a row is (ingest_id
+# too: both number a batch's files in the same order).
+COMPARED = ("sends", "events", "messages", "rollup_code_hour", "rollup_dims_day",
+            "event_code_days", "uncatalogued_events", "quarantine")  # fmt: skip
+
+
+def store_from(path: Path, batches: list[list[Path]], extra: Path | None = None) -> Path:
+    store = Store.open(path, catalog_extra=extra)
+    for batch in batches:
+        ingest_files(store, batch)
+    store.close()
+    return path
+
+
+def rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
+    return con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+
+
+def assert_lake_is_store(lake: Path, store: Path) -> None:
+    lake_con = duckdb_over_lake(str(lake))
+    store_con = duckdb.connect(str(store), read_only=True)
+    for table in COMPARED:
+        assert rows(lake_con, table) == rows(store_con, table), table
+    ledger = "SELECT ingest_id, file_name, kind, reader, rows_read, loaded, duplicates, rejected "
+    ledger += "FROM ingests ORDER BY ingest_id"
+    assert lake_con.execute(ledger).fetchall() == store_con.execute(ledger).fetchall()
+    lake_con.close()
+    store_con.close()
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory) -> list[Path]:
+    return write_logs(tmp_path_factory.mktemp("logs"), files=2)
+
+
+@pytest.mark.slow
+def test_a_lake_holds_what_the_store_holds(tmp_path, logs):
+    result = build_lake(logs, str(tmp_path / "lake"))
+    store = store_from(tmp_path / "store.duckdb", [logs])
+    assert_lake_is_store(tmp_path / "lake", store)
+    for file in result.files:
+        assert file.rows_read == file.loaded + file.duplicates + file.rejected
+    assert sum(f.rejected for f in result.files) == 1
+    assert sum(f.duplicates for f in result.files) == 1
+    partitions = sorted(p.name for p in (tmp_path / "lake" / "messages").iterdir())
+    assert partitions[0] == "utc_date=2026-10-01" and len(partitions) == 30
+
+
+def _day_files(lake: Path, table: str) -> dict[str, set[tuple[str, int]]]:
+    """Each day partition's files, by name and when they were written."""
+    folder = lake / table
+    return {
+        p.name: {(f.name, f.stat().st_mtime_ns) for f in p.glob("*.parquet")}
+        for p in folder.iterdir()
+    }
+
+
+@pytest.mark.slow
+def test_a_later_build_rederives_only_the_days_it_touches(tmp_path):
+    """Late events for messages of 20 October arrive in a second build, with a day of new
+    sends: only those days of messages and rollups are written again, and the lake still
+    equals a store that ingested the same two batches."""
+    logs = write_logs(tmp_path / "logs")
+    sends, events = logs
+    lines = events.read_text().splitlines()
+    late = [line for line in lines[1:] if line.startswith(("tie1,", "late1,", "rcpt1,"))]
+    first = write(tmp_path / "b1" / "events.csv", "\n".join([lines[0], *[
+        line for line in lines[1:] if line not in late]]) + "\n")  # fmt: skip
+    second = write(tmp_path / "b2" / "late.csv", "\n".join([lines[0], *late]) + "\n")
+    lake = tmp_path / "lake"
+    build_lake([sends, first], str(lake))
+    before = {t: _day_files(lake, t) for t in ("messages", "rollup_dims_day", "rollup_code_hour")}
+    result = build_lake([second], str(lake))
+    for table, days in before.items():
+        after = _day_files(lake, table)
+        assert {day for day in after if after[day] != days.get(day)} == {"utc_date=2026-10-20"}
+    assert result.days_rewritten == 1
+    store = store_from(tmp_path / "store.duckdb", [[sends, first], [second]])
+    assert_lake_is_store(lake, store)
+
+
+def test_a_file_built_before_adds_nothing(tmp_path, logs):
+    lake = tmp_path / "lake"
+    build_lake(logs, str(lake))
+    before = {p.relative_to(lake) for p in lake.rglob("*.parquet")}
+    again = build_lake(logs, str(lake))
+    assert all(f.already_ingested for f in again.files)
+    assert all(f.duplicates == f.rows_read - f.rejected for f in again.files)
+    assert {p.relative_to(lake) for p in lake.rglob("*.parquet")} == before
+
+
+@pytest.mark.slow
+def test_a_catalog_change_rederives_every_message(tmp_path, logs):
+    """As the store does when its catalog changes: 39999 is catalogued now."""
+    lake = tmp_path / "lake"
+    build_lake(logs, str(lake))
+    extra = write(
+        tmp_path / "extra.csv",
+        "provider,channel,code,variant,name,description,outcome,category,final,retryable\n"
+        "twilio,*,39999,0,Test failure,Our own,failed,unknown_error,true,false\n",
+    )
+    build_lake([], str(lake), catalog_extra=extra)
+    store = store_from(tmp_path / "store.duckdb", [logs], extra=extra)
+    assert_lake_is_store(lake, store)
+    con = duckdb_over_lake(str(lake))
+    assert (
+        con.execute(
+            "SELECT count(*) FROM messages WHERE code = '39999' AND outcome = 'failed'"
+        ).fetchone()[0]
+        == 3
+    )
+
+
+@pytest.mark.slow
+def test_commands_read_a_lake_as_they_read_the_store(tmp_path, logs):
+    lake, db = tmp_path / "lake", tmp_path / "store.duckdb"
+    built = cli_json("lake", "build", *map(str, logs), "--lake", str(lake))
+    assert built["totals"] == {"rows_read": 5433, "loaded": 5431, "duplicates": 1, "rejected": 1}
+    store_from(db, [logs])
+    for command in (["report", "--by", "carrier,week"], ["spikes", "--grain", "day"], ["status"]):
+        on_lake = cli_json(*command, "--lake", str(lake))
+        on_store = cli_json(*command, "--db", str(db))
+        if command == ["status"]:
+            on_lake.pop("store", None), on_store.pop("store", None)
+        assert on_lake == on_store, command
+    for source in (["--lake", str(lake)], ["--db", str(db)]):
+        run_cli("review", "--week", "2026-W44", "--out", str(tmp_path / f"{source[0][2:]}.json"),
+                *source)  # fmt: skip
+    assert json.loads((tmp_path / "lake.json").read_text()) == json.loads(
+        (tmp_path / "db.json").read_text()
+    )
+
+
+def test_bad_input_is_one_line_naming_the_file(tmp_path):
+    missing = tmp_path / "nowhere.csv"
+    proc = run_cli("lake", "build", str(missing), "--lake", str(tmp_path / "lake"), check=False)
+    assert proc.returncode == 1
+    assert [line for line in proc.stderr.splitlines() if "nowhere.csv" in line] == [
+        f"{missing}: cannot read: No such file or directory"
+    ]
+    assert "Traceback" not in proc.stderr
+    proc = run_cli("report", "--lake", str(tmp_path / "no_lake"), check=False)
+    assert proc.returncode == 2 and "no lake there" in proc.stderr
+    proc = run_cli("report", "--engine", "spark", check=False)
+    assert proc.returncode == 2 and "--lake" in proc.stderr
