@@ -34,7 +34,7 @@ from deliverability.settings import carriers_extra, recipient_salt
 from deliverability.settings import catalog_extra as default_catalog_extra
 from deliverability.sql_files import sql_text
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 
 def recipient_key_check(salt: str) -> str:
@@ -350,6 +350,19 @@ class Store:
                 # 11 -> 12: the alert ledger (alert_deliveries, alert_rules), created empty by
                 # schema.sql: nothing was sent before.
                 self.set_meta("schema_version", "12")
+            if version < 13:
+                # 12 -> 13: a rule remembers the ingests it has seen (late and backfilled
+                # data is tested again) and where an undelivered alert waits. A rule run
+                # before has seen none: its next run looks as a first run does.
+                with self.write_lock, self.transaction(self.con) as con:
+                    con.execute(
+                        "ALTER TABLE alert_rules ADD COLUMN IF NOT EXISTS checked_ingest INTEGER; "
+                        "ALTER TABLE alert_rules ADD COLUMN IF NOT EXISTS "
+                        "checked_ingest_at TIMESTAMP; "
+                        "ALTER TABLE alert_rules ADD COLUMN IF NOT EXISTS retry_from TIMESTAMP"
+                    )
+                    self.set_meta("schema_version", "13", con)
+                    self.bump_version(con)
         # Future versions: step through migrations from int(found) to SCHEMA_VERSION here.
 
     # -- catalog ----------------------------------------------------------------------------
@@ -422,7 +435,11 @@ class Store:
     def record_alert_rule(self, rule: Mapping[str, object]) -> None:
         """Keep an alert rule as it was run and how far it has looked (the fields of
         alert_rules; last_run_at defaults to now), replacing its earlier row."""
-        row = {"last_run_at": datetime.now(UTC).replace(tzinfo=None), **rule}
+        row = {
+            "last_run_at": datetime.now(UTC).replace(tzinfo=None),
+            **dict.fromkeys(("checked_ingest", "checked_ingest_at", "retry_from")),
+            **rule,
+        }
         with self.write_lock, self.transaction(self.con) as tx:
             tx.execute(sql_text("alert_rule_upsert.sql"), row)
             self.bump_version(tx)

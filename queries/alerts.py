@@ -6,6 +6,7 @@ deliverability/alerts/ decides what to send from these rows.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import duckdb
 import polars as pl
@@ -35,3 +36,20 @@ def alert_rules(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     destinations, checked_until, last_run_at, last_sent, last_failed: each rule as it last
     ran, by name."""
     return run(con, "alert_rules")
+
+
+def latest_ingest(con: duckdb.DuckDBPyConnection) -> tuple[int | None, datetime | None]:
+    """(the newest ingest's id, the latest finish time): what a rule run has seen."""
+    row = run(con, "alert_ingests_latest").row(0, named=True)
+    return row["ingest_id"], row["finished_at"]
+
+
+def touched_span(
+    con: duckdb.DuckDBPyConnection, after_id: int, after_at: datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    """(first, last) message time (UTC) of the messages the ingests newer than AFTER_ID (or
+    finished after AFTER_AT) brought or changed; (None, None) when there were none."""
+    row = run(con, "alert_touched_span", after_id=after_id, after_at=after_at or datetime.min).row(
+        0, named=True
+    )
+    return row["first_at"], row["last_at"]

@@ -10,7 +10,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +28,8 @@ class HttpReceiver:
     url: str = ""
     delays: list[float] = field(default_factory=list)  # seconds before each answer
     headers: dict[str, str] = field(default_factory=dict)  # sent with every error
+    bodies: list[bytes] = field(default_factory=list)  # each answer's body (then ok / error)
+    on_request: Callable[[int], None] | None = None  # called with each request's number
 
     @property
     def payloads(self) -> list[dict]:
@@ -41,12 +43,19 @@ def http_receiver(
     port: int = 0,
     delays: list[float] | None = None,
     headers: dict[str, str] | None = None,
+    bodies: list[bytes] | None = None,
+    on_request: Callable[[int], None] | None = None,
 ) -> Iterator[HttpReceiver]:
     """An HTTP server on 127.0.0.1 (PORT, default any free one) taking POSTs of JSON at any
     path; its url is PATH on it. Each request waits the next of DELAYS, then gets the next
-    of STATUSES (then 200); an error answer carries HEADERS."""
+    of STATUSES (then 200) with the next of BODIES; an error answer carries HEADERS.
+    ON_REQUEST(n) runs before the n-th answer (from 1)."""
     receiver = HttpReceiver(
-        statuses=list(statuses or []), delays=list(delays or []), headers=dict(headers or {})
+        statuses=list(statuses or []),
+        delays=list(delays or []),
+        headers=dict(headers or {}),
+        bodies=list(bodies or []),
+        on_request=on_request,
     )
     lock = threading.Lock()
 
@@ -56,6 +65,7 @@ def http_receiver(
             with lock:
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 delay = receiver.delays.pop(0) if receiver.delays else 0.0
+                answer = receiver.bodies.pop(0) if receiver.bodies else None
                 receiver.requests.append(
                     {
                         "path": self.path,
@@ -65,6 +75,8 @@ def http_receiver(
                         "at": time.monotonic(),
                     }
                 )
+            if receiver.on_request is not None:
+                receiver.on_request(len(receiver.requests))
             time.sleep(delay)
             self.send_response(status)
             if status >= 300:
@@ -72,7 +84,9 @@ def http_receiver(
                     self.send_header(name, value)
             self.send_header("Content-Type", "text/plain")
             self.end_headers()
-            self.wfile.write(b"ok" if status < 300 else b"error")
+            if answer is None:
+                answer = b"ok" if status < 300 else b"error"
+            self.wfile.write(answer)
 
         def log_message(self, *args) -> None:
             pass

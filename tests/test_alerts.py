@@ -12,6 +12,7 @@ using-an-incoming-webhook), where a TextRun's text is not read as Markdown
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -105,7 +106,7 @@ def test_each_new_spike_is_sent_once_with_its_meaning_numbers_and_contributors(a
         assert hook.requests[0]["headers"]["Content-Type"].startswith("application/json")
         azure = next(a for a in sent if key(a) == AZURE)
         assert azure["kind"] == "spike" and azure["update"] is False
-        assert azure["period_start"] == "2024-01-15T10:00:00" and azure["grain"] == "hour"
+        assert azure["period_start"] == "2024-01-15T10:00:00Z" and azure["grain"] == "hour"
         assert azure["name"] == "Carrier filter"
         assert azure["description"] == "The carrier's filter blocked the message."
         assert azure["advice"] == HOSTILE_ADVICE and azure["link"] == LINK
@@ -163,7 +164,8 @@ def test_slack_payload_follows_the_incoming_webhook_format_and_log_text_stays_pl
         assert run.code == 0, run.err
     payloads = {("7101" in p["text"]): p for p in hook.payloads}
     azure = payloads[True]
-    assert set(azure) == {"text", "blocks"}
+    # The top-level text carries the code (log text): not parsed as mrkdwn.
+    assert set(azure) == {"text", "mrkdwn", "blocks"} and azure["mrkdwn"] is False
     assert azure["blocks"][0]["type"] == "header"
     assert azure["blocks"][0]["text"]["type"] == "plain_text"
     assert len(azure["blocks"][0]["text"]["text"]) <= 150
@@ -622,7 +624,7 @@ def test_a_store_of_schema_11_gains_the_alert_ledger(tmp_path):
     con.close()
     store = Store.open(db)
     try:
-        assert store.meta("schema_version") == str(SCHEMA_VERSION) == "12"
+        assert store.meta("schema_version") == str(SCHEMA_VERSION) == "13"
         assert sent_alerts(store.con).is_empty() and alert_rules(store.con).is_empty()
     finally:
         store.close()
@@ -712,11 +714,17 @@ def test_the_readmes_alerts_toml_is_a_working_config(tmp_path, monkeypatch):
     assert [r.name for r in loaded.rules] == ["azure", "twilio blocking"]
     azure, twilio = loaded.rules
     assert azure.providers == ("azure_acs",) and azure.grain == "hour"
+    slack = hashlib.sha256(b"https://hooks.slack.com/services/T0/B0/x").hexdigest()[:6]
     assert [d.label for d in azure.destinations] == [
-        "azure-oncall (slack webhook hooks.slack.com)",
+        f"azure-oncall (slack webhook hooks.slack.com #{slack})",
         "deliverability-mail (email via mail.example.com:587 to deliverability@example.com, "
         "oncall@example.com)",
     ]
     assert twilio.categories == ("carrier_filtered", "sender_config") and twilio.min_count == 20
     assert twilio.grain == "day" and twilio.include_sustained and twilio.destinations[0].digest
+    # No format given: by the host.
+    assert [d.format for d in (azure.destinations[0], twilio.destinations[0])] == [
+        "slack",
+        "teams",
+    ]
     assert loaded.dashboard_url == "https://deliverability.example.com"

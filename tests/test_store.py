@@ -194,15 +194,20 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
     con.execute(
         "ALTER TABLE ingests DROP COLUMN replaced_by; ALTER TABLE ingests DROP COLUMN content_hash; "
         "ALTER TABLE ingests DROP COLUMN read_kind; "
-        "ALTER TABLE codes DROP COLUMN advice_from; ALTER TABLE codes DROP COLUMN link"
+        "ALTER TABLE codes DROP COLUMN advice_from; ALTER TABLE codes DROP COLUMN link; "
+        "ALTER TABLE alert_rules DROP COLUMN checked_ingest; "
+        "ALTER TABLE alert_rules DROP COLUMN checked_ingest_at; "
+        "ALTER TABLE alert_rules DROP COLUMN retry_from"
     )
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
     reopened = Store.open(db_path)
     try:
-        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "12"
+        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "13"
         columns = {r[0] for r in reopened.con.execute("DESCRIBE ingests").fetchall()}
         assert {"content_hash", "read_kind", "replaced_by"} <= columns
+        rules = {r[0] for r in reopened.con.execute("DESCRIBE alert_rules").fetchall()}
+        assert {"checked_ingest", "checked_ingest_at", "retry_from"} <= rules
         code_columns = {r[0] for r in reopened.con.execute("DESCRIBE codes").fetchall()}
         assert {"advice_from", "link"} <= code_columns
         assert reopened.con.execute("SELECT * FROM event_code_days ORDER BY ALL").fetchall() == days

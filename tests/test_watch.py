@@ -118,7 +118,6 @@ def test_watch_polls_until_ctrl_c_and_exits_130(tmp_path):
         text=True,
     )
     try:
-        time.sleep(1.0)
         (drop / "sends.csv").write_text(
             SENDS + "m1,twilio,sms,2024-01-01T00:00:00Z,+14155550100\n", encoding="utf-8"
         )
@@ -149,3 +148,38 @@ def _ingested(db: Path) -> bool:
     )
     done = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True)
     return done.returncode == 0 and done.stdout.strip() not in ("", "0")
+
+
+def test_a_bad_file_is_reported_once_and_read_again_once_it_changes(tmp_path, capsys):
+    """A cron `watch --once` does not fail forever on one old bad file, nor read again a
+    copy of a stored file under another name."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    db = tmp_path / "store.duckdb"
+    good = drop / "sends.csv"
+    good.write_text(SENDS + "m1,twilio,sms,2024-01-01T00:00:00Z,+14155550100\n", "utf-8")
+    settled(good)
+    bad = drop / "broken.csv"
+    bad.write_text("colour,flavour\nred,sweet\n", "utf-8")
+    settled(bad)
+
+    def once() -> tuple[int, str]:
+        code = main(["watch", str(drop), "--once", "--db", str(db), "--settle", "0"])
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    code, shown = once()
+    assert code == 1 and "broken.csv" in shown and "sends.csv: 1 loaded" in shown
+    shutil.copy(good, drop / "copy.csv")
+    settled(drop / "copy.csv")
+    code, shown = once()
+    assert code == 0 and "broken.csv" not in shown and "copy.csv: already ingested" in shown
+    code, shown = once()
+    assert (
+        code == 0
+        and shown.strip() == "no alert rules (--config, --webhook or --smtp): ingesting only"
+    )
+    assert (tmp_path / "store.duckdb.watch-state.json").exists()
+    settled(bad, age=60)  # changed (touched): tried again
+    code, shown = once()
+    assert code == 1 and "broken.csv" in shown

@@ -10,6 +10,11 @@ import streamlit as st
 
 from deliverability.dashboard import data, ui
 
+# The ledger's times are UTC, and say so.
+UTC_NAMES = {
+    name: f"{name} (UTC)"
+    for name in ("sent_at", "period_start", "checked_until", "last_run_at", "retry_from")
+}
 SENT_COLUMNS = (
     "sent_at",
     "title",
@@ -34,7 +39,7 @@ if ui.require_data():
         "`deliverability alert` (or `watch`) tests for spikes as the Spikes page does and "
         "sends each new one once to every destination of its rule; a spike that grows "
         "markedly goes again as an update. Rules and deliveries are as it recorded them; "
-        "the sidebar's filters do not apply here."
+        "the sidebar's filters do not apply here. Times are UTC."
     )
     st.subheader("Rules")
     rules = data.alert_rules()
@@ -45,14 +50,16 @@ if ui.require_data():
             "the README's `deliverability alert` section."
         )
     else:
-        ui.table(rules, key="alerts_rules")
+        ui.table(
+            rules.drop("checked_ingest_at").rename(UTC_NAMES, strict=False), key="alerts_rules"
+        )
 
     st.subheader("Alerts sent")
     sent = data.sent_alerts()
     if sent.is_empty():
         st.info("No alert has been sent yet.")
         st.stop()
-    listing = sent.select(SENT_COLUMNS)
+    listing = sent.select(SENT_COLUMNS).rename(UTC_NAMES, strict=False)
     event = ui.table(
         listing, key="alerts_sent", select=True, percent=("rate", "baseline_rate"), height=420
     )

@@ -24,7 +24,23 @@ def linked_spike(listing: pl.DataFrame) -> dict | None:
     if moment is None:
         return None
     rows = listing.filter((pl.col("code") == code) & (pl.col("period_start") == moment))
-    return rows.row(0, named=True) if rows.height else None
+    if rows.height:
+        return rows.row(0, named=True)
+    provider = st.query_params.get("provider")
+    if not provider:
+        return None
+    # The test's false discovery rate is controlled over the buckets of the selection: a
+    # borderline spike an alert found over all the data may not be one in a single day.
+    st.caption(
+        "The alert's spike is not among this selection's spikes (the false discovery rate "
+        "is controlled over the buckets tested, here this selection's): its series is shown."
+    )
+    return {
+        "provider": provider,
+        "channel": st.query_params.get("channel") or None,
+        "code": code,
+        "period_start": moment,
+    }
 
 
 st.title("Spikes")

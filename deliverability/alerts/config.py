@@ -98,9 +98,11 @@ class AlertConfig:
     delivery: Delivery = field(default_factory=Delivery)
 
 
-def check_dashboard_url(url: str | None, what: str = "--dashboard-url") -> str | None:
-    if not url:
+def check_dashboard_url(url: object, what: str = "--dashboard-url") -> str | None:
+    if url is None or url == "":
         return None
+    if not isinstance(url, str):
+        raise ConfigError(f"{what} must be a text (an http(s) URL)")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"{what}: not an http(s) URL: {url!r}")
@@ -206,6 +208,12 @@ def _list(value: object, what: str) -> tuple[str, ...]:
     if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
         return tuple(str(v) for v in value)
     raise ConfigError(f"{what} must be a text or a list of texts")
+
+
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{what} must be a text")
+    return value
 
 
 def _bool(value: object, what: str) -> bool:
@@ -315,20 +323,22 @@ def _destinations(tables: object, lines: _Lines, fail: Fail) -> dict[str, Destin
         try:
             digest = _bool(table.get("digest", False), f"{where}: digest")
             if "webhook" in table:
-                fmt = table.get("format", "json")
-                if fmt not in WEBHOOK_FORMATS:
+                fmt = table.get("format")
+                if fmt is not None and fmt not in WEBHOOK_FORMATS:
                     raise ConfigError(
                         f"{where}: format must be one of {', '.join(WEBHOOK_FORMATS)}"
                     )
-                found[name] = Webhook.parse(str(table["webhook"]), fmt, digest, name, where)
+                url = _text(table["webhook"], f"{where}: webhook")
+                found[name] = Webhook.parse(url, fmt, digest, name, where)
             else:
                 to = _list(table.get("to", []), f"{where}: to")
                 password = table.get("password")
+                sender = table.get("from")
                 found[name] = Email.parse(
-                    str(table["smtp"]),
+                    _text(table["smtp"], f"{where}: smtp"),
                     to,
-                    sender=table.get("from"),
-                    password=str(password) if password is not None else None,
+                    sender=None if sender is None else _text(sender, f"{where}: from"),
+                    password=None if password is None else _text(password, f"{where}: password"),
                     digest=digest,
                     name=name,
                     what=where,
@@ -351,7 +361,9 @@ def _rule(
 ) -> Rule:
     if not isinstance(table, dict):
         raise fail("[[rules]] must be tables", start)
-    name = str(table.get("name") or f"rule {index + 1}")
+    name = table.get("name") or f"rule {index + 1}"
+    if not isinstance(name, str):
+        raise fail(f"rule {index + 1}: name must be a text", lines.key("name", start))
     where = f"rule {name!r}"
     if problem := _unknown(table, RULE_KEYS, where):
         raise fail(problem, lines.key(sorted(set(table) - RULE_KEYS)[0], start))

@@ -20,6 +20,9 @@ WEBHOOK_FORMATS = ("slack", "teams", "json")
 ENV_PREFIX = "env:"
 # The password of an SMTP URL that names a user but no password.
 SMTP_PASSWORD_ENV = "DELIVERABILITY_SMTP_PASSWORD"
+# Webhook hosts whose format is known without one given.
+SLACK_HOSTS = ("hooks.slack.com",)
+TEAMS_HOSTS = (".webhook.office.com", ".logic.azure.com", ".powerplatform.com")
 # One address: no spaces, commas, angle brackets or line breaks (header injection).
 _ADDRESS = re.compile(r"[^@\s,<>;\"']+@[^@\s,<>;\"']+\.[^@\s,<>;\"']+")
 
@@ -51,6 +54,27 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def detect_format(url: str) -> str:
+    """slack for Slack's webhook host, teams for Teams' and Power Automate's, else json."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in SLACK_HOSTS:
+        return "slack"
+    if any(host.endswith(suffix) for suffix in TEAMS_HOSTS):
+        return "teams"
+    return "json"
+
+
+def _check_url_text(url: str, what: str) -> None:
+    """A URL is printable ASCII without spaces: urllib would refuse it only when sending
+    (after other destinations had their messages), or send a line break into the request."""
+    bad = next((c for c in url if not (33 <= ord(c) <= 126)), None)
+    if bad is not None:
+        shown = "a space" if bad == " " else "a line break" if bad in "\r\n" else "a character"
+        raise DestinationError(
+            f"{what}: the URL holds {shown} a URL cannot (U+{ord(bad):04X}); percent-encode it"
+        )
+
+
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
 
@@ -74,12 +98,16 @@ class Webhook:
     def parse(
         cls,
         value: str,
-        fmt: str = "json",
+        fmt: str | None = None,
         digest: bool = False,
         name: str | None = None,
         what: str = "--webhook",
     ) -> Webhook:
+        """The webhook at VALUE (a URL, or env:NAME); FMT None: by its host (detect_format),
+        looked at once env:NAME is resolved."""
         url = resolve_secret(value.strip(), what)
+        _check_url_text(url, what)
+        fmt = fmt or detect_format(url)
         if fmt not in WEBHOOK_FORMATS:
             raise DestinationError(f"{what}: format must be one of {', '.join(WEBHOOK_FORMATS)}")
         try:
@@ -97,11 +125,18 @@ class Webhook:
         return "webhook"
 
     @property
+    def fingerprint(self) -> str:
+        """Six hex digits of the URL's SHA-256: tells two webhooks on one host apart, and
+        reveals nothing of the URL (its secret path has far more than 24 bits)."""
+        return hashlib.sha256(self.url.encode()).hexdigest()[:6]
+
+    @property
     def label(self) -> str:
-        """What a person is shown: the format and host, never the path or query (the
-        secret part of a Slack or Teams webhook URL)."""
+        """What a person is shown: the format, host and fingerprint, never the path or
+        query (the secret part of a Slack or Teams webhook URL)."""
         parts = urlsplit(self.url)
-        text = f"{self.format} webhook {_host_port(parts.hostname, parts.port)}"
+        host = _host_port(parts.hostname, parts.port)
+        text = f"{self.format} webhook {host} #{self.fingerprint}"
         return f"{self.name} ({text})" if self.name else text
 
     @property
@@ -135,6 +170,7 @@ class Email:
         what: str = "--smtp",
     ) -> Email:
         url = resolve_secret(value.strip(), what)
+        _check_url_text(url, what)
         try:
             parts = urlsplit(url)
             parts.port  # noqa: B018 - raises on a port that is not a number

@@ -89,7 +89,7 @@ class Alert:
             "title": self.title,
             "rule": self.rule,
             "grain": self.grain,
-            "period_start": self.period_start,
+            "period_start": f"{self.period_start.isoformat()}Z",  # UTC, said so
             "week": self.week,
             "provider": self.provider,
             "channel": self.channel,
@@ -157,7 +157,8 @@ def spike_alerts(
     since: datetime | None,
     dashboard_url: str | None = None,
 ) -> list[Alert]:
-    """The spikes RULE finds in buckets from SINCE on (earlier data is their baseline)."""
+    """The spikes RULE finds in buckets from SINCE on (earlier data is their baseline; None:
+    every bucket), exactly as `spikes` finds them with the rule's filters and grain."""
     filters = Filters.build(
         since=since,
         provider=rule.providers,
@@ -166,7 +167,8 @@ def spike_alerts(
         category=rule.categories,
     )
     # Contributors may be senders that are phone numbers: masked as every output masks them.
-    found = scrub_frame(find_spikes(con, filters, rule.settings))
+    # Only they: a long code is a code, and masking it would merge distinct spikes' keys.
+    found = scrub_frame(find_spikes(con, filters, rule.settings), ["top_contributors"])
     alerts = []
     for row in found.iter_rows(named=True):
         meaning = _meaning(con, row["provider"], row["channel"], row["code"])

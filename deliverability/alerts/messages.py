@@ -8,15 +8,16 @@ reach a part of a message that is parsed as markup.
 * Slack (https://api.slack.com/messaging/webhooks): `{"text": ..., "blocks": [...]}`. Log
   values go only into `plain_text` text objects, which Slack does not parse as mrkdwn
   (https://docs.slack.dev/reference/block-kit/composition-objects/text-object); our own
-  labels and numbers use mrkdwn. The top-level `text` (the notification's fallback) is
-  mrkdwn, so &, < and > are escaped there as Slack's formatting reference asks
-  (https://api.slack.com/reference/surfaces/formatting#escaping): no `<!channel>` or
-  `<url|link>` can come from a log.
+  labels and numbers use mrkdwn. The top-level `text` (the notification's fallback) is sent
+  with `"mrkdwn": false`, and &, < and > are escaped there as Slack's formatting reference
+  asks (https://api.slack.com/reference/surfaces/formatting#escaping): no `<!channel>`,
+  `<url|link>` or *bold* can come from a log.
 * Teams (https://learn.microsoft.com/microsoftteams/platform/webhooks-and-connectors/how-to/
   connectors-using#send-adaptive-cards-using-an-incoming-webhook): a message whose attachment
   is an Adaptive Card 1.2. Log values go only into TextRun elements of RichTextBlocks, where
   "Markdown is not supported" (https://learn.microsoft.com/adaptive-cards/schema-explorer/
-  text-run); FactSet values, which Teams reads as Markdown, hold only our own numbers.
+  text-run); FactSet values, which Teams reads as Markdown, hold only our own numbers. A
+  message stays under Teams' 28 KB: texts are clipped, then a digest lists fewer alerts.
 * E-mail: text/plain and text/html, every value HTML-escaped; header values on one line.
 * Links are ours (the dashboard's URL) or the catalog's provider page, and only http(s).
 """
@@ -27,14 +28,19 @@ import html
 from urllib.parse import urlsplit
 
 from deliverability.alerts.findings import Alert
+from deliverability.render.output import to_json
 
 # Slack: a header's text is at most 150 characters, a section's 3,000, a message has at most
-# 50 blocks; Teams takes about 28 KB per message. A digest beyond these lists the first
-# alerts and says how many more there are.
+# 50 blocks; Teams takes about 28 KB per message (the JSON posted; some room is left for
+# what the connector adds). A digest beyond these lists the first alerts and says how many
+# more there are.
 SLACK_HEADER = 150
 SLACK_TEXT = 3000
 SLACK_DIGEST_ALERTS = 45
 TEAMS_DIGEST_ALERTS = 25
+TEAMS_MAX_BYTES = 26_000
+# The longest a Teams text may be, tried in turn until the message fits.
+TEAMS_TEXT_LIMITS = (None, 2000, 800, 300, 120)
 
 
 def clip(text: str, limit: int) -> str:
@@ -230,7 +236,7 @@ def slack_payload(alerts: list[Alert]) -> dict:
             blocks.append({"type": "context", "elements": [_plain(more)]})
         fallback = digest_title(alerts)
     blocks.append({"type": "context", "elements": [_plain(footer(alerts))]})
-    return {"text": slack_escape(clip(fallback, SLACK_TEXT)), "blocks": blocks}
+    return {"text": slack_escape(clip(fallback, SLACK_TEXT)), "mrkdwn": False, "blocks": blocks}
 
 
 # -- Teams ------------------------------------------------------------------------------------
@@ -248,36 +254,36 @@ def _teams_actions(alert: Alert) -> list[dict]:
     return [{"type": "Action.OpenUrl", "title": label, "url": url} for label, url in links(alert)]
 
 
-def _teams_alert(alert: Alert) -> tuple[list[dict], list[dict]]:
+def _teams_alert(alert: Alert, limit: int) -> tuple[list[dict], list[dict]]:
     body = [
-        _rich(_run(alert.title, weight="Bolder", size="Medium")),
+        _rich(_run(clip(alert.title, limit), weight="Bolder", size="Medium")),
         {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in facts(alert)]},
     ]
     for label, text in sections(alert):
-        body.append(_rich(_run(f"{label}: ", weight="Bolder"), _run(text)))
+        body.append(_rich(_run(f"{label}: ", weight="Bolder"), _run(clip(text, limit))))
     return body, _teams_actions(alert)
 
 
-def _teams_digest(alerts: list[Alert]) -> list[dict]:
+def _teams_digest(alerts: list[Alert], shown: int, limit: int) -> list[dict]:
     body = [_rich(_run(digest_title(alerts), weight="Bolder", size="Medium"))]
-    for alert in alerts[:TEAMS_DIGEST_ALERTS]:
-        body.append(_rich(_run(alert.title, weight="Bolder"), separator=True))
+    for alert in alerts[:shown]:
+        body.append(_rich(_run(clip(alert.title, limit), weight="Bolder"), separator=True))
         body.append(_rich(_run(f"{when(alert)}: {rate_line(alert)}, {count_line(alert)}")))
         if text := contributors(alert):
-            body.append(_rich(_run("Top contributors: ", weight="Bolder"), _run(text)))
+            body.append(_rich(_run("Top contributors: ", weight="Bolder"), _run(clip(text, limit))))
         if actions := _teams_actions(alert):
             body.append({"type": "ActionSet", "actions": actions})
-    if len(alerts) > TEAMS_DIGEST_ALERTS:
-        more = f"and {len(alerts) - TEAMS_DIGEST_ALERTS} more: see the dashboard's Alerts page"
+    if len(alerts) > shown:
+        more = f"and {len(alerts) - shown} more: see the dashboard's Alerts page"
         body.append(_rich(_run(more, isSubtle=True)))
     return body
 
 
-def teams_payload(alerts: list[Alert]) -> dict:
+def _teams_message(alerts: list[Alert], shown: int, limit: int) -> dict:
     if len(alerts) == 1:
-        body, actions = _teams_alert(alerts[0])
+        body, actions = _teams_alert(alerts[0], limit)
     else:
-        body, actions = _teams_digest(alerts), []
+        body, actions = _teams_digest(alerts, shown, limit), []
     body.append(_rich(_run(footer(alerts), isSubtle=True, size="Small")))
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -297,6 +303,25 @@ def teams_payload(alerts: list[Alert]) -> dict:
             }
         ],
     }
+
+
+def payload_bytes(payload: dict) -> int:
+    """The size of PAYLOAD as posted (transport.post_json's encoding)."""
+    return len(to_json(payload).encode("utf-8"))
+
+
+def teams_payload(alerts: list[Alert]) -> dict:
+    """The Adaptive Card message, within TEAMS_MAX_BYTES: long texts clipped first, then a
+    digest shortened (the rest named by count)."""
+    shown = min(len(alerts), TEAMS_DIGEST_ALERTS)
+    while True:
+        for limit in TEAMS_TEXT_LIMITS:
+            message = _teams_message(alerts, shown, limit or SLACK_TEXT * 10)
+            if payload_bytes(message) <= TEAMS_MAX_BYTES:
+                return message
+        if shown <= 1:
+            return message
+        shown = max(1, shown * 3 // 4)
 
 
 # -- JSON and e-mail --------------------------------------------------------------------------

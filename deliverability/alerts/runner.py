@@ -1,11 +1,15 @@
 """One run of the alert rules, in two steps so the store is held only while it is read or
 written, never while a message is on its way:
 
-1. plan (on a read-only connection): for every rule, the spikes in the data it has not
-   looked at (from where its last run stopped, less a re-check window for late delivery
-   reports) and, if asked, the review's sustained rises; then what each destination was
-   already sent (the alert ledger) is left out. An alert a destination has had goes again,
-   as an update, only when its count has grown markedly since.
+1. plan (on a read-only connection): for every rule, the spikes of the `spikes` test (the
+   same filters and grain, over the same data, so the same q-values) in the buckets it has
+   not looked at since: those of the messages the ingests after its last run brought or
+   changed, however old (late delivery reports, backfilled exports), and from the first
+   bucket whose alert did not go; a first run looks at the last day (three at day grain).
+   With include_sustained, the review's sustained rises too. What each destination was
+   already sent (the alert ledger, and the journal of deliveries not yet in it) is left
+   out; an alert a destination has had goes again, as an update, only when its count has
+   grown markedly since.
 2. send: per destination one message per alert, or one digest; each delivery is recorded
    (LEDGER) the moment it succeeds, so a run after a partial failure sends only what
    failed. After a failure, a destination's further messages wait for the next run.
@@ -13,7 +17,7 @@ written, never while a message is on its way:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -25,12 +29,11 @@ from deliverability.alerts.config import AlertConfig, Rule
 from deliverability.alerts.destinations import Destination, Email, Webhook
 from deliverability.alerts.findings import Alert, Reviews, spike_alerts, sustained_alerts
 from deliverability.alerts.transport import DeliveryFailed, email_message, post_json, send_email
-from deliverability.queries.alerts import alert_rules, delivered
+from deliverability.queries.alerts import alert_rules, delivered, latest_ingest, touched_span
 from deliverability.queries.messages import time_range
 
-# How far back a run tests again before where the last run stopped: delivery reports of a
-# bucket's messages keep arriving (most within the hour; a day's final statuses within about
-# three days), and a spike that grows with them is sent as an update.
+# What a rule's first run looks at, before the newest data: its later runs test the buckets
+# that later ingests touch, so this only decides how much history a new rule announces.
 RECHECK = {"hour": timedelta(days=1), "day": timedelta(days=3)}
 # "Grown markedly": by half again what was sent, and by at least the rule's minimum count.
 GROWTH = 1.5
@@ -55,7 +58,7 @@ class Options:
 @dataclass
 class RulePlan:
     rule: Rule
-    since: datetime | None
+    since: datetime | None  # the earliest bucket it looked at (None: none)
     found: list[Alert] = field(default_factory=list)
     due: list[tuple[Alert, Destination]] = field(default_factory=list)
 
@@ -64,6 +67,8 @@ class RulePlan:
 class Plan:
     rules: list[RulePlan]
     data_until: datetime | None  # the store's latest message time
+    ingest_id: int | None = None  # the newest ingest the plan saw
+    ingest_at: datetime | None = None  # and when it finished
 
 
 @dataclass
@@ -84,24 +89,68 @@ def _floor(moment: datetime, grain: str) -> datetime:
     return moment.replace(hour=0) if grain == "day" else moment
 
 
-def rule_since(rule: Rule, checked_until: datetime | None, data_until: datetime) -> datetime:
-    """Where RULE's run tests from: where its last run stopped (at most the data's end),
-    less the re-check window; a first run looks at the re-check window before the end."""
-    start = min(checked_until, data_until) if checked_until else data_until
-    return _floor(start - RECHECK[rule.grain], rule.grain)
+# A span of buckets to look at: from (inclusive) to (inclusive; None: to the end).
+Span = tuple[datetime, datetime | None]
 
 
-def plan(con: duckdb.DuckDBPyConnection, config: AlertConfig, options: Options) -> Plan:
-    """What each rule found and what is due where (read-only)."""
+def rule_spans(
+    con: duckdb.DuckDBPyConnection, rule: Rule, last_run: dict | None, data_until: datetime
+) -> list[Span]:
+    """Which buckets RULE looks at: those of the messages the ingests after its last run
+    brought or changed, and from the first bucket whose alert did not go; on a first run,
+    or when the rule changed (a filter, a destination), the re-check window before the
+    newest data too."""
+    if last_run is None or last_run.get("checked_ingest") is None:
+        return [(_floor(data_until - RECHECK[rule.grain], rule.grain), None)]
+    spans: list[Span] = []
+    if any(last_run.get(k) != v for k, v in rule.describe().items()):
+        spans.append((_floor(data_until - RECHECK[rule.grain], rule.grain), None))
+    first, last = touched_span(con, last_run["checked_ingest"], last_run["checked_ingest_at"])
+    if first is not None:
+        spans.append((_floor(first, rule.grain), last))
+    if last_run.get("retry_from") is not None:
+        spans.append((last_run["retry_from"], None))
+    return spans
+
+
+def _within(moment: datetime, spans: list[Span]) -> bool:
+    return any(moment >= start and (end is None or moment <= end) for start, end in spans)
+
+
+def plan(
+    con: duckdb.DuckDBPyConnection,
+    config: AlertConfig,
+    options: Options,
+    pending: Iterable[dict] = (),
+) -> Plan:
+    """What each rule found and what is due where (read-only). PENDING: deliveries made but
+    not yet in the store's ledger (the journal), counted as sent."""
     data_until = time_range(con)["last_at"]
     if data_until is None:
         return Plan([], None)
-    checked = dict(alert_rules(con).select("rule", "checked_until").iter_rows())
+    ingest_id, ingest_at = latest_ingest(con)
+    last_runs = {row["rule"]: row for row in alert_rules(con).iter_rows(named=True)}
     reviews = Reviews(con)
     plans = []
     for rule in config.rules:
-        since = options.since or rule_since(rule, checked.get(rule.name), data_until)
-        found = spike_alerts(con, rule, since, config.dashboard_url)
+        if options.since is not None:
+            # `spikes --since` with the rule's filters: every spike it finds is a candidate.
+            since: datetime | None = options.since
+            found = spike_alerts(con, rule, options.since, config.dashboard_url)
+        else:
+            spans = rule_spans(con, rule, last_runs.get(rule.name), data_until)
+            since = min((start for start, _ in spans), default=None)
+            # `spikes` with the rule's filters over all the data, so the same spikes and
+            # q-values as `spikes` shows; only those in the rule's spans are candidates.
+            found = (
+                [
+                    a
+                    for a in spike_alerts(con, rule, None, config.dashboard_url)
+                    if _within(a.period_start, spans)
+                ]
+                if spans
+                else []
+            )
         if rule.include_sustained or options.include_sustained:
             found += sustained_alerts(con, rule, reviews, config.dashboard_url)
         plans.append(RulePlan(rule, since, found))
@@ -111,6 +160,12 @@ def plan(con: duckdb.DuckDBPyConnection, config: AlertConfig, options: Options) 
         if keys
         else {}
     )
+    for row in pending:
+        pair = (row["alert_key"], row["destination"])
+        if row["alert_key"] in keys and (
+            pair not in sent or (sent[pair]["sent_at"] or datetime.min) <= row["sent_at"]
+        ):
+            sent[pair] = row
     for rule_plan in plans:
         for alert in rule_plan.found:
             for destination in rule_plan.rule.destinations:
@@ -120,7 +175,7 @@ def plan(con: duckdb.DuckDBPyConnection, config: AlertConfig, options: Options) 
                 elif grew_markedly(before["count"], alert.count, rule_plan.rule.min_count):
                     update = alert.as_update(before["count"], before["sent_at"])
                     rule_plan.due.append((update, destination))
-    return Plan(plans, data_until)
+    return Plan(plans, data_until, ingest_id, ingest_at)
 
 
 def deliver(destination: Destination, alerts: list[Alert], config: AlertConfig) -> None:
@@ -219,18 +274,22 @@ def send(
 
 
 def _record_rules(the_plan: Plan, outcomes: list[Outcome], ledger: Ledger) -> None:
-    """Each rule as run, and how far it looked: the data's end, or, when a spike of it could
-    not be delivered, that spike's bucket, so the next run tests it again."""
+    """Each rule as run: the newest ingest it saw (the next run looks at what came after)
+    and, when a spike of it did not go, that spike's bucket, from which the next run looks
+    again whatever arrives meanwhile."""
+    by_pair = {(o.alert.key, o.destination.key): o for o in outcomes}
     for rule_plan in the_plan.rules:
-        mine = [o for o in outcomes if o.alert.rule == rule_plan.rule.name]
+        mine = [by_pair[(a.key, d.key)] for a, d in rule_plan.due if (a.key, d.key) in by_pair]
         unsent = [
             o.alert.period_start for o in mine if o.status != "sent" and o.alert.kind == "spike"
         ]
-        checked_until = min([the_plan.data_until, *unsent])
         ledger.record_rule(
             rule_plan.rule.describe()
             | {
-                "checked_until": checked_until,
+                "checked_until": the_plan.data_until,
+                "checked_ingest": the_plan.ingest_id,
+                "checked_ingest_at": the_plan.ingest_at,
+                "retry_from": min(unsent, default=None),
                 "last_sent": sum(1 for o in mine if o.status == "sent"),
                 "last_failed": sum(1 for o in mine if o.status in ("failed", "skipped")),
             }

@@ -2,7 +2,12 @@
 timeout, tried again with exponential backoff when the failure may pass: a timeout, a
 refused or dropped connection, HTTP 429 (after its Retry-After, within reason) or 5xx, SMTP
 4xx. A refusal that will not pass (HTTP 400, 403, 404: a wrong or revoked webhook; SMTP 5xx,
-a wrong password) is not tried again.
+a wrong password) is not tried again, nor is a 429 asking for a longer wait than a run
+should take: the next run sends it.
+
+Teams incoming webhooks answer HTTP 200 even when Teams did not post the message, with a
+body "Webhook message delivery failed with error: ... HTTP error 429 ..." (throttled, too
+large, malformed: MicrosoftDocs/msteams-docs#1810, #4145, #7425): such a body is a failure.
 
 Errors say what failed in words of their own: never the URL (a webhook URL is its own
 secret), never a password.
@@ -11,6 +16,7 @@ secret), never a password.
 from __future__ import annotations
 
 import http.client
+import re
 import smtplib
 import socket
 import ssl
@@ -28,6 +34,8 @@ from deliverability.render.output import to_json
 # A Retry-After longer than this is a rate limit to wait out on the next run, not now.
 MAX_RETRY_AFTER = 60.0
 USER_AGENT = "deliverability-alert"
+# The start of the body of a Teams connector's 200 that did not deliver.
+TEAMS_FAILURE = b"webhook message delivery failed"
 
 
 class DeliveryFailed(Exception):
@@ -51,7 +59,8 @@ def with_retries(
             return number
         except _Transient as exc:
             if number > policy.retries:
-                raise DeliveryFailed(f"{exc} (after {number} attempts)") from None
+                attempts = f"{number} attempt{'s' if number != 1 else ''}"
+                raise DeliveryFailed(f"{exc} (after {attempts})") from None
             sleep(exc.wait if exc.wait is not None else policy.backoff * 2 ** (number - 1))
     raise AssertionError("unreachable")
 
@@ -75,7 +84,30 @@ def _retry_after(headers) -> float | None:
         seconds = float(headers.get("Retry-After", ""))
     except (TypeError, ValueError):
         return None
-    return seconds if 0 <= seconds <= MAX_RETRY_AFTER else None
+    return seconds if seconds >= 0 else None
+
+
+def _throttled(status: str, wait: float | None) -> Exception:
+    """A 429: tried again after its Retry-After, unless that is longer than a run waits."""
+    if wait is not None and wait > MAX_RETRY_AFTER:
+        return DeliveryFailed(f"{status}, Retry-After {wait:g} s: left for the next run")
+    return _Transient(status, wait)
+
+
+def _teams_failure(body: bytes) -> Exception | None:
+    """The failure a Teams connector's 200 body reports, if it reports one."""
+    if TEAMS_FAILURE not in body[:200].lower():
+        return None
+    code = re.search(rb"(?i)HTTP error (\d{3})", body)
+    status = int(code.group(1)) if code else None
+    what = (
+        f"Teams did not deliver it (HTTP {status} in its answer)"
+        if status
+        else ("Teams did not deliver it (its answer says so)")
+    )
+    if status == 429 or status is None or status >= 500:
+        return _Transient(what)
+    return DeliveryFailed(f"{what}; not retried")
 
 
 def post_json(webhook: Webhook, payload: dict, policy: Delivery) -> int:
@@ -92,16 +124,20 @@ def post_json(webhook: Webhook, payload: dict, policy: Delivery) -> int:
         )
         try:
             with urllib.request.urlopen(request, timeout=policy.timeout) as response:
-                response.read()
+                answer = response.read()
         except urllib.error.HTTPError as exc:
             status = f"HTTP {exc.code}"
             wait = _retry_after(exc.headers) if exc.code == 429 else None
             exc.close()
-            if exc.code == 429 or exc.code >= 500:
-                raise _Transient(status, wait) from None
+            if exc.code == 429:
+                raise _throttled(status, wait) from None
+            if exc.code >= 500:
+                raise _Transient(status) from None
             raise DeliveryFailed(f"{status} (refused; not retried)") from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             raise _Transient(_network_reason(exc)) from None
+        if (failure := _teams_failure(answer)) is not None:
+            raise failure
 
     return with_retries(attempt, policy)
 

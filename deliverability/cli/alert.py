@@ -2,7 +2,8 @@
 any JSON webhook or e-mail, each once (deliverability/alerts/ does the work).
 
 Exit status 0 when everything due was sent or nothing was new, 4 when a destination could
-not be reached (what went is recorded; the next run sends only the rest).
+not be reached or a delivery could not yet be recorded in the store (what went is recorded,
+in the store or its journal; the next run sends only the rest).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from deliverability.alerts import messages
+from deliverability.alerts import journal, messages
 from deliverability.alerts.config import (
     AlertConfig,
     ConfigError,
@@ -39,9 +40,9 @@ from deliverability.settings import db_path
 DELIVERY_FAILED = 4
 CONFIG_ENV = "DELIVERABILITY_ALERTS_CONFIG"
 DASHBOARD_URL_ENV = "DELIVERABILITY_DASHBOARD_URL"
-# Webhook hosts whose format is known without --webhook-format.
-SLACK_HOSTS = ("hooks.slack.com",)
-TEAMS_HOSTS = (".webhook.office.com", ".logic.azure.com", ".powerplatform.com")
+# Options every command's store options bring that alerting cannot take: the ledger that
+# keeps each alert to one delivery is the store's.
+LAKE_OPTIONS = ("lake", "spark_remote", "spark_master")
 
 
 def add_alert_options(parser: argparse.ArgumentParser, rule_filters: bool = True) -> None:
@@ -132,13 +133,16 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in (value or "").split(",") if v.strip())
 
 
-def detect_format(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    if host in SLACK_HOSTS:
-        return "slack"
-    if any(host.endswith(suffix) for suffix in TEAMS_HOSTS):
-        return "teams"
-    return "json"
+def refuse_lake_options(args: argparse.Namespace, command: str) -> None:
+    """--lake, --engine spark and the Spark options: alerting reads and writes the store."""
+    given = [f"--{k.replace('_', '-')}" for k in LAKE_OPTIONS if getattr(args, k, None)]
+    if getattr(args, "engine", "duckdb") not in (None, "duckdb"):
+        given.append("--engine")
+    if given:
+        raise ConfigError(
+            f"`{command}` works on the store (--db): its alert ledger is there, so "
+            f"{given[0]} is not taken"
+        )
 
 
 def _rule_name(args: argparse.Namespace, grain: str) -> str:
@@ -180,10 +184,7 @@ def config_from_args(args: argparse.Namespace) -> AlertConfig:
     else:
         if args.to and not args.smtp:
             raise ConfigError("--to ADDRESS needs --smtp URL (the server to send through)")
-        destinations = [
-            Webhook.parse(url, args.webhook_format or detect_format(url))
-            for url in args.webhook or ()
-        ]
+        destinations = [Webhook.parse(url, args.webhook_format) for url in args.webhook or ()]
         if args.smtp:
             destinations.append(Email.parse(args.smtp, tuple(args.to or ())))
         if not destinations and not args.dry_run:
@@ -262,20 +263,52 @@ def alert_lock(db: Path, wait: float) -> Iterator[None]:
 
 
 class StoreLedger:
-    """The store's alert ledger, opened for each write only: readers go on meanwhile."""
+    """The store's alert ledger, opened for each write only (readers go on meanwhile), with
+    the journal beside the store in front: a delivery is in the journal before the store is
+    asked, so a store busy past --wait loses nothing; the next run folds it in."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
+        self.journal = journal.journal_path(db_path(args.db))
+        self.busy: str | None = None  # why the last write did not reach the store
+        self.rules_unrecorded = 0
 
-    def record_deliveries(self, rows: list[dict]) -> None:
-        store = open_store(self.args)
+    def pending(self) -> list[dict]:
+        """Deliveries made but not yet in the store."""
+        return journal.read(self.journal)
+
+    def flush(self) -> bool:
+        """Fold the journal into the store; False (the journal kept) while it is busy."""
+        rows = self.pending()
+        if not rows:
+            journal.clear(self.journal)
+            return True
+        try:
+            store = open_store(self.args)
+        except StoreBusy as exc:
+            self.busy = str(exc)
+            return False
         try:
             store.record_alert_deliveries(rows)
         finally:
             store.close()
+        journal.clear(self.journal)
+        return True
+
+    def record_deliveries(self, rows: list[dict]) -> None:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        journal.append(self.journal, [{"sent_at": now, **row} for row in rows])
+        self.flush()
 
     def record_rule(self, row: dict) -> None:
-        store = open_store(self.args)
+        # A rule not recorded looks again at the same ingests next time: the ledger and
+        # the journal keep what it sent from going twice.
+        try:
+            store = open_store(self.args)
+        except StoreBusy as exc:
+            self.busy = str(exc)
+            self.rules_unrecorded += 1
+            return
         try:
             store.record_alert_rule(row)
         finally:
@@ -313,10 +346,13 @@ def run_alerts(args: argparse.Namespace, config: AlertConfig, options: Options) 
     """Plan, send and report one run; the exit status (0, or DELIVERY_FAILED)."""
     as_json = getattr(args, "format", "table") == "json"
     wait = READ_WAIT_SECONDS if getattr(args, "wait", None) is None else args.wait
+    ledger = StoreLedger(args)
     with alert_lock(db_path(args.db), wait):
+        if not options.dry_run:
+            ledger.flush()
         con = open_reader(args)
         try:
-            the_plan = plan(con, config, options)
+            the_plan = plan(con, config, options, ledger.pending())
         finally:
             con.close()
 
@@ -328,7 +364,8 @@ def run_alerts(args: argparse.Namespace, config: AlertConfig, options: Options) 
             else:
                 print(f"deliverability: {_line(outcome)}", file=sys.stderr, flush=True)
 
-        outcomes = send(the_plan, config, options, StoreLedger(args), on_outcome=live)
+        outcomes = send(the_plan, config, options, ledger, on_outcome=live)
+        unrecorded = 0 if options.dry_run else len(ledger.pending())
     failed = [o for o in outcomes if o.status in ("failed", "skipped")]
     sent = sum(1 for o in outcomes if o.status == "sent")
     if as_json:
@@ -350,7 +387,14 @@ def run_alerts(args: argparse.Namespace, config: AlertConfig, options: Options) 
     else:
         summary = f"{sent} sent, {len(failed)} not delivered"
     print(summary, file=sys.stderr)
-    return DELIVERY_FAILED if failed else 0
+    if unrecorded or ledger.rules_unrecorded:
+        print(
+            f"deliverability: {unrecorded} delivered alert(s) could not be recorded in the "
+            f"store ({ledger.busy}): they are kept in {ledger.journal.name} beside it, and the "
+            "next run records them and does not send them again",
+            file=sys.stderr,
+        )
+    return DELIVERY_FAILED if failed or unrecorded or ledger.rules_unrecorded else 0
 
 
 def _document(the_plan: Plan, outcomes: list[Outcome], options: Options) -> dict:
@@ -377,5 +421,6 @@ def _document(the_plan: Plan, outcomes: list[Outcome], options: Options) -> dict
 
 
 def cmd_alert(args: argparse.Namespace) -> int:
+    refuse_lake_options(args, "alert")
     options = options_from_args(args)
     return run_alerts(args, config_from_args(args), options)

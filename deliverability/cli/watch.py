@@ -6,7 +6,10 @@ A file is taken once it has stopped changing: its modification time is at least 
 seconds old, and (between polls) its size and time did not move since the previous look,
 so a file still being copied in is left for a later pass. A file the store already holds
 is skipped without being read again (unchanged since its ingest began), and the store's
-fingerprints skip a copy of one under another name. --once makes one pass and exits, for
+fingerprints skip a copy of one under another name. A file that could not be ingested, or
+is such a copy, is remembered by its path, size and modification time in a small file
+beside the store (`STORE.watch-state.json`), so it is reported once and a cron run does not
+fail on it forever: it is read again once it changes. --once makes one pass and exits, for
 cron or a systemd timer; without it the folder is polled every --interval seconds until
 Ctrl-C (exit 130).
 """
@@ -14,6 +17,7 @@ Ctrl-C (exit 130).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -29,6 +33,7 @@ from deliverability.cli.alert import (
     add_alert_options,
     config_from_args,
     options_from_args,
+    refuse_lake_options,
     run_alerts,
 )
 from deliverability.cli.commands import COMMANDS
@@ -38,6 +43,7 @@ from deliverability.ingest import IngestInterrupted, ingest_files, log_files
 from deliverability.load_staged import FileResult
 from deliverability.queries.status import ingested_paths
 from deliverability.readers.base import ReadOptions
+from deliverability.settings import db_path
 
 INGEST_FAILED = 1
 
@@ -86,14 +92,51 @@ def register(sub: argparse._SubParsersAction) -> None:
     watch.set_defaults(handler=cmd_watch)
 
 
-class FolderWatch:
-    """Which files of a folder are ready to ingest: new or changed, and settled."""
+Signature = tuple[int, int]  # a file's size and modification time (ns)
 
-    def __init__(self, folder: Path, settle: float) -> None:
+
+def state_path(db: Path) -> Path:
+    return db.with_name(db.name + ".watch-state.json")
+
+
+class FolderWatch:
+    """Which files of a folder are ready to ingest: new or changed, and settled. With a
+    STATE file, the files refused (or copies of stored ones) are remembered across runs."""
+
+    def __init__(self, folder: Path, settle: float, state: Path | None = None) -> None:
         self.folder = folder
         self.settle = settle
-        self.looked: dict[Path, tuple[int, int]] = {}  # at the previous pass
-        self.done: dict[Path, tuple[int, int]] = {}  # ingested (or refused) as it was then
+        self.state = state
+        self.looked: dict[Path, Signature] = {}  # at the previous pass
+        self.done: dict[Path, Signature] = {}  # ingested (or refused) as it was then
+        self.refused: dict[str, Signature] = self._load()
+        self.done.update({Path(k): v for k, v in self.refused.items()})
+
+    def _load(self) -> dict[str, Signature]:
+        if self.state is None:
+            return {}
+        try:
+            data = json.loads(self.state.read_text(encoding="utf-8"))
+            return {str(k): (int(v[0]), int(v[1])) for k, v in data["refused"].items()}
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+            return {}  # none yet, or unreadable: every such file is looked at once more
+
+    def remember(self, results: list[FileResult]) -> None:
+        """Keep the files refused or found to be copies (as they are now) in the state
+        file; a file ingested since is forgotten there."""
+        if self.state is None:
+            return
+        before = dict(self.refused)
+        for result in results:
+            signature = self.looked.get(Path(result.path))
+            if (not result.ok or result.already_ingested) and signature is not None:
+                self.refused[str(result.path)] = signature
+            else:
+                self.refused.pop(str(result.path), None)
+        if self.refused != before:
+            temporary = self.state.with_name(self.state.name + ".tmp")
+            temporary.write_text(json.dumps({"refused": self.refused}, indent=1), "utf-8")
+            temporary.replace(self.state)
 
     def ready(self, ingested: dict[str, datetime], now: float | None = None) -> list[Path]:
         now = time.time() if now is None else now
@@ -143,12 +186,12 @@ def _one_pass(
     watcher: FolderWatch,
     read: ReadOptions,
     config: AlertConfig | None,
-    alerts_failed: bool,
+    alerts_due: bool,
 ) -> tuple[list[FileResult], bool]:
     """Ingest the files ready in the folder, then run the alert rules when there is reason
-    to: after an ingest that loaded rows, after a failed delivery (to send it now), and on
-    every --once pass (a cron run after a failed one sends what failed). Returns the files'
-    results and whether a delivery failed."""
+    to: after an ingest that loaded rows, when ALERTS_DUE (a delivery failed, or the store
+    was busy), and on every --once pass (a cron run after a failed one sends what failed).
+    Returns the files' results and whether the rules must run again at the next look."""
     con = open_reader(args)
     try:
         ingested = ingested_paths(con)
@@ -163,11 +206,12 @@ def _one_pass(
         finally:
             store.close()
         watcher.taken(ready)
+        watcher.remember(results)
         for result in results:
             _report(args, result)
-    if config is not None and (any(r.loaded for r in results) or alerts_failed or args.once):
-        alerts_failed = run_alerts(args, config, options_from_args(args)) == DELIVERY_FAILED
-    return results, alerts_failed
+    if config is not None and (any(r.loaded for r in results) or alerts_due or args.once):
+        alerts_due = run_alerts(args, config, options_from_args(args)) == DELIVERY_FAILED
+    return results, alerts_due
 
 
 def _alerts_configured(args: argparse.Namespace) -> bool:
@@ -175,6 +219,7 @@ def _alerts_configured(args: argparse.Namespace) -> bool:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    refuse_lake_options(args, "watch")
     folder = Path(args.folder).resolve()
     if not folder.is_dir():
         raise ValueError(f"{args.folder}: not a folder")
@@ -193,16 +238,18 @@ def cmd_watch(args: argparse.Namespace) -> int:
         channel=args.ingest_channel,
         timezone=args.timezone,
     )
-    watcher = FolderWatch(folder, args.settle)
-    alerts_failed = False
+    watcher = FolderWatch(folder, args.settle, state_path(db_path(args.db)))
+    alerts_due = False
     try:
         while True:
             try:
-                results, alerts_failed = _one_pass(args, watcher, read, config, alerts_failed)
+                results, alerts_due = _one_pass(args, watcher, read, config, alerts_due)
             except StoreBusy as exc:
                 if args.once:
                     raise
-                # A long ingest or report elsewhere: this pass waits for the next look.
+                # A long ingest or report elsewhere: this pass waits for the next look, and
+                # the alert rules run then whatever it finds (they may not have run now).
+                alerts_due = True
                 print(
                     f"deliverability: {exc}; looking again in {args.interval:g} s",
                     file=sys.stderr,
@@ -210,7 +257,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
                 )
                 results = []
             if args.once:
-                if alerts_failed:
+                if alerts_due:
                     return DELIVERY_FAILED
                 return INGEST_FAILED if any(not r.ok for r in results) else 0
             time.sleep(args.interval)

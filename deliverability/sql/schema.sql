@@ -150,11 +150,16 @@ CREATE TABLE IF NOT EXISTS alert_deliveries (
 );
 
 -- The alert rules as `deliverability alert` last ran them (destinations as labels, never
--- their secrets), and how far into the data each has looked: its next run tests from there
--- (less a re-check window for late delivery reports).
+-- their secrets), and which ingests each has seen: its next run tests again the buckets of
+-- the messages that later ingests brought or changed, whatever their time, so late and
+-- backfilled data is tested too.
 CREATE TABLE IF NOT EXISTS alert_rules (
     rule VARCHAR PRIMARY KEY, grain VARCHAR, providers VARCHAR, channels VARCHAR,
     codes VARCHAR, categories VARCHAR, min_count INTEGER, sustained BOOLEAN,
-    destinations VARCHAR, checked_until TIMESTAMP, last_run_at TIMESTAMP,
-    last_sent INTEGER, last_failed INTEGER
+    destinations VARCHAR,
+    checked_until TIMESTAMP,         -- the newest message time when it last ran (shown)
+    last_run_at TIMESTAMP, last_sent INTEGER, last_failed INTEGER,
+    checked_ingest INTEGER,          -- the newest ingest (id) it has seen
+    checked_ingest_at TIMESTAMP,     -- and when that ingest finished
+    retry_from TIMESTAMP             -- the first bucket with an alert that did not go; NULL: none
 );
