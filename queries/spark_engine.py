@@ -48,12 +48,18 @@ def spark_session(remote: str | None = None, master: str | None = "local[2]", **
     else:
         if master:
             builder = builder.master(master)
-        builder = builder.config("spark.ui.enabled", "false")
+        if master and master.startswith("local"):
+            # One process on this machine: no web UI to serve.
+            builder = builder.config("spark.ui.enabled", "false")
         builder = builder.config("spark.ui.showConsoleProgress", "false")
         builder = builder.config("spark.log.level", "ERROR")
     for key, value in {**SESSION_CONF, **conf}.items():
         builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # no Java, a Connect server that does not answer, ...
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise RuntimeError(f"cannot start Spark ({remote or master or 'local'}): {first}") from exc
     for key, value in SESSION_CONF.items():
         session.conf.set(key, value)
     return session

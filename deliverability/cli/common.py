@@ -167,7 +167,10 @@ def spark_for(args: argparse.Namespace):
     """The SparkSession --spark-remote or --spark-master ask for."""
     from deliverability.queries.spark_engine import spark_session
 
-    return spark_session(remote=args.spark_remote, master=args.spark_master)
+    try:
+        return spark_session(remote=args.spark_remote, master=args.spark_master)
+    except RuntimeError as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def open_lake(args: argparse.Namespace) -> duckdb.DuckDBPyConnection | Engine:

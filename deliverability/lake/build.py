@@ -27,7 +27,14 @@ from pathlib import Path
 from sqlglot import exp
 
 from deliverability.ingest import _modified_at, file_fingerprint, log_files
-from deliverability.lake.engines import PARTITION, DuckDBLake, SparkLake, _is_local, _local
+from deliverability.lake.engines import (
+    PARTITION,
+    DuckDBLake,
+    SparkLake,
+    _is_local,
+    _local,
+    columns,
+)
 from deliverability.lake.stage import Staged, stage_file
 from deliverability.load_staged import FileResult
 from deliverability.portable_sql import parse
@@ -207,16 +214,25 @@ def _build(
 
     for table in ("sends", "events", "messages"):
         lake.table(table, keep_partition=True)
-    if staged:
-        _load_new_rows(lake, staged, build_day)
+    _new_rows(lake, staged)
+    # Messages and rollups first, the new rows after: a build stopped midway and run again
+    # finds rows not yet appended new again and derives their messages again, while the
+    # messages of rows already appended were derived before they were.
     _derive(lake, rederive_all=catalog_changed, result=result)
     if staged:
+        _append_new_rows(lake, staged, build_day, uncatalogued=not catalog_changed)
         _write_ledger(lake, staged, fingerprints, started, build_day, work)
     if isinstance(lake, SparkLake):
         result.plans = lake.plans()
 
 
-def _load_new_rows(lake: Lake, staged: list[Staged], build_day) -> None:
+def _new_rows(lake: Lake, staged: list[Staged]) -> None:
+    """new_sends and new_events (none when nothing was staged), and each file's count of
+    loaded and duplicate rows."""
+    if not staged:
+        for table in ("sends", "events"):
+            lake.create(f"new_{table}", f"SELECT *, 0 AS row_key FROM {table} WHERE false")  # noqa: S608
+        return
     lake.parquet("staged_sends", [s.sends for s in staged])
     lake.parquet("staged_events", [s.events for s in staged])
     lake.parquet("staged_rejects", [s.rejects for s in staged])
@@ -232,6 +248,11 @@ def _load_new_rows(lake: Lake, staged: list[Staged], build_day) -> None:
     for one in staged:
         one.result.loaded = int(counts.get(one.ingest_id, 0))
         one.result.duplicates = one.result.rows_read - one.result.rejected - one.result.loaded
+
+
+def _append_new_rows(lake: Lake, staged: list[Staged], build_day, uncatalogued: bool) -> None:
+    """The new sends and events, the rejected rows, the new events' code days and (unless
+    the whole table was made again) their uncatalogued events, appended to their days."""
     lake.create("sends_out", "SELECT *, CAST(sent_at AS DATE) AS utc_date FROM new_sends")
     lake.write("sends_out", "sends")
     lake.create("events_out", "SELECT *, CAST(event_at AS DATE) AS utc_date FROM new_events")
@@ -254,8 +275,9 @@ def _load_new_rows(lake: Lake, staged: list[Staged], build_day) -> None:
     )
     lake.create("code_days_out", "SELECT *, CAST(day AS DATE) AS utc_date FROM keys_to_check")
     lake.write("code_days_out", "event_code_days")
-    lake.create("events_to_check", "SELECT * FROM new_events")
-    _uncatalogued(lake, replace_all=False)
+    if uncatalogued:
+        lake.create("events_to_check", "SELECT * FROM new_events")
+        _uncatalogued(lake, replace_all=False)
 
 
 def _uncatalogued(lake: Lake, replace_all: bool) -> None:
@@ -279,8 +301,12 @@ def _uncatalogued(lake: Lake, replace_all: bool) -> None:
 def _derive(lake: Lake, rederive_all: bool, result: BuildResult) -> None:
     """Derive the messages the new rows touch (every message when the catalog changed),
     then write their days of messages and rollups again."""
+    # The lake's sends and events with this build's new ones, which are appended after.
     for table in ("sends", "events"):
-        lake.table(table, keep_partition=True)  # with this build's rows
+        lake.table(table, name=f"lake_{table}")
+        cols = ", ".join(columns(lake.shape, table))
+        both = f"SELECT {cols} FROM lake_{table} UNION ALL SELECT {cols} FROM new_{table}"  # noqa: S608
+        lake.view(table, both)
     if rederive_all:
         lake.create(
             "affected",
@@ -288,7 +314,12 @@ def _derive(lake: Lake, rederive_all: bool, result: BuildResult) -> None:
             "SELECT DISTINCT provider, message_id FROM events",
         )
         lake.table("event_code_days")
-        lake.create("keys_to_check", "SELECT * FROM event_code_days")
+        lake.create(
+            "keys_to_check",
+            "SELECT * FROM event_code_days UNION ALL "
+            "SELECT date_trunc('day', event_at) AS day, provider, channel, status_code, "
+            "upstream_provider, upstream_code, 1 AS events FROM new_events",
+        )
         lake.create(
             "events_to_check",
             "SELECT provider, message_id, channel, event_at, status_code, status_text, "

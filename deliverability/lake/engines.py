@@ -81,8 +81,9 @@ class DuckDBLake:
         self.con.execute(f"SET memory_limit = '{memory_limit()}'")
         self.shape = shape()
 
-    def table(self, name: str, keep_partition: bool = False) -> None:
-        """View NAME over the lake's table (an empty one while the lake has none)."""
+    def table(self, table: str, keep_partition: bool = False, name: str | None = None) -> None:
+        """View NAME (default TABLE) over the lake's TABLE (empty while the lake has none)."""
+        view, name = name or table, table
         folder = _local(table_path(self.lake, name))
         cols = ", ".join(f'"{c}"' for c in columns(self.shape, name))
         if name in WHOLE and any(folder.glob("*.parquet")):
@@ -97,8 +98,12 @@ class DuckDBLake:
             self.con.register(f"empty_{name}", empty.to_arrow_table())
             source = f"(SELECT *, NULL::DATE AS {PARTITION} FROM empty_{name})"  # noqa: S608
         extra = f", {PARTITION}" if keep_partition and name in PARTITIONED else ""
-        view = f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {cols}{extra} FROM {source}"  # noqa: S608
-        self.con.execute(view)
+        select = f"SELECT {cols}{extra} FROM {source}"  # noqa: S608
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {select}")
+
+    def view(self, name: str, select: str) -> None:
+        """NAME: SELECT (DuckDB's dialect), not computed until read."""
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
 
     def parquet(self, name: str, paths: list[Path]) -> None:
         files = ", ".join(f"'{_q(p)}'" for p in paths)
@@ -161,7 +166,8 @@ class SparkLake:
         relation = self.shape.sql(f"SELECT *, NULL::DATE AS {PARTITION} FROM {name}")  # noqa: S608
         return self.session.createDataFrame(relation.to_arrow_table())
 
-    def table(self, name: str, keep_partition: bool = False) -> None:
+    def table(self, table: str, keep_partition: bool = False, name: str | None = None) -> None:
+        view, name = name or table, table
         path = table_path(self.lake, name)
         cols = columns(self.shape, name)
         try:
@@ -174,7 +180,10 @@ class SparkLake:
                 raise
             frame = self._empty(name)
         extra = [PARTITION] if keep_partition and name in PARTITIONED else []
-        frame.select(*cols, *extra).createOrReplaceTempView(name)
+        frame.select(*cols, *extra).createOrReplaceTempView(view)
+
+    def view(self, name: str, select: str) -> None:
+        self._sql(select, None).createOrReplaceTempView(name)
 
     def parquet(self, name: str, paths: list[Path]) -> None:
         self.session.read.parquet(*[str(p) for p in paths]).createOrReplaceTempView(name)

@@ -4,8 +4,6 @@ for Spark (DataFrames for queries/spark_engine.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 
 from deliverability.lake.engines import PARTITION, PARTITIONED, WHOLE, _is_local, _local, shape
@@ -50,12 +48,19 @@ def duckdb_over_lake(path: str, tables: frozenset[str] | tuple = TABLES):
 def spark_tables(session, path: str) -> dict:
     """The lake's tables as Spark DataFrames (lazy: nothing is read until a query runs)."""
     frames = {}
+    empty = shape()
     for name in TABLES:
         table = f"{path.rstrip('/')}/{name}"
-        if _is_local(table) and not Path(_local(table)).exists():
-            continue
-        frame = session.read.option("basePath", table).parquet(table)
+        try:
+            frame = session.read.option("basePath", table).parquet(table)
+        except Exception as exc:  # pyspark's AnalysisException, also through Spark Connect
+            if "PATH_NOT_FOUND" not in str(exc) and "UNABLE_TO_INFER_SCHEMA" not in str(exc):
+                raise
+            # A table the lake has no rows of yet (no rejected row ever: no quarantine).
+            rows = empty.sql(f"SELECT * FROM {name}").to_arrow_table()  # noqa: S608
+            frame = session.createDataFrame(rows)
         frames[name] = frame.drop(PARTITION) if PARTITION in frame.columns else frame
+    empty.close()
     return frames
 
 
