@@ -3,7 +3,8 @@
 
     python3 dev.py dashboard     # make .venv if needed, start the dashboard on the sample logs
     python3 dev.py test          # make .venv if needed, lint (ruff, lint-imports), run every test
-    python3 dev.py test --fast   # the same without the tests marked slow (the quick loop)
+                                 # (Spark's too: installs Java and pyspark when missing)
+    python3 dev.py test --fast   # the same without the tests marked slow (the quick loop; no Spark)
     python3 dev.py lint          # only the lints: ruff and lint-imports
 
 Only the standard library is used here, because this runs before anything is installed.
@@ -24,6 +25,10 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
+# requirements.lock's lines for the [spark] extra: installed only for the full test run
+# (pyspark is a 456 MB source archive, about two minutes to build the first time).
+SPARK_MARK = "# [spark]"
+PIP = [BIN / "python", "-m", "pip", "--disable-pip-version-check", "-q"]
 
 
 def _inputs_digest() -> str:
@@ -45,10 +50,47 @@ def ensure_venv() -> None:
         print("dev.py: creating .venv", file=sys.stderr)
         _run(sys.executable, "-m", "venv", VENV)
     print("dev.py: installing pinned dependencies into .venv", file=sys.stderr)
-    pip = [BIN / "python", "-m", "pip", "--disable-pip-version-check", "-q"]
-    _run(*pip, "install", "-r", ROOT / "requirements.lock")
-    _run(*pip, "install", "--no-deps", "-e", f"{ROOT}[test]")
+    core = VENV / "requirements-core.txt"
+    core.write_text("".join(_lock_lines(spark=False)))
+    _run(*PIP, "install", "-r", core)
+    _run(*PIP, "install", "--no-deps", "-e", f"{ROOT}[test]")
     STAMP.write_text(wanted)
+
+
+def _lock_lines(spark: bool) -> list[str]:
+    """requirements.lock's pins: the [spark] extra's, or every other."""
+    lines = (ROOT / "requirements.lock").read_text().splitlines(keepends=True)
+    return [line for line in lines if (SPARK_MARK in line) == spark]
+
+
+def ensure_spark() -> None:
+    """pyspark for the tests marked spark, as pinned (its own step: a source archive)."""
+    pins = _lock_lines(spark=True)
+    wanted = "".join(sorted(line.split("#")[0].strip() + "\n" for line in pins))
+    stamp = VENV / ".installed-spark"
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    print("dev.py: installing pyspark for the Spark tests (first time: ~2 min)", file=sys.stderr)
+    spark = VENV / "requirements-spark.txt"
+    spark.write_text(wanted)
+    _run(*PIP, "install", "-r", spark)
+    stamp.write_text(wanted)
+
+
+def ensure_java() -> None:
+    """The Spark tests run pyspark in local mode, on a JVM: Debian's Java 17."""
+    if shutil.which("java"):
+        return
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        print("dev.py: installing Debian's openjdk-17-jre-headless for Spark", file=sys.stderr)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        _run("apt-get", "update", "-qq", env=env)
+        _run(
+            "apt-get", "install", "-y", "-qq", "openjdk-17-jre-headless",
+            env=env, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    else:
+        print("dev.py: java is missing: the Spark tests skip (under CI they fail)", file=sys.stderr)
 
 
 def ensure_chromium() -> None:
@@ -106,6 +148,9 @@ def cmd_lint(extra: list[str]) -> int:
 def cmd_test(extra: list[str]) -> int:
     ensure_venv()
     ensure_chromium()
+    if "--fast" not in extra:
+        ensure_java()
+        ensure_spark()
     if cmd_lint([]) != 0:
         return 1
     if "--fast" in extra:
