@@ -13,10 +13,13 @@ the store up to date (created, migrated, a changed catalog) is such a write too.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -26,6 +29,9 @@ from deliverability.settings import catalog_extra, db_path
 from deliverability.store import Store, read_version
 
 _local = threading.local()
+# `deliverability dashboard --lake PATH [--engine spark ...]` hands these to the server.
+LAKE_ENV, ENGINE_ENV = "DELIVERABILITY_LAKE", "DELIVERABILITY_ENGINE"
+SPARK_MASTER_ENV, SPARK_REMOTE_ENV = "DELIVERABILITY_SPARK_MASTER", "DELIVERABILITY_SPARK_REMOTE"
 
 
 class _Gate:
@@ -83,8 +89,44 @@ def store_path() -> Path:
     return db_path().resolve()
 
 
+def _open_lake(lake: str) -> None:
+    """This run's reader of a lake (read-only: nothing in the dashboard writes a lake): its
+    Parquet on DuckDB, with --engine spark its message-level questions on Spark. Cached
+    results are keyed on the lake's newest build."""
+    from deliverability.lake.read import SMALL, TABLES, check_lake, duckdb_over_lake
+    from deliverability.queries.spark_engine import RoutedEngine
+
+    check_lake(lake)
+    spark = os.environ.get(ENGINE_ENV) == "spark"
+    small = duckdb_over_lake(lake, SMALL if spark else TABLES)
+    # A build adds ledger rows; a build for a changed catalog only changes meta's digest.
+    built = small.execute(
+        "SELECT coalesce(max(ingest_id), 0), (SELECT max(value) FROM meta) FROM ingests"
+    ).fetchone()
+    version = int(hashlib.sha256(repr(built).encode()).hexdigest()[:15], 16)
+    _local.con = RoutedEngine(small, _spark_engine(lake, version)) if spark else small
+    _local.key = (lake, version)
+    _local.lake = True
+
+
+@cache
+def _spark_engine(lake: str, version: int):
+    """One Spark session for the process, and the lake's tables as its build VERSION left
+    them (a later build lists other files)."""
+    from deliverability.lake.read import spark_tables
+    from deliverability.queries.spark_engine import SparkEngine, spark_session
+
+    session = spark_session(
+        remote=os.environ.get(SPARK_REMOTE_ENV), master=os.environ.get(SPARK_MASTER_ENV)
+    )
+    return SparkEngine(session, spark_tables(session, lake))
+
+
 def _open_reader() -> None:
     """This thread's read-only connection, on a store brought up to date first if need be."""
+    if os.environ.get(LAKE_ENV):
+        _open_lake(os.environ[LAKE_ENV])
+        return
     path, extra = store_path(), catalog_extra()
     if path.is_file():
         _gate.acquire_shared(READ_WAIT_SECONDS)
@@ -140,6 +182,10 @@ def _close_reader() -> None:
         return
     _local.con = None
     _local.key = None
+    if getattr(_local, "lake", False):
+        _local.lake = False
+        con.close()  # the run's DuckDB views; the Spark session stays for the next run
+        return
     _release(con)
 
 
@@ -169,6 +215,15 @@ def cursor() -> duckdb.DuckDBPyConnection:
 def reading_elsewhere() -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection for work outside a script run (a download's callable runs on
     a thread of its own), through the same gate."""
+    if os.environ.get(LAKE_ENV):
+        from deliverability.lake.read import duckdb_over_lake
+
+        con = duckdb_over_lake(os.environ[LAKE_ENV])
+        try:
+            yield con
+        finally:
+            con.close()
+        return
     _gate.acquire_shared(READ_WAIT_SECONDS)
     try:
         con = Store.open_reader(store_path(), catalog_extra=catalog_extra(), bring_up_to_date=False)
@@ -188,6 +243,11 @@ def reading_elsewhere() -> Iterator[duckdb.DuckDBPyConnection]:
 def writing() -> Iterator[Store]:
     """The store open for writing, for an upload or a note. This run's reader is closed
     meanwhile; the run's next read opens it again, on the store as written."""
+    if os.environ.get(LAKE_ENV):
+        raise StoreBusy(
+            "this dashboard reads a lake, which only `deliverability lake build` writes: "
+            "upload files and add notes in a dashboard on a store"
+        )
     _close_reader()
     with _gate.exclusive(WRITE_WAIT_SECONDS):
         store = Store.open(store_path(), catalog_extra=catalog_extra())

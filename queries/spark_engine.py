@@ -223,6 +223,11 @@ class RoutedEngine:
 
         return run(self.small, name, **params)
 
+    def execute(self, *args, **kwargs):
+        """What reads a small table itself (the upload page's saved mappings) reads it on
+        the DuckDB side."""
+        return self.small.execute(*args, **kwargs)
+
     def close(self) -> None:
         self.small.close()
         self.large.close()

@@ -42,6 +42,8 @@ def assert_lake_is_store(lake: Path, store: Path) -> None:
     store_con = duckdb.connect(str(store), read_only=True)
     for table in COMPARED:
         assert rows(lake_con, table) == rows(store_con, table), table
+        described = f"SELECT column_name, column_type FROM (DESCRIBE {table})"
+        assert lake_con.execute(described).fetchall() == store_con.execute(described).fetchall()
     ledger = "SELECT ingest_id, file_name, kind, reader, rows_read, loaded, duplicates, rejected "
     ledger += "FROM ingests ORDER BY ingest_id"
     assert lake_con.execute(ledger).fetchall() == store_con.execute(ledger).fetchall()
@@ -164,3 +166,31 @@ def test_bad_input_is_one_line_naming_the_file(tmp_path):
     assert proc.returncode == 2 and "no lake there" in proc.stderr
     proc = run_cli("report", "--engine", "spark", check=False)
     assert proc.returncode == 2 and "--lake" in proc.stderr
+
+
+@pytest.mark.slow
+def test_the_dashboard_reads_a_lake(tmp_path, logs, monkeypatch):
+    """Every page renders on a lake (`dashboard --lake`), the Overview's tiles are the
+    store's, and nothing opens or creates a store meanwhile."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_dashboard import APP, PAGES, page
+
+    lake, db = tmp_path / "lake", tmp_path / "store.duckdb"
+    build_lake(logs, str(lake))
+    store_from(db, [logs])
+    tiles = {}
+    for source in ("lake", "store"):
+        if source == "lake":
+            monkeypatch.setenv("DELIVERABILITY_LAKE", str(lake))
+            monkeypatch.setenv("DELIVERABILITY_DB", str(tmp_path / "never.duckdb"))
+            at = AppTest.from_file(APP, default_timeout=60)
+            for path in PAGES:
+                page(at, path)
+        else:
+            monkeypatch.delenv("DELIVERABILITY_LAKE")
+            monkeypatch.setenv("DELIVERABILITY_DB", str(db))
+        at = page(AppTest.from_file(APP, default_timeout=60), "views/overview.py")
+        tiles[source] = [(m.label, m.value) for m in at.metric]
+    assert tiles["lake"] == tiles["store"] and tiles["lake"]
+    assert not (tmp_path / "never.duckdb").exists()

@@ -90,3 +90,31 @@ def test_the_funnel_check_tells_a_funnel_from_a_global_aggregate(spark):  # noqa
     smallest = spark.sql("SELECT min(id) FROM numbers")
     smallest.collect()
     assert funnels(smallest._jdf.queryExecution().executedPlan().toString()) == []
+
+
+def test_the_dashboard_on_a_lake_with_the_spark_engine(tmp_path, spark, monkeypatch):  # noqa: F811
+    """The Overview and the Messages page (a message list: Spark's) read the lake as the
+    store's pages read the store."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_dashboard import APP, page
+
+    logs = write_logs(tmp_path / "logs")
+    lake, db = tmp_path / "lake", tmp_path / "store.duckdb"
+    build_lake(logs, str(lake), engine="spark", session=spark)
+    store_from(db, [logs])
+    shown = {}
+    for source in ("lake", "store"):
+        if source == "lake":
+            monkeypatch.setenv("DELIVERABILITY_LAKE", str(lake))
+            monkeypatch.setenv("DELIVERABILITY_ENGINE", "spark")
+        else:
+            monkeypatch.delenv("DELIVERABILITY_LAKE")
+            monkeypatch.setenv("DELIVERABILITY_DB", str(db))
+        tiles = page(AppTest.from_file(APP, default_timeout=120), "views/overview.py").metric
+        listed = page(AppTest.from_file(APP, default_timeout=120), "views/messages.py")
+        shown[source] = (
+            [(m.label, m.value) for m in tiles],
+            [frame.value.to_dict() for frame in listed.dataframe][:1],
+        )
+    assert shown["lake"] == shown["store"] and shown["lake"][0]

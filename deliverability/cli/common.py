@@ -21,7 +21,9 @@ from deliverability.store import Store
 T = TypeVar("T")
 
 
-def add_store_options(parser: argparse.ArgumentParser) -> None:
+def add_store_options(parser: argparse.ArgumentParser, lake: bool = False) -> None:
+    """--db, --catalog-extra, --wait; with LAKE (commands that only read) also --lake,
+    --engine and where Spark runs."""
     parser.add_argument(
         "--db", help="store file (default: $DELIVERABILITY_DB or data/deliverability.duckdb)"
     )
@@ -33,7 +35,8 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
         help="how long to wait while another process writes the store, or (for a write) "
         f"reads it (default {READ_WAIT_SECONDS:g} s to read, {WRITE_WAIT_SECONDS:g} s to write)",
     )
-    add_lake_options(parser)
+    if lake:
+        add_lake_options(parser)
 
 
 def add_lake_options(parser: argparse.ArgumentParser, reading: bool = True) -> None:
@@ -136,8 +139,6 @@ def dimensions(spec: str | None) -> list[str]:
 def open_store(args: argparse.Namespace) -> Store:
     """The store of --db, to write; ValueError (one line) for a path that is a folder, not a
     DuckDB file, or a damaged one. Close it when written: readers wait meanwhile."""
-    if getattr(args, "lake", None):
-        raise ValueError("--lake is read-only here: a lake grows by `deliverability lake build`")
     path = db_path(args.db)
     wait = WRITE_WAIT_SECONDS if getattr(args, "wait", None) is None else args.wait
     try:

@@ -33,7 +33,7 @@ BROWSER_WAIT_SECONDS = 120
 
 def register(sub: argparse._SubParsersAction) -> None:
     dash = sub.add_parser("dashboard", help=COMMANDS["dashboard"].help)
-    add_store_options(dash)
+    add_store_options(dash, lake=True)
     dash.add_argument("--port", type=int, default=8501)
     dash.add_argument(
         "--address",
@@ -171,7 +171,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     address = args.address.strip().strip("[]")  # Streamlit wants ::1, not [::1]
     require_login = login_required(address)
     path = db_path(args.db).resolve()
-    if args.demo:
+    if args.demo and not args.lake:
         load_demo(path, catalog_extra=args.catalog_extra)
     env = {**os.environ, "DELIVERABILITY_DB": str(path)}
     if require_login:
@@ -180,6 +180,21 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         env["DELIVERABILITY_CATALOG_EXTRA"] = str(args.catalog_extra)
     if args.display_tz:
         env["DELIVERABILITY_DISPLAY_TZ"] = check_zone(args.display_tz)
+    if args.lake:
+        from deliverability.lake.read import check_lake
+
+        # The server reads the lake (dashboard/state.py); spark only for message-level pages.
+        check_lake(args.lake)
+        local = "://" not in args.lake
+        env["DELIVERABILITY_LAKE"] = str(Path(args.lake).resolve()) if local else args.lake
+        env["DELIVERABILITY_ENGINE"] = args.engine
+        for name, value in (("MASTER", args.spark_master), ("REMOTE", args.spark_remote)):
+            if value:
+                env[f"DELIVERABILITY_SPARK_{name}"] = value
+    elif args.engine == "spark":
+        raise ValueError(
+            "--engine spark reads a lake: give --lake PATH (deliverability lake build)"
+        )
     cmd = [
         sys.executable,
         "-m",
@@ -218,7 +233,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         "none",
     ]
     url = f"http://{url_host(address)}:{args.port}"
-    notes = [f"store: {path}"]
+    notes = [f"lake: {args.lake} on {args.engine}" if args.lake else f"store: {path}"]
     if address in WILDCARDS:
         notes.insert(0, f"listening on {address or 'every interface'}")
     if require_login:

@@ -24,13 +24,13 @@ from deliverability.settings import db_path
 
 def register(sub: argparse._SubParsersAction) -> None:
     status = sub.add_parser("status", help=COMMANDS["status"].help)
-    add_store_options(status)
+    add_store_options(status, lake=True)
     add_format(status)
     add_reveal_option(status)
     status.set_defaults(handler=cmd_status)
 
     report = sub.add_parser("report", help=COMMANDS["report"].help)
-    add_store_options(report)
+    add_store_options(report, lake=True)
     report.add_argument("--by", help=f"DIM[,DIM...]: {', '.join(queries.DIMENSIONS)}")
     add_filters(report)
     add_format(report, ("table", "json", "csv"))
@@ -46,7 +46,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(output.to_json(info))
         return 0
-    print(f"store: {db_path(args.db)}")
+    print(f"lake: {args.lake}" if args.lake else f"store: {db_path(args.db)}")
     print(f"messages: {info['messages']}  from {info['first_at']} to {info['last_at']}")
     print(f"files ingested: {info['files_ingested']}  rejected rows: {info['rejected_rows']}")
     print(f"\nmessages by provider and channel\n{output.to_table(info['by_provider_channel'])}")

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlglot import exp
-
 from deliverability.ingest import _modified_at, file_fingerprint, log_files
 from deliverability.lake.engines import (
     PARTITION,
@@ -34,17 +32,16 @@ from deliverability.lake.engines import (
     _is_local,
     _local,
     columns,
+    inserted,
+    run_file,
 )
+from deliverability.lake.rows import add_uncatalogued, append_new_rows, new_rows, write_ledger
 from deliverability.lake.stage import Staged, stage_file
 from deliverability.load_staged import FileResult
-from deliverability.portable_sql import parse
 from deliverability.readers.base import ReadOptions, UnreadableFile
-from deliverability.sql_files import sql_text
 from deliverability.store import Store
 
 Lake = DuckDBLake | SparkLake
-MESSAGE_KEY = ("provider", "message_id")
-EVENT_KEY = ("provider", "message_id", "event_at", "status_code")
 
 
 @dataclass
@@ -56,55 +53,6 @@ class BuildResult:
     # Spark's physical plan of each step (classic pyspark only): tests check that no step
     # funnels every row through one partition.
     plans: dict[str, str] = field(default_factory=dict)
-
-
-def _first_new(lake: Lake, name: str, staged: str, table: str, key: tuple[str, ...]) -> None:
-    """NAME: STAGED's first row of each KEY across the build (file order) that the lake's
-    TABLE does not hold; events are looked up only in the days the new ones fall on."""
-    keys = ", ".join(key)
-    lookup = table
-    if table == "events":
-        lookup = (
-            f"(SELECT {keys} FROM events WHERE utc_date IN "  # noqa: S608 (our names)
-            f"(SELECT DISTINCT CAST(event_at AS DATE) FROM {staged}))"
-        )
-    lake.create(
-        name,
-        f"""
-        SELECT f.* FROM (
-            SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY ingest_id, row_key) AS n
-            FROM {staged}
-        ) f
-        ANTI JOIN {lookup} l USING ({keys})
-        WHERE f.n = 1
-        """,  # noqa: S608  (our table names and key columns)
-    )
-
-
-def _statements(file: str) -> list[exp.Expression]:
-    return parse(sql_text(file))
-
-
-def _run_file(lake: Lake, file: str, skip_writes: bool = True) -> list[exp.Expression]:
-    """Run FILE's CREATE TEMP TABLE statements on the lake's engine; return its writes
-    (INSERT, UPDATE, DELETE), which the lake makes as partitions instead."""
-    writes = []
-    for statement in _statements(file):
-        if isinstance(statement, exp.Create) and statement.args.get("kind") == "TABLE":
-            lake.create(statement.this.name, statement.expression)
-        elif isinstance(statement, exp.Drop):
-            continue
-        elif skip_writes:
-            writes.append(statement)
-    return writes
-
-
-def _inserted(writes: list[exp.Expression], table: str) -> exp.Expression:
-    """The query whose rows FILE's INSERT INTO TABLE adds."""
-    for statement in writes:
-        if isinstance(statement, exp.Insert) and statement.this.name == table:
-            return statement.expression
-    raise ValueError(f"no INSERT INTO {table}")
 
 
 def _catalog_digest(scratch: Store) -> str:
@@ -214,88 +162,16 @@ def _build(
 
     for table in ("sends", "events", "messages"):
         lake.table(table, keep_partition=True)
-    _new_rows(lake, staged)
+    new_rows(lake, staged)
     # Messages and rollups first, the new rows after: a build stopped midway and run again
     # finds rows not yet appended new again and derives their messages again, while the
     # messages of rows already appended were derived before they were.
     _derive(lake, rederive_all=catalog_changed, result=result)
     if staged:
-        _append_new_rows(lake, staged, build_day, uncatalogued=not catalog_changed)
-        _write_ledger(lake, staged, fingerprints, started, build_day, work)
+        append_new_rows(lake, staged, build_day, uncatalogued=not catalog_changed)
+        write_ledger(lake, staged, fingerprints, started, build_day, work)
     if isinstance(lake, SparkLake):
         result.plans = lake.plans()
-
-
-def _new_rows(lake: Lake, staged: list[Staged]) -> None:
-    """new_sends and new_events (none when nothing was staged), and each file's count of
-    loaded and duplicate rows."""
-    if not staged:
-        for table in ("sends", "events"):
-            lake.create(f"new_{table}", f"SELECT *, 0 AS row_key FROM {table} WHERE false")  # noqa: S608
-        return
-    lake.parquet("staged_sends", [s.sends for s in staged])
-    lake.parquet("staged_events", [s.events for s in staged])
-    lake.parquet("staged_rejects", [s.rejects for s in staged])
-    _first_new(lake, "new_sends", "staged_sends", "sends", MESSAGE_KEY)
-    _first_new(lake, "new_events", "staged_events", "events", EVENT_KEY)
-    # A row that is both a send and an event (a combined log) is loaded once.
-    loaded = lake.frame(
-        "SELECT ingest_id, count(*) AS loaded FROM ("
-        "SELECT ingest_id, row_key FROM new_sends UNION "
-        "SELECT ingest_id, row_key FROM new_events) GROUP BY ingest_id"
-    )
-    counts = dict(zip(loaded["ingest_id"].to_list(), loaded["loaded"].to_list(), strict=True))
-    for one in staged:
-        one.result.loaded = int(counts.get(one.ingest_id, 0))
-        one.result.duplicates = one.result.rows_read - one.result.rejected - one.result.loaded
-
-
-def _append_new_rows(lake: Lake, staged: list[Staged], build_day, uncatalogued: bool) -> None:
-    """The new sends and events, the rejected rows, the new events' code days and (unless
-    the whole table was made again) their uncatalogued events, appended to their days."""
-    lake.create("sends_out", "SELECT *, CAST(sent_at AS DATE) AS utc_date FROM new_sends")
-    lake.write("sends_out", "sends")
-    lake.create("events_out", "SELECT *, CAST(event_at AS DATE) AS utc_date FROM new_events")
-    lake.write("events_out", "events")
-    lake.create(
-        "rejects_out",
-        "SELECT *, CAST($day AS DATE) AS utc_date FROM staged_rejects",
-        {"day": build_day},
-    )
-    lake.write("rejects_out", "quarantine")
-    # The code keys of the events just loaded, per day and file (schema.sql,
-    # event_code_days: a row per day, key and ingest), and those the catalog does not know
-    # (uncatalogued_events.sql).
-    lake.create(
-        "keys_to_check",
-        "SELECT date_trunc('day', event_at) AS day, provider, channel, status_code, "
-        "upstream_provider, upstream_code, count(*) AS events FROM new_events "
-        "GROUP BY ingest_id, date_trunc('day', event_at), provider, channel, status_code, "
-        "upstream_provider, upstream_code",
-    )
-    lake.create("code_days_out", "SELECT *, CAST(day AS DATE) AS utc_date FROM keys_to_check")
-    lake.write("code_days_out", "event_code_days")
-    if uncatalogued:
-        lake.create("events_to_check", "SELECT * FROM new_events")
-        _uncatalogued(lake, replace_all=False)
-
-
-def _uncatalogued(lake: Lake, replace_all: bool) -> None:
-    writes = _run_file(lake, "uncatalogued_events.sql")
-    lake.create("uncatalogued_new", _inserted(writes, "uncatalogued_events"))
-    lake.create(
-        "uncatalogued_out",
-        "SELECT *, CAST(event_at AS DATE) AS utc_date FROM uncatalogued_new",
-    )
-    if not replace_all:
-        lake.write("uncatalogued_out", "uncatalogued_events")
-        return
-    lake.table("uncatalogued_events", keep_partition=True)
-    days = lake.frame(
-        "SELECT DISTINCT utc_date FROM uncatalogued_events UNION "
-        "SELECT DISTINCT utc_date FROM uncatalogued_out"
-    )[PARTITION].to_list()
-    lake.write("uncatalogued_out", "uncatalogued_events", replace_days=days)
 
 
 def _derive(lake: Lake, rederive_all: bool, result: BuildResult) -> None:
@@ -325,7 +201,7 @@ def _derive(lake: Lake, rederive_all: bool, result: BuildResult) -> None:
             "SELECT provider, message_id, channel, event_at, status_code, status_text, "
             "upstream_provider, upstream_code FROM events",
         )
-        _uncatalogued(lake, replace_all=True)
+        add_uncatalogued(lake, replace_all=True)
     else:
         lake.create(
             "affected",
@@ -338,8 +214,8 @@ def _derive(lake: Lake, rederive_all: bool, result: BuildResult) -> None:
         "SELECT provider, message_id, message_at FROM messages "
         "SEMI JOIN affected USING (provider, message_id)",
     )
-    _run_file(lake, "refresh_input_listed.sql")
-    _run_file(lake, "refresh_messages.sql")
+    run_file(lake, "refresh_input_listed.sql")
+    run_file(lake, "refresh_messages.sql")
     lake.create(
         "lake_touched_days",
         "SELECT DISTINCT CAST(message_at AS DATE) AS utc_date FROM derived "
@@ -374,39 +250,11 @@ def _derive(lake: Lake, rederive_all: bool, result: BuildResult) -> None:
         "SELECT DISTINCT date_trunc('hour', message_at) AS hour FROM messages "
         "WHERE utc_date IN (SELECT utc_date FROM lake_touched_days)",
     )
-    writes = _run_file(lake, "rollups.sql")
+    writes = run_file(lake, "rollups.sql")
     for table, time_column in (("rollup_code_hour", "hour"), ("rollup_dims_day", "day")):
-        lake.create(f"{table}_new", _inserted(writes, table))
+        lake.create(f"{table}_new", inserted(writes, table))
         lake.create(
             f"{table}_out",
             f"SELECT *, CAST({time_column} AS DATE) AS utc_date FROM {table}_new",  # noqa: S608
         )
         lake.write(f"{table}_out", table, replace_days=days)
-
-
-def _write_ledger(lake: Lake, staged: list[Staged], fingerprints, started, build_day, work) -> None:
-    import polars as pl
-
-    finished = datetime.now(UTC).replace(tzinfo=None)
-    rows = [
-        {
-            "ingest_id": s.ingest_id, "file_name": Path(s.result.path).name,
-            "path": s.result.path, "fingerprint": fingerprints[s.ingest_id][0],
-            "kind": s.result.kind, "reader": s.result.reader, "provider": s.result.provider,
-            "rows_read": s.result.rows_read, "loaded": s.result.loaded,
-            "duplicates": s.result.duplicates, "rejected": s.result.rejected,
-            "started_at": datetime.fromtimestamp(started, UTC).replace(tzinfo=None),
-            "finished_at": finished, "dated_by_receipt": s.result.dated_by_receipt,
-            "dated_from": s.result.dated_from, "content_hash": fingerprints[s.ingest_id][1],
-            "read_kind": s.read_kind, "replaced_by": None, PARTITION: build_day,
-        }
-        for s in staged
-    ]  # fmt: skip
-    path = work / "ledger.parquet"
-    counts = ("rows_read", "loaded", "duplicates", "rejected", "dated_by_receipt")
-    pl.DataFrame(rows).with_columns(
-        pl.col("ingest_id", "replaced_by").cast(pl.Int32),
-        *[pl.col(c).cast(pl.Int64) for c in counts],
-    ).write_parquet(path)
-    lake.parquet("ledger_out", [path])
-    lake.write("ledger_out", "ingests")

@@ -51,6 +51,18 @@ def columns(shape_con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in shape_con.execute(f"DESCRIBE {table}").fetchall()]
 
 
+def typed(shape_con: duckdb.DuckDBPyConnection, table: str, dialect: str) -> list[str]:
+    """TABLE's columns cast to the store's types, in DIALECT: a derived count is BIGINT
+    where the store's column is INTEGER, and the lake's files keep the store's schema."""
+    described = shape_con.execute(f"DESCRIBE {table}").fetchall()
+    return [
+        exp.cast(exp.column(name, quoted=True), exp.DataType.build(kind, dialect="duckdb"))
+        .as_(name, quoted=True)
+        .sql(dialect)
+        for name, kind, *_ in described
+    ]
+
+
 def table_path(lake: str, table: str) -> str:
     return f"{lake.rstrip('/')}/{table}"
 
@@ -122,7 +134,7 @@ class DuckDBLake:
         """VIEW's rows (with utc_date) into the lake's TABLE: appended, or, with
         REPLACE_DAYS, those days' partitions replaced (a day without rows is removed)."""
         folder = _local(table_path(self.lake, table))
-        cols = ", ".join(f'"{c}"' for c in columns(self.shape, table))
+        cols = ", ".join(typed(self.shape, table, "duckdb"))
         if table in WHOLE:
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
@@ -216,12 +228,12 @@ class SparkLake:
 
     def write(self, view: str, table: str, replace_days: list[date] | None = None) -> None:
         path = table_path(self.lake, table)
-        cols = columns(self.shape, table)
+        cols = typed(self.shape, table, WRITE)
         if table in WHOLE:
-            frame = self.session.table(view).select(*cols).coalesce(1)
+            frame = self.session.table(view).selectExpr(*cols).coalesce(1)
             frame.write.mode("overwrite").parquet(path)
             return
-        frame = self.session.table(view).select(*cols, PARTITION)
+        frame = self.session.table(view).selectExpr(*cols, PARTITION)
         if replace_days is None:
             frame.write.mode("append").partitionBy(PARTITION).parquet(path)
             return
@@ -253,6 +265,34 @@ class SparkLake:
         hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
         fs = hadoop_path.getFileSystem(self.session._jsc.hadoopConfiguration())
         fs.delete(hadoop_path, True)
+
+
+def statements(file: str) -> list[exp.Expression]:
+    return parse(sql_text(file))
+
+
+def run_file(
+    lake: DuckDBLake | SparkLake, file: str, skip_writes: bool = True
+) -> list[exp.Expression]:
+    """Run FILE's CREATE TEMP TABLE statements on the lake's engine; return its writes
+    (INSERT, UPDATE, DELETE), which the lake makes as partitions instead."""
+    writes = []
+    for statement in statements(file):
+        if isinstance(statement, exp.Create) and statement.args.get("kind") == "TABLE":
+            lake.create(statement.this.name, statement.expression)
+        elif isinstance(statement, exp.Drop):
+            continue
+        elif skip_writes:
+            writes.append(statement)
+    return writes
+
+
+def inserted(writes: list[exp.Expression], table: str) -> exp.Expression:
+    """The query whose rows FILE's INSERT INTO TABLE adds."""
+    for statement in writes:
+        if isinstance(statement, exp.Insert) and statement.this.name == table:
+            return statement.expression
+    raise ValueError(f"no INSERT INTO {table}")
 
 
 def _q(path: Path | str) -> str:
