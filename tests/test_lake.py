@@ -194,3 +194,14 @@ def test_the_dashboard_reads_a_lake(tmp_path, logs, monkeypatch):
         tiles[source] = [(m.label, m.value) for m in at.metric]
     assert tiles["lake"] == tiles["store"] and tiles["lake"]
     assert not (tmp_path / "never.duckdb").exists()
+
+
+@pytest.mark.slow
+def test_the_native_formats_build_the_same_lake(tmp_path):
+    """The sample logs (every native format the readers know) make the same lake as store."""
+    from deliverability.demo import sample_files
+
+    files = sample_files()
+    result = build_lake(files, str(tmp_path / "lake"))
+    assert not [f.errors for f in result.files if f.errors]
+    assert_lake_is_store(tmp_path / "lake", store_from(tmp_path / "store.duckdb", [files]))

@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Test every (provider, channel, code) and time bucket in the window "
         "against its trailing baseline; print the spikes, most significant first.",
     )
-    add_store_options(spikes, lake=True)
+    add_store_options(spikes)
     spikes.add_argument("--grain", choices=("hour", "day"), default=defaults.grain)
     add_filters(spikes)
     spikes.add_argument(
@@ -87,7 +87,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Compare [--since, --until) with the previous period (by default the "
         "same length right before it), by any dimensions, with a two-proportion z-test.",
     )
-    add_store_options(compare, lake=True)
+    add_store_options(compare)
     compare.add_argument("--by", help=f"DIM[,DIM...]: {', '.join(COMPARE_DIMENSIONS)}")
     add_filters(compare)
     compare.add_argument("--previous-since", help="start of the previous period (inclusive)")

@@ -21,9 +21,9 @@ from deliverability.store import Store
 T = TypeVar("T")
 
 
-def add_store_options(parser: argparse.ArgumentParser, lake: bool = False) -> None:
-    """--db, --catalog-extra, --wait; with LAKE (commands that only read) also --lake,
-    --engine and where Spark runs."""
+def add_store_options(parser: argparse.ArgumentParser, lake: bool = True) -> None:
+    """--db, --catalog-extra, --wait, and unless LAKE is false --lake, --engine and where
+    Spark runs (commands that write take them to refuse them in one line)."""
     parser.add_argument(
         "--db", help="store file (default: $DELIVERABILITY_DB or data/deliverability.duckdb)"
     )
@@ -139,6 +139,8 @@ def dimensions(spec: str | None) -> list[str]:
 def open_store(args: argparse.Namespace) -> Store:
     """The store of --db, to write; ValueError (one line) for a path that is a folder, not a
     DuckDB file, or a damaged one. Close it when written: readers wait meanwhile."""
+    if getattr(args, "lake", None) or getattr(args, "engine", "duckdb") == "spark":
+        raise ValueError("this command writes the store (--db): a lake grows by `lake build`")
     path = db_path(args.db)
     wait = WRITE_WAIT_SECONDS if getattr(args, "wait", None) is None else args.wait
     try:

@@ -33,7 +33,7 @@ BROWSER_WAIT_SECONDS = 120
 
 def register(sub: argparse._SubParsersAction) -> None:
     dash = sub.add_parser("dashboard", help=COMMANDS["dashboard"].help)
-    add_store_options(dash, lake=True)
+    add_store_options(dash)
     dash.add_argument("--port", type=int, default=8501)
     dash.add_argument(
         "--address",

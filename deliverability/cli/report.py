@@ -24,13 +24,13 @@ from deliverability.settings import db_path
 
 def register(sub: argparse._SubParsersAction) -> None:
     status = sub.add_parser("status", help=COMMANDS["status"].help)
-    add_store_options(status, lake=True)
+    add_store_options(status)
     add_format(status)
     add_reveal_option(status)
     status.set_defaults(handler=cmd_status)
 
     report = sub.add_parser("report", help=COMMANDS["report"].help)
-    add_store_options(report, lake=True)
+    add_store_options(report)
     report.add_argument("--by", help=f"DIM[,DIM...]: {', '.join(queries.DIMENSIONS)}")
     add_filters(report)
     add_format(report, ("table", "json", "csv"))

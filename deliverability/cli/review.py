@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--out the Markdown is printed. A review is meant to be shared: phone numbers in it "
         "are always masked to their last four digits (there is no --reveal).",
     )
-    add_store_options(review, lake=True)
+    add_store_options(review)
     review.add_argument(
         "--week", help="ISO week YYYY-Www (default: the last complete week in the store)"
     )
@@ -86,7 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.set_defaults(handler=cmd_note_add)
 
     listing = note_sub.add_parser("list", help="every note, newest first")
-    add_store_options(listing, lake=True)
+    add_store_options(listing)
     listing.add_argument("--scope", choices=SCOPES)
     add_format(listing)
     add_reveal_option(listing)

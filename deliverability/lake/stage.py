@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from deliverability.load_staged import FileResult, _fill_country_prefixes
+from deliverability.load_staged import FileResult, _fill_country_prefixes, stage_is_view
 from deliverability.readers import choose_reader
 from deliverability.readers.base import ReadOptions, UnreadableFile, sniff
 from deliverability.readers.csv_rejects import number_rejected_rows
@@ -99,6 +99,7 @@ def stage_file(
         "DROP TABLE IF EXISTS stage_rejects; DROP TABLE IF EXISTS stage_scans"
     )
     reader.stage(con, sniffed, opts)
+    staged_as_view = stage_is_view(con)
     con.execute("SET preserve_insertion_order = true")
     try:
         con.execute(
@@ -108,7 +109,7 @@ def stage_file(
         raise UnreadableFile(f"{path}: cannot parse: {str(exc).splitlines()[0]}") from exc
     number_rejected_rows(con)
     con.execute("SET preserve_insertion_order = false")
-    con.execute("DROP VIEW IF EXISTS stage; DROP TABLE IF EXISTS stage")
+    con.execute("DROP VIEW IF EXISTS stage" if staged_as_view else "DROP TABLE IF EXISTS stage")
     _fill_country_prefixes(con)
     con.execute(
         "UPDATE typed SET country = cp.country FROM country_prefixes cp "
