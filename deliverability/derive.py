@@ -55,11 +55,12 @@ def _slices(con: duckdb.DuckDBPyConnection, keys_sql: str) -> int:
     return max(1, -(-int(estimate) // int(REFRESH_SLICE * 1.05)))
 
 
-def _derive_slice(con: duckdb.DuckDBPyConnection, input_sql: str) -> None:
-    """refresh_messages.sql on the affected_events and affected_sends INPUT_SQL makes."""
+def _derive_slice(con: duckdb.DuckDBPyConnection, input_sql: str, write_sql: str) -> None:
+    """refresh_messages.sql on the affected_events and affected_sends INPUT_SQL makes, its
+    rows written by WRITE_SQL."""
     con.execute(sql_text(input_sql))
     con.execute(sql_text("refresh_messages.sql"))
-    con.execute("INSERT INTO touched_all SELECT hour FROM touched_hours")
+    con.execute(sql_text(write_sql))
 
 
 def _derive_listed(con: duckdb.DuckDBPyConnection) -> None:
@@ -97,8 +98,13 @@ def _derive_listed(con: duckdb.DuckDBPyConnection) -> None:
             "SELECT provider, message_id, message_at FROM messages "
             "SEMI JOIN affected USING (provider, message_id)"
         )
-        _derive_slice(con, "refresh_input_listed.sql")
-    con.execute("DROP TABLE affected_listed; DROP TABLE affected_all; DROP TABLE known_messages")
+        _derive_slice(con, "refresh_input_listed.sql", "refresh_write_listed.sql")
+        con.execute("INSERT INTO touched_all SELECT hour FROM touched_hours")
+    con.execute(
+        "DROP VIEW derived_rows; DROP TABLE derived; DROP TABLE affected_events; "
+        "DROP TABLE affected_sends; DROP TABLE affected_listed; DROP TABLE affected_all; "
+        "DROP TABLE known_messages"
+    )
 
 
 def _derive_everything(con: duckdb.DuckDBPyConnection) -> None:
@@ -114,8 +120,16 @@ def _derive_everything(con: duckdb.DuckDBPyConnection) -> None:
     )
     for i in range(slices):
         con.execute(f"SET VARIABLE slice = {int(i)}")
-        _derive_slice(con, "refresh_input_slice.sql")
-    con.execute("DROP TABLE known_messages; RESET VARIABLE slices; RESET VARIABLE slice")
+        _derive_slice(con, "refresh_input_slice.sql", "refresh_write_new.sql")
+    # Every message is new: the hours to re-count are all of theirs.
+    con.execute(
+        "INSERT INTO touched_all SELECT DISTINCT date_trunc('hour', message_at) FROM messages"
+    )
+    con.execute(
+        "DROP VIEW derived_rows; DROP VIEW affected_sends; DROP VIEW affected_events; "
+        "DROP TABLE event_only; DROP TABLE known_messages; "
+        "RESET VARIABLE slices; RESET VARIABLE slice"
+    )
 
 
 def has_messages(con: duckdb.DuckDBPyConnection) -> bool:

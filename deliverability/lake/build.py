@@ -6,10 +6,10 @@ readers know) into a lake of day-partitioned Parquet tables, by the store's own 
 2. On the engine (DuckDB or Spark): the first row of each send and event across the
    build's files, in file order, that the lake does not hold yet is new; the rest are
    duplicates (rows_read = loaded + duplicates + rejected, per file, in the ledger).
-3. The messages the new rows touch are derived by deliverability/sql/refresh_input_listed.sql
-   and refresh_messages.sql, run as they are for the store, and only the message days
-   they were and are in are written again, with those days' rollups (rollups.sql's counts).
-   A late event re-derives its message wherever its day is. Event code days and the
+3. The messages the new rows touch are derived by deliverability/sql/refresh_input_listed.sql,
+   refresh_messages.sql and refresh_write_listed.sql, run as they are for the store, and
+   only the message days they were and are in are written again, with those days' rollups
+   (rollups.sql's counts). A late event re-derives its message wherever its day is. Event code days and the
    uncatalogued events are kept as ingest keeps them (uncatalogued_events.sql).
 A changed catalog or carrier table re-derives every message, as the store does.
 """
@@ -216,6 +216,7 @@ def _derive(lake: Lake, rederive_all: bool, result: BuildResult) -> None:
     )
     run_file(lake, "refresh_input_listed.sql")
     run_file(lake, "refresh_messages.sql")
+    run_file(lake, "refresh_write_listed.sql")
     lake.create(
         "lake_touched_days",
         "SELECT DISTINCT CAST(message_at AS DATE) AS utc_date FROM derived "

@@ -274,12 +274,14 @@ def statements(file: str) -> list[exp.Expression]:
 def run_file(
     lake: DuckDBLake | SparkLake, file: str, skip_writes: bool = True
 ) -> list[exp.Expression]:
-    """Run FILE's CREATE TEMP TABLE statements on the lake's engine; return its writes
-    (INSERT, UPDATE, DELETE), which the lake makes as partitions instead."""
+    """Run FILE's CREATE TEMP TABLE and VIEW statements on the lake's engine; return its
+    writes (INSERT, UPDATE, DELETE), which the lake makes as partitions instead."""
     writes = []
     for statement in statements(file):
         if isinstance(statement, exp.Create) and statement.args.get("kind") == "TABLE":
             lake.create(statement.this.name, statement.expression)
+        elif isinstance(statement, exp.Create) and statement.args.get("kind") == "VIEW":
+            lake.view(statement.this.name, statement.expression.sql(dialect="duckdb"))
         elif isinstance(statement, exp.Drop):
             continue
         elif skip_writes:

@@ -1,5 +1,5 @@
--- Derive the messages whose send side and events are in TEMP tables affected_sends (one
--- row per message) and affected_events (refresh_input_listed.sql or
+-- Derive the messages whose send side and events are in TEMP tables or views affected_sends
+-- (one row per message) and affected_events (refresh_input_listed.sql or
 -- refresh_input_slice.sql make them); TEMP table known_messages(provider, message_id,
 -- message_at) holds those already stored.
 --
@@ -12,14 +12,15 @@
 -- Codes resolve on (provider, channel, code), then the provider's '*' entry, then the
 -- upstream network's code (Chirp's Telnyx code). A code nothing resolves is 'unknown'.
 --
--- Costs (see benchmarks/RESULTS.md): writing rows is what a large ingest pays for, so
--- messages that exist are UPDATEd in place (cheaper than DELETE + INSERT, and the file does
--- not grow by a dead copy of every message), and the per-field fallbacks from events are
--- computed only for messages whose send row lacks a field. The rollups are re-counted for
--- the hours touched (rollups.sql, run right after this file).
--- Grain: writes one row per message of affected_sends into messages (UPDATE when stored,
---   else INSERT), and TEMP table touched_hours (one row per hour to re-count).
--- Parameters: TEMP tables affected_sends, affected_events and known_messages; table carriers.
+-- The rows are written by refresh_write_listed.sql (messages stored before are updated in
+-- place) or refresh_write_new.sql (a store with none yet: inserted straight from the view,
+-- with no copy in between); the rollups are re-counted for the hours touched (rollups.sql).
+-- The per-field fallbacks from events are computed only for messages whose send row lacks
+-- a field.
+-- Grain: writes TEMP view derived_rows (one row per message of affected_sends, with
+--   `known` and `old_message_at` from known_messages) and the TEMP tables it reads.
+-- Parameters: TEMP tables or views affected_sends, affected_events; TEMP table
+--   known_messages; table carriers.
 
 CREATE OR REPLACE TEMP TABLE resolved_codes AS
 WITH keys AS (
@@ -96,7 +97,7 @@ GROUP BY e.provider, e.message_id;
 CREATE OR REPLACE TEMP TABLE carrier_any_country AS
 SELECT key, min(carrier) AS carrier FROM carriers GROUP BY key HAVING count(DISTINCT carrier) = 1;
 
-CREATE OR REPLACE TEMP TABLE derived AS
+CREATE OR REPLACE TEMP VIEW derived_rows AS
 WITH described AS (
     SELECT a.*, f.channel AS f_channel, f.sender AS f_sender, f.recipient AS f_recipient,
         f.country AS f_country, f.campaign AS f_campaign, f.segments AS f_segments,
@@ -138,25 +139,3 @@ LEFT JOIN carriers cc
     ON cc.key = a.carrier_key AND cc.country = coalesce(a.country, a.f_country)
 LEFT JOIN carrier_any_country ca ON ca.key = a.carrier_key
 LEFT JOIN known_messages m ON m.provider = a.provider AND m.message_id = a.message_id;
-
-UPDATE messages m SET
-    channel = d.channel, message_at = d.message_at, sent_at = d.sent_at,
-    has_send = d.has_send, event_count = d.event_count, sender = d.sender,
-    recipient = d.recipient, country = d.country, carrier = d.carrier, campaign = d.campaign,
-    segments = d.segments, code = d.code, upstream_code = d.upstream_code,
-    status_text = d.status_text, final_at = d.final_at, outcome = d.outcome,
-    category = d.category
-FROM derived d
-WHERE d.known AND d.provider = m.provider AND d.message_id = m.message_id;
-
-INSERT INTO messages
-SELECT provider, message_id, channel, message_at, sent_at, has_send, event_count, sender,
-       recipient, country, carrier, campaign, segments, code, upstream_code, status_text,
-       final_at, outcome, category
-FROM derived WHERE NOT known;
-
--- The hours whose counts may have changed, for rollups.sql.
-CREATE OR REPLACE TEMP TABLE touched_hours AS
-SELECT DISTINCT date_trunc('hour', message_at) AS hour FROM derived
-UNION
-SELECT DISTINCT date_trunc('hour', old_message_at) FROM derived WHERE known;
