@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
@@ -41,7 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "paths",
         nargs="+",
         metavar="INPUT",
-        help="log files, or folders of them (CSV, Parquet and the native formats ingest reads)",
+        help="log files, or folders of them (CSV, Parquet and the native formats ingest reads), "
+        "here or in object storage: s3://bucket/key, gs://, az:// (a URL ending in / stands for "
+        "the objects under it; pip install 'deliverability[lake]')",
     )
     build.add_argument("--lake", required=True, metavar="PATH", help="the lake's folder or URL")
     add_lake_options(build, reading=False)
@@ -90,7 +91,7 @@ def cmd_lake_build(args: argparse.Namespace) -> int:
         session = spark_for(args)
     try:
         result = build_lake(
-            [Path(p) for p in args.paths],
+            list(args.paths),
             args.lake,
             engine=args.engine,
             opts=opts,

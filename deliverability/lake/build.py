@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from deliverability.ingest import _modified_at, file_fingerprint, log_files
+from deliverability.ingest import _modified_at, file_fingerprint
 from deliverability.lake.engines import (
     PARTITION,
     DuckDBLake,
@@ -35,6 +35,7 @@ from deliverability.lake.engines import (
     inserted,
     run_file,
 )
+from deliverability.lake.objects import Source, sources
 from deliverability.lake.rows import add_uncatalogued, append_new_rows, new_rows, write_ledger
 from deliverability.lake.stage import Staged, stage_file
 from deliverability.load_staged import FileResult
@@ -64,18 +65,18 @@ def _catalog_digest(scratch: Store) -> str:
 
 
 def build_lake(
-    paths: list[Path],
+    paths: list[Path | str],
     lake_path: str,
     engine: str = "duckdb",
     opts: ReadOptions | None = None,
     catalog_extra: Path | None = None,
     session=None,
 ) -> BuildResult:
-    """Build or extend the lake at LAKE_PATH with the files PATHS stand for."""
+    """Build or extend the lake at LAKE_PATH with the files PATHS stand for: local paths,
+    or URLs of objects in storage (objects.py)."""
     opts = opts or ReadOptions()
     result = BuildResult()
-    files, skipped = log_files(paths)
-    result.skipped = [(str(p), why) for p, why in skipped]
+    files, result.skipped = sources(paths)
     work = Path(f"/tmp/deliverability-lake-{uuid.uuid4().hex}")
     if _is_local(lake_path):
         work = _local(lake_path) / "_staging" / f"build-{uuid.uuid4().hex}"
@@ -91,7 +92,7 @@ def build_lake(
 
 
 def _build(
-    lake: Lake, scratch: Store, files: list[Path], opts: ReadOptions, work: Path, result
+    lake: Lake, scratch: Store, files: list[Source], opts: ReadOptions, work: Path, result
 ) -> None:
     started = time.time()
     build_day = datetime.now(UTC).date()
@@ -104,42 +105,24 @@ def _build(
     built = set(earlier)
     staged: list[Staged] = []
     fingerprints: dict[int, tuple[str, str]] = {}
-    for path in files:
-        file_opts = opts
-        if opts.received_at is None:
-            file_opts = replace(
-                opts, received_at=_modified_at(path), received_from="the file's modification time"
-            )
-        try:
-            fingerprint = file_fingerprint(path, file_opts)
-        except OSError as exc:
-            error = f"{path}: cannot read: {exc.strerror or exc}"
-            result.files.append(FileResult(str(path), errors=[error]))
-            continue
-        if fingerprint[0] in built:
-            # As ingest reports a file it already holds: every row read is a duplicate.
-            row = earlier.get(fingerprint[0], {})
-            done = FileResult(
-                str(path),
-                reader=row.get("reader"),
-                kind=row.get("kind"),
-                provider=row.get("provider"),
-                rows_read=int(row.get("rows_read") or 0),
-                rejected=int(row.get("rejected") or 0),
-                already_ingested=True,
-            )
-            done.duplicates = done.rows_read - done.rejected
-            result.files.append(done)
+    for source in files:
+        if source.error:
+            result.files.append(FileResult(source.name, errors=[source.error]))
             continue
         try:
-            one = stage_file(scratch.con, path, next_id, file_opts, work / "staged")
+            with source.file(work / "objects") as path:
+                one = _stage(scratch, source.name, path, next_id, opts, work, built, earlier)
         except UnreadableFile as exc:
-            result.files.append(FileResult(str(path), errors=[str(exc)]))
+            result.files.append(FileResult(source.name, errors=[str(exc)]))
             continue
+        if isinstance(one, FileResult):
+            result.files.append(one)
+            continue
+        staged_one, fingerprint = one
         built.add(fingerprint[0])
         fingerprints[next_id] = fingerprint
-        staged.append(one)
-        result.files.append(one.result)
+        staged.append(staged_one)
+        result.files.append(staged_one.result)
         next_id += 1
 
     digest = _catalog_digest(scratch)
@@ -172,6 +155,49 @@ def _build(
         write_ledger(lake, staged, fingerprints, started, build_day, work)
     if isinstance(lake, SparkLake):
         result.plans = lake.plans()
+
+
+def _stage(
+    scratch: Store,
+    name: str,
+    path: Path,
+    ingest_id: int,
+    opts: ReadOptions,
+    work: Path,
+    built: set[str],
+    earlier: dict[str, dict],
+) -> FileResult | tuple[Staged, tuple[str, str]]:
+    """The file NAME (read from PATH) staged, with its fingerprint; or, for a file built
+    before or one that cannot be read, its result. UnreadableFile names NAME."""
+    if opts.received_at is None:
+        opts = replace(
+            opts, received_at=_modified_at(path), received_from="the file's modification time"
+        )
+    try:
+        fingerprint = file_fingerprint(path, opts)
+    except OSError as exc:
+        return FileResult(name, errors=[f"{name}: cannot read: {exc.strerror or exc}"])
+    if fingerprint[0] in built:
+        # As ingest reports a file it already holds: every row read is a duplicate.
+        row = earlier.get(fingerprint[0], {})
+        done = FileResult(
+            name,
+            reader=row.get("reader"),
+            kind=row.get("kind"),
+            provider=row.get("provider"),
+            rows_read=int(row.get("rows_read") or 0),
+            rejected=int(row.get("rejected") or 0),
+            already_ingested=True,
+        )
+        done.duplicates = done.rows_read - done.rejected
+        return done
+    try:
+        one = stage_file(scratch.con, path, ingest_id, opts, work / "staged")
+    except UnreadableFile as exc:
+        # An object is read from a local copy: its errors name the object.
+        raise UnreadableFile(str(exc).replace(str(path), name)) from exc
+    one.result.path = name
+    return one, fingerprint
 
 
 def _derive(lake: Lake, rederive_all: bool, result: BuildResult) -> None:
