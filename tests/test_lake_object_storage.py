@@ -23,6 +23,7 @@ from tests.conftest import cli_json, run_cli
 
 boto3 = pytest.importorskip("boto3")
 moto_server = pytest.importorskip("moto.server")
+pytest.importorskip("s3fs")  # the [lake] extra
 
 pytestmark = pytest.mark.slow
 BUCKET = "acme-exports"
