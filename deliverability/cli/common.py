@@ -19,6 +19,21 @@ from deliverability.settings import catalog_extra, db_path, display_zone
 from deliverability.store import Store
 
 T = TypeVar("T")
+# The table `ingest` and `lake build` print: what became of each file.
+FILE_TABLE_SCHEMA = {
+    "path": pl.String,
+    "kind": pl.String,
+    "provider": pl.String,
+    "reader": pl.String,
+    "rows_read": pl.Int64,
+    "loaded": pl.Int64,
+    "duplicates": pl.Int64,
+    "rejected": pl.Int64,
+}
+RECEIVED_AT_HELP = (
+    "when these files were received (UTC unless it has an offset): the time of events that "
+    "carry none of their own (default: each file's modification time)"
+)
 
 
 def add_store_options(parser: argparse.ArgumentParser, lake: bool = True) -> None:
@@ -62,6 +77,54 @@ def add_lake_options(parser: argparse.ArgumentParser, reading: bool = True) -> N
         "--spark-master",
         metavar="MASTER",
         help="classic pyspark's master (default: spark-submit's, else local[*])",
+    )
+
+
+def add_read_options(
+    parser: argparse.ArgumentParser, received_at_help: str = RECEIVED_AT_HELP
+) -> None:
+    """How `ingest` and `lake build` read their files: --kind, --provider, --channel,
+    --timezone, --received-at and --format-hint (read_options makes them ReadOptions)."""
+    from deliverability.catalog import CHANNELS, PROVIDERS
+    from deliverability.readers import reader_names
+
+    parser.add_argument("--kind", choices=("sends", "events", "auto"), default="auto")
+    parser.add_argument("--provider", choices=PROVIDERS, help="fills the provider column")
+    parser.add_argument(
+        "--channel", choices=[c for c in CHANNELS if c != "*"], help="fills channel"
+    )
+    parser.add_argument("--timezone", default="UTC", help="zone of naive timestamps (default UTC)")
+    parser.add_argument("--received-at", metavar="TIME", help=received_at_help)
+    parser.add_argument(
+        "--format-hint",
+        metavar="READER",
+        help=f"read every file as READER, overriding detection: {', '.join(reader_names())}",
+    )
+
+
+def read_options(args: argparse.Namespace):
+    """ReadOptions from add_read_options' options; ValueError (one line) for a --timezone
+    that is not a time zone."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from deliverability.queries.filters import to_datetime
+    from deliverability.readers.base import ReadOptions
+
+    try:
+        ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"--timezone {args.timezone!r} is not a time zone (e.g. UTC, America/Chicago)"
+        ) from exc
+    received_at = to_datetime(args.received_at) if args.received_at else None
+    return ReadOptions(
+        received_at=received_at,
+        received_from="--received-at" if received_at else None,
+        kind=args.kind,
+        provider=args.provider,
+        channel=args.channel,
+        timezone=args.timezone,
+        format_hint=args.format_hint,
     )
 
 

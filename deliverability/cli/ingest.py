@@ -4,37 +4,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from deliverability.catalog import CHANNELS, PROVIDERS
 from deliverability.cli.commands import COMMANDS
 from deliverability.cli.common import (
+    FILE_TABLE_SCHEMA,
     add_format,
+    add_read_options,
     add_reveal_option,
     add_store_options,
     open_store,
+    read_options,
     shown,
 )
 from deliverability.ingest import ingest_files, log_files, totals
-from deliverability.queries.filters import to_datetime
-from deliverability.readers import reader_names
-from deliverability.readers.base import ReadOptions
 from deliverability.render import output
 from deliverability.settings import recipient_salt
-
-TABLE_SCHEMA = {
-    "path": pl.String,
-    "kind": pl.String,
-    "provider": pl.String,
-    "reader": pl.String,
-    "rows_read": pl.Int64,
-    "loaded": pl.Int64,
-    "duplicates": pl.Int64,
-    "rejected": pl.Int64,
-}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,23 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="log files, or folders of them (files that are plainly not logs are skipped)",
     )
     add_store_options(ingest)
-    ingest.add_argument("--kind", choices=("sends", "events", "auto"), default="auto")
-    ingest.add_argument("--provider", choices=PROVIDERS, help="fills the provider column")
-    ingest.add_argument(
-        "--channel", choices=[c for c in CHANNELS if c != "*"], help="fills channel"
-    )
-    ingest.add_argument("--timezone", default="UTC", help="zone of naive timestamps (default UTC)")
-    ingest.add_argument(
-        "--received-at",
-        metavar="TIME",
-        help="when these files were received (UTC unless it has an offset): the time of "
-        "events that carry none of their own (default: each file's modification time)",
-    )
-    ingest.add_argument(
-        "--format-hint",
-        metavar="READER",
-        help=f"read every file as READER, overriding detection: {', '.join(reader_names())}",
-    )
+    add_read_options(ingest)
     ingest.add_argument("--map", help="canonical=SourceColumn pairs for a CSV of unknown layout")
     ingest.add_argument("--mapping", help="saved mapping name: saves --map under it, or reuses it")
     ingest.add_argument(
@@ -91,12 +63,7 @@ def parse_map(spec: str | None) -> dict[str, str]:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    try:
-        ZoneInfo(args.timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"--timezone {args.timezone!r} is not a time zone (e.g. UTC, America/Chicago)"
-        ) from exc
+    opts = read_options(args)  # a bad --timezone is refused before the store is opened
     mapping = parse_map(args.map)
     salt = None
     if args.hash_recipients:
@@ -115,17 +82,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             store.save_mapping(args.mapping, mapping)
         else:
             mapping = store.load_mapping(args.mapping)
-    received_at = to_datetime(args.received_at) if args.received_at else None
-    opts = ReadOptions(
-        received_at=received_at,
-        received_from="--received-at" if received_at else None,
-        kind=args.kind,
-        provider=args.provider,
-        channel=args.channel,
-        timezone=args.timezone,
-        format_hint=args.format_hint,
-        mapping=mapping,
-    )
+    opts = replace(opts, mapping=mapping)
     # Progress lines are for a person watching a terminal, not for pipes and cron mail.
     quiet = args.format == "json" or not sys.stderr.isatty()
     paths, skipped = log_files([Path(p) for p in args.paths])
@@ -146,5 +103,5 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(output.to_json({"files": files, "totals": totals(results), "skipped": skipped_files}))
     else:
         rows = [{k: v for k, v in f.items() if k != "errors"} for f in files]
-        print(output.to_table(pl.DataFrame(rows, schema=TABLE_SCHEMA)))
+        print(output.to_table(pl.DataFrame(rows, schema=FILE_TABLE_SCHEMA)))
     return 0 if all(r.ok for r in results) else 1
