@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import warnings
 from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cache
@@ -36,6 +37,11 @@ _views = itertools.count()
 def spark_session(remote: str | None = None, master: str | None = "local[2]", **conf: str):
     """A SparkSession with SESSION_CONF: Spark Connect at REMOTE (sc://...), else classic
     pyspark on MASTER (None: what spark-submit or the environment gives, local[*] alone)."""
+    # pyspark warns on import that it does not fully support pandas 3; results come back
+    # through Arrow to polars here, never through pandas.
+    warnings.filterwarnings(
+        "ignore", "PySpark does not yet fully support pandas", FutureWarning, "pyspark"
+    )
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
@@ -56,13 +62,37 @@ def spark_session(remote: str | None = None, master: str | None = "local[2]", **
     for key, value in {**SESSION_CONF, **conf}.items():
         builder = builder.config(key, value)
     try:
+        if remote:
+            _connect_server_answers(remote)
         session = builder.getOrCreate()
+        for key, value in SESSION_CONF.items():
+            session.conf.set(key, value)
     except Exception as exc:  # no Java, a Connect server that does not answer, ...
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise RuntimeError(f"cannot start Spark ({remote or master or 'local'}): {first}") from exc
-    for key, value in SESSION_CONF.items():
-        session.conf.set(key, value)
     return session
+
+
+# How long a Spark Connect server has to accept the first connection. The client's own
+# retries wait more than ten minutes for a server that is not there, without a word.
+CONNECT_WAIT_SECONDS = 15
+
+
+def _connect_server_answers(remote: str) -> None:
+    """Raise when nothing accepts a connection at REMOTE (sc://host:port/;params: TLS and a
+    token as the client would use them) within CONNECT_WAIT_SECONDS."""
+    import grpc
+    from pyspark.sql.connect.client import DefaultChannelBuilder
+
+    channel = DefaultChannelBuilder(remote).toChannel()
+    try:
+        grpc.channel_ready_future(channel).result(timeout=CONNECT_WAIT_SECONDS)
+    except grpc.FutureTimeoutError:
+        raise ConnectionError(
+            f"no Spark Connect server answers within {CONNECT_WAIT_SECONDS} s"
+        ) from None
+    finally:
+        channel.close()
 
 
 @cache

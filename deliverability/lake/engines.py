@@ -63,6 +63,14 @@ def typed(shape_con: duckdb.DuckDBPyConnection, table: str, dialect: str) -> lis
     ]
 
 
+def arrow_frame(session, table):
+    """TABLE (a pyarrow Table) as a Spark DataFrame, its schema given: Spark Connect infers
+    none from a table without rows."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return session.createDataFrame(table, schema=from_arrow_schema(table.schema))
+
+
 def table_path(lake: str, table: str) -> str:
     return f"{lake.rstrip('/')}/{table}"
 
@@ -176,7 +184,7 @@ class SparkLake:
 
     def _empty(self, name: str):
         relation = self.shape.sql(f"SELECT *, NULL::DATE AS {PARTITION} FROM {name}")  # noqa: S608
-        return self.session.createDataFrame(relation.to_arrow_table())
+        return arrow_frame(self.session, relation.to_arrow_table())
 
     def table(self, table: str, keep_partition: bool = False, name: str | None = None) -> None:
         view, name = name or table, table
@@ -187,6 +195,8 @@ class SparkLake:
                 frame = self.session.read.parquet(path)
             else:
                 frame = self.session.read.option("basePath", path).parquet(path)
+            # Spark Connect reads lazily: a missing path shows only once the frame is analysed.
+            _ = frame.schema
         except Exception as exc:  # Spark says a missing path in its own exception types
             if "PATH_NOT_FOUND" not in str(exc) and "does not exist" not in str(exc):
                 raise

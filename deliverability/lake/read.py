@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import duckdb
 
-from deliverability.lake.engines import PARTITION, PARTITIONED, WHOLE, _is_local, _local, shape
+from deliverability.lake.engines import (
+    PARTITION,
+    PARTITIONED,
+    WHOLE,
+    _is_local,
+    _local,
+    arrow_frame,
+    shape,
+)
 
 # What the questions read; the alert ledger, mappings and caches exist only in a store.
 TABLES = (*PARTITIONED, *WHOLE)
@@ -53,13 +61,15 @@ def spark_tables(session, path: str) -> dict:
         table = f"{path.rstrip('/')}/{name}"
         try:
             frame = session.read.option("basePath", table).parquet(table)
+            # Spark Connect reads lazily: a missing path shows only once the frame is analysed.
+            frame = frame.drop(PARTITION) if PARTITION in frame.columns else frame
         except Exception as exc:  # pyspark's AnalysisException, also through Spark Connect
             if "PATH_NOT_FOUND" not in str(exc) and "UNABLE_TO_INFER_SCHEMA" not in str(exc):
                 raise
             # A table the lake has no rows of yet (no rejected row ever: no quarantine).
             rows = empty.sql(f"SELECT * FROM {name}").to_arrow_table()  # noqa: S608
-            frame = session.createDataFrame(rows)
-        frames[name] = frame.drop(PARTITION) if PARTITION in frame.columns else frame
+            frame = arrow_frame(session, rows)
+        frames[name] = frame
     empty.close()
     return frames
 
