@@ -31,6 +31,16 @@ def _need_spark() -> None:
             pytest.skip("no java: python3 dev.py test installs openjdk-17-jre-headless")
 
 
+def need_connect() -> None:
+    """Spark, and the Spark Connect client's packages, which the [spark] extra installs."""
+    _need_spark()
+    for module in ("grpc", "grpc_status", "google.rpc", "zstandard"):
+        if os.environ.get("CI"):
+            __import__(module)
+        else:
+            pytest.importorskip(module)
+
+
 @pytest.fixture(scope="session")
 def spark():
     _need_spark()
