@@ -35,6 +35,15 @@ from deliverability.lake.engines import (
     inserted,
     run_file,
 )
+from deliverability.lake.journal import (
+    KEY,
+    Pending,
+    days_table,
+    new_days,
+    read_meta,
+    roll_back,
+    write_meta,
+)
 from deliverability.lake.objects import Source, sources
 from deliverability.lake.rows import add_uncatalogued, append_new_rows, new_rows, write_ledger
 from deliverability.lake.stage import Staged, stage_file
@@ -96,11 +105,16 @@ def _build(
 ) -> None:
     started = time.time()
     build_day = datetime.now(UTC).date()
+    meta = read_meta(lake)
+    pending = Pending.from_json(meta.pop(KEY)) if KEY in meta else None
+    if pending is not None:
+        # A build stopped midway: its rows are taken back before this one reads the lake.
+        roll_back(lake, pending, work)
     lake.table("ingests")
     ledger = lake.frame(
         "SELECT ingest_id, fingerprint, reader, kind, provider, rows_read, rejected FROM ingests"
     )
-    next_id = int(ledger["ingest_id"].max() or 0) + 1
+    next_id = first_id = int(ledger["ingest_id"].max() or 0) + 1
     earlier = {r["fingerprint"]: r for r in ledger.iter_rows(named=True)}
     built = set(earlier)
     staged: list[Staged] = []
@@ -126,19 +140,12 @@ def _build(
         next_id += 1
 
     digest = _catalog_digest(scratch)
-    lake.table("meta")
-    previous = lake.frame("SELECT value FROM meta WHERE key = 'catalog_digest'")["value"]
-    catalog_changed = previous.to_list() != [digest]
-    if not staged and not catalog_changed:
+    catalog_changed = meta.get("catalog_digest") != digest
+    if not staged and not catalog_changed and pending is None:
         return
-    scratch.con.execute(
-        "CREATE OR REPLACE TEMP TABLE lake_meta AS SELECT 'catalog_digest' AS key, $d AS value",
-        {"d": digest},
-    )
-    for table in ("codes", "carriers", "notes", "meta"):
-        source = f"lake_{table}" if table == "meta" else table
+    for table in ("codes", "carriers", "notes"):
         path = work / f"{table}.parquet"
-        scratch.con.execute(f"COPY {source} TO '{path}' (FORMAT parquet)")
+        scratch.con.execute(f"COPY {table} TO '{path}' (FORMAT parquet)")
         lake.parquet(f"lake_{table}", [path])
         lake.write(f"lake_{table}", table)
         lake.table(table)
@@ -146,13 +153,19 @@ def _build(
     for table in ("sends", "events", "messages"):
         lake.table(table, keep_partition=True)
     new_rows(lake, staged)
-    # Messages and rollups first, the new rows after: a build stopped midway and run again
-    # finds rows not yet appended new again and derives their messages again, while the
-    # messages of rows already appended were derived before they were.
-    _derive(lake, rederive_all=catalog_changed, result=result)
+    carried = pending.messages if pending else []
+    days = _derive(lake, rederive_all=catalog_changed, result=result, carried=carried)
+    # What this build is about to change, recorded before its first write of rows; the
+    # catalog digest is written last (journal.py): a build stopped before it is put right,
+    # and a changed catalog is found changed again, by the next.
+    record = new_days(lake, first_id, build_day, days).to_json()
+    write_meta(lake, work, {**meta, KEY: record})
+    # Messages and rollups first, the new rows after.
+    _write_days(lake, days, work)
     if staged:
         append_new_rows(lake, staged, build_day, uncatalogued=not catalog_changed)
         write_ledger(lake, staged, fingerprints, started, build_day, work)
+    write_meta(lake, work, {"catalog_digest": digest})
     if isinstance(lake, SparkLake):
         result.plans = lake.plans()
 
@@ -200,9 +213,10 @@ def _stage(
     return one, fingerprint
 
 
-def _derive(lake: Lake, rederive_all: bool, result: BuildResult) -> None:
-    """Derive the messages the new rows touch (every message when the catalog changed),
-    then write their days of messages and rollups again."""
+def _derive(lake: Lake, rederive_all: bool, result: BuildResult, carried: list) -> list:
+    """Derive the messages the new rows touch (every message when the catalog changed);
+    return the days of messages and rollups to write again: theirs, and CARRIED (the days
+    a stopped build wrote)."""
     # The lake's sends and events with this build's new ones, which are appended after.
     for table in ("sends", "events"):
         lake.table(table, name=f"lake_{table}")
@@ -248,11 +262,19 @@ def _derive(lake: Lake, rederive_all: bool, result: BuildResult) -> None:
         "SELECT DISTINCT CAST(message_at AS DATE) AS utc_date FROM derived "
         "UNION SELECT DISTINCT CAST(old_message_at AS DATE) FROM derived WHERE known",
     )
-    days = sorted(lake.frame("SELECT * FROM lake_touched_days")[PARTITION].to_list())
+    days = set(lake.frame("SELECT * FROM lake_touched_days")[PARTITION].to_list())
+    days = sorted(days | set(carried))
     result.messages_derived = int(lake.frame("SELECT count(*) AS n FROM derived")["n"][0])
     result.days_rewritten = len(days)
+    return days
+
+
+def _write_days(lake: Lake, days: list, work: Path) -> None:
+    """The messages of DAYS (derived, else as they were) and those days' rollups, written
+    again."""
     if not days:
         return
+    days_table(lake, work, days, "written_days")
     derived_columns = (
         "provider, message_id, channel, message_at, sent_at, has_send, event_count, sender, "
         "recipient, country, carrier, campaign, segments, code, upstream_code, status_text, "
@@ -263,7 +285,7 @@ def _derive(lake: Lake, rederive_all: bool, result: BuildResult) -> None:
         f"""
         SELECT * EXCLUDE (utc_date), utc_date FROM messages
         ANTI JOIN derived USING (provider, message_id)
-        WHERE utc_date IN (SELECT utc_date FROM lake_touched_days)
+        WHERE utc_date IN (SELECT utc_date FROM written_days)
         UNION ALL
         SELECT {derived_columns}, CAST(message_at AS DATE) AS utc_date FROM derived
         """,  # noqa: S608  (fixed column lists)
@@ -275,7 +297,7 @@ def _derive(lake: Lake, rederive_all: bool, result: BuildResult) -> None:
     lake.create(
         "touched_hours",
         "SELECT DISTINCT date_trunc('hour', message_at) AS hour FROM messages "
-        "WHERE utc_date IN (SELECT utc_date FROM lake_touched_days)",
+        "WHERE utc_date IN (SELECT utc_date FROM written_days)",
     )
     writes = run_file(lake, "rollups.sql")
     for table, time_column in (("rollup_code_hour", "hour"), ("rollup_dims_day", "day")):

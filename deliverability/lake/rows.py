@@ -5,7 +5,7 @@ and the ledger's rows."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -81,13 +81,7 @@ def append_new_rows(lake: Lake, staged: list[Staged], build_day, uncatalogued: b
     # The code keys of the events just loaded, per day and file (schema.sql,
     # event_code_days: a row per day, key and ingest), and those the catalog does not know
     # (uncatalogued_events.sql).
-    lake.create(
-        "keys_to_check",
-        "SELECT date_trunc('day', event_at) AS day, provider, channel, status_code, "
-        "upstream_provider, upstream_code, count(*) AS events FROM new_events "
-        "GROUP BY ingest_id, date_trunc('day', event_at), provider, channel, status_code, "
-        "upstream_provider, upstream_code",
-    )
+    lake.create("keys_to_check", code_keys("new_events"))
     lake.create("code_days_out", "SELECT *, CAST(day AS DATE) AS utc_date FROM keys_to_check")
     lake.write("code_days_out", "event_code_days")
     if uncatalogued:
@@ -95,15 +89,30 @@ def append_new_rows(lake: Lake, staged: list[Staged], build_day, uncatalogued: b
         add_uncatalogued(lake, replace_all=False)
 
 
-def add_uncatalogued(lake: Lake, replace_all: bool) -> None:
-    """The uncatalogued events of events_to_check (uncatalogued_events.sql), appended; or
-    with REPLACE_ALL (the catalog changed), the table made again."""
+def code_keys(events: str) -> str:
+    """The event code days of EVENTS (a table of events with their ingest ids): a row per
+    day, code key and ingest (schema.sql's event_code_days)."""
+    return (
+        "SELECT date_trunc('day', event_at) AS day, provider, channel, status_code, "  # noqa: S608
+        f"upstream_provider, upstream_code, count(*) AS events FROM {events} "
+        "GROUP BY ingest_id, date_trunc('day', event_at), provider, channel, status_code, "
+        "upstream_provider, upstream_code"
+    )
+
+
+def add_uncatalogued(lake: Lake, replace_all: bool, days: list[date] | None = None) -> None:
+    """The uncatalogued events of events_to_check (uncatalogued_events.sql), appended; with
+    DAYS (the events of those days), those days made again; or with REPLACE_ALL (the catalog
+    changed), the table made again."""
     writes = run_file(lake, "uncatalogued_events.sql")
     lake.create("uncatalogued_new", inserted(writes, "uncatalogued_events"))
     lake.create(
         "uncatalogued_out",
         "SELECT *, CAST(event_at AS DATE) AS utc_date FROM uncatalogued_new",
     )
+    if days is not None:
+        lake.write("uncatalogued_out", "uncatalogued_events", replace_days=days)
+        return
     if not replace_all:
         lake.write("uncatalogued_out", "uncatalogued_events")
         return
