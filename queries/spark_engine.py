@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 import warnings
+from collections import deque
 from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cache
@@ -21,7 +22,15 @@ from typing import Any
 import polars as pl
 from sqlglot import exp
 
-from deliverability.portable_sql import WRITE, Macro, parse_macros, to_spark_tree
+from deliverability.portable_sql import (
+    READ,
+    WRITE,
+    Macro,
+    inline_macros,
+    parse,
+    parse_macros,
+    to_spark_tree,
+)
 from deliverability.queries.runner import MACROS, sql
 
 # Spark settings that make it read and compute as the store does: times without a zone,
@@ -234,24 +243,109 @@ def tables_read(name: str) -> frozenset[str]:
     return frozenset(t.name for t in _tree(name).find_all(exp.Table))
 
 
+@cache
+def message_level_condition(name: str) -> str | None:
+    """When NAME.sql needs message-level rows, as a DuckDB expression over its parameters
+    (TRUE: always), or None when it reads no message-level table.
+
+    A file that an earlier branch answers from the rollups (message_cube.sql) reads the
+    messages in a branch whose WHERE holds conditions on parameters alone (rollup_choice's
+    macros). Such a condition that is not true empties its SELECT whatever the tables hold,
+    so the message-level rows matter only when, for some read of them, every such condition
+    around it is true. The expression is the file's own conditions, macro calls kept, which
+    DuckDB evaluates with the file's macros: the decision is written once, in SQL."""
+    if not tables_read(name) & MESSAGE_LEVEL:
+        return None
+    (tree,) = parse(sql(name))
+    tree = inline_macros(tree, {k: m for k, m in _macros().items() if m.is_table})
+    reads = [t for t in tree.find_all(exp.Table) if t.name in MESSAGE_LEVEL]
+    conditions = []
+    for read in reads:
+        guards = [g for select in _selects_around(read) for g in _parameter_conditions(select)]
+        if not guards:
+            return "TRUE"
+        conditions.append(exp.paren(exp.and_(*(g.copy() for g in guards))).is_(exp.true()))
+    if not conditions:  # the messages are read where this cannot see (a scalar macro)
+        return "TRUE"
+    return exp.or_(*conditions).sql(dialect=READ)
+
+
+def _selects_around(node: exp.Expression) -> list[exp.Select]:
+    """The SELECTs NODE is in, innermost first."""
+    selects = []
+    while node.parent is not None:
+        node = node.parent
+        if isinstance(node, exp.Select):
+            selects.append(node)
+    return selects
+
+
+def _parameter_conditions(select: exp.Select) -> list[exp.Expression]:
+    """SELECT's WHERE conditions (its ANDed terms) that read parameters and no row."""
+    where = select.args.get("where")
+    if where is None:
+        return []
+    terms, found = [where.this], []
+    while terms:
+        term = terms.pop()
+        term = term.unnest() if isinstance(term, exp.Paren) else term
+        if isinstance(term, exp.And):
+            terms += [term.this, term.expression]
+        elif term.find(exp.Placeholder) and _reads_no_row(term):
+            found.append(term)
+    return found
+
+
+def _reads_no_row(term: exp.Expression) -> bool:
+    """TERM reads no column, no subquery, and calls no macro of ours that does."""
+    if term.find(exp.Column, exp.Subquery, exp.Select, exp.Table):
+        return False
+    macros = _macros()
+    return all(
+        not macros[call.name.lower()].body.find(exp.Subquery, exp.Select, exp.Table)
+        for call in term.find_all(exp.Anonymous)
+        if call.name.lower() in macros
+    )
+
+
 class RoutedEngine:
     """A lake read two ways: questions over its small tables (rollups, the catalog, the
-    ledger) by DuckDB on SMALL, message-level ones (message lists, contributors, latency,
-    counts the rollups cannot answer) by Spark on LARGE. Both give the same rows; this is
-    only where each runs fastest."""
+    ledger) by DuckDB on SMALL, questions that need message-level rows (message lists,
+    contributors, latency, counts the rollups cannot answer) by Spark on LARGE. A file that
+    reads the rollups or the messages as its parameters decide (message_cube.sql) runs on
+    DuckDB when, for these parameters, its own conditions leave the messages unread
+    (message_level_condition). Both give the same rows; this is only where each runs
+    fastest. RAN holds the latest calls' (file, engine name)."""
 
     name = "spark"
 
     def __init__(self, small, large: SparkEngine) -> None:
         self.small = small
         self.large = large
+        self.ran: deque[tuple[str, str]] = deque(maxlen=1000)
 
     def run(self, name: str, params: dict) -> pl.DataFrame:
-        if tables_read(name) & MESSAGE_LEVEL:
-            return self.large.run(name, params)
         from deliverability.queries.runner import run
 
+        if self.needs_messages(name, params):
+            self.ran.append((name, self.large.name))
+            return self.large.run(name, params)
+        self.ran.append((name, "duckdb"))
         return run(self.small, name, **params)
+
+    def needs_messages(self, name: str, params: dict) -> bool:
+        """Whether NAME.sql with PARAMS reads message-level rows (DuckDB evaluates its
+        conditions on parameters, with its macros, over no table)."""
+        from deliverability.queries.runner import _used_params, prepare
+
+        condition = message_level_condition(name)
+        if condition in (None, "TRUE"):
+            return condition == "TRUE"
+        query = f"SELECT {condition}"  # our file's own SQL, its parameters bound
+        prepare(self.small, sql(name))
+        self.small.complete()
+        bound = _used_params(query, params)
+        return bool(self.small.execute(query, bound).fetchone()[0])
 
     def execute(self, *args, **kwargs):
         """What reads a small table itself (the upload page's saved mappings) reads it on
