@@ -12,9 +12,15 @@ from pathlib import Path
 import duckdb
 import phonenumbers
 
-from deliverability.derive import has_messages, refresh_messages
+from deliverability.derive import (
+    derivation_pending,
+    has_messages,
+    refresh_messages,
+    refresh_pending_messages,
+)
+from deliverability.known_rows import KnownRows, record_loaded_rows, set_aside_known_rows
 from deliverability.readers.base import ReadOptions, UnreadableFile
-from deliverability.readers.csv_rejects import number_rejected_rows
+from deliverability.readers.csv_rejects import has_malformed_lines, number_rejected_rows
 from deliverability.sql_files import sql_text
 from deliverability.store import Store
 
@@ -81,6 +87,9 @@ def _fill_country_prefixes(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
+# What a file held, by whether it had sends and events (the ledger's kind).
+KINDS = {(True, True): "sends+events", (False, True): "events", (True, False): "sends"}
+
 LOAD_SQL = """
 -- Rows are told apart by typed's rowid (file order), since readers' line numbers may repeat.
 -- Only keys are kept here; the wide rows go straight from typed into the store.
@@ -126,6 +135,28 @@ def _keyed(value_sql: str) -> str:
     return f"CASE WHEN ({value_sql}) IS NOT NULL THEN 'h:' || left(sha256($salt || sha256($salt || ({value_sql}))), 24) END"
 
 
+def _only_known_rows(
+    store: Store,
+    con: duckdb.DuckDBPyConnection,
+    result: FileResult,
+    known: KnownRows,
+    ingest_id: int,
+    opts: ReadOptions,
+    fingerprints: tuple[str, str],
+    started: float,
+) -> None:
+    """A file whose every row the store has loaded before: each is a duplicate, and nothing
+    is loaded, quarantined or derived; only the ledger says the file came."""
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("DROP VIEW stage; DROP TABLE staged")
+    result.rows_read = result.duplicates = known.count
+    result.dated_by_receipt = known.dated_by_receipt
+    result.dated_from = opts.received_from if known.dated_by_receipt else None
+    result.kind = KINDS.get((known.has_send, known.has_event), "none")
+    result.provider = ",".join(known.providers[:5]) or None
+    _write_ledger(store, con, result, ingest_id, opts, fingerprints, started)
+
+
 def load_staged(
     store: Store,
     con: duckdb.DuckDBPyConnection,
@@ -144,22 +175,32 @@ def load_staged(
     # which of two repeated rows is kept, and the line of a rejected row).
     con.execute("SET preserve_insertion_order = true")
     staged_as_view = stage_is_view(con)
+    typing = {"tz": opts.timezone, "received_at": opts.received_at}
     try:
-        con.execute(
-            sql_text("ingest_typed.sql"), {"tz": opts.timezone, "received_at": opts.received_at}
-        )
+        # A hashed store keeps no fingerprints (the staged values hold the numbers).
+        known = KnownRows() if hash_salt else set_aside_known_rows(con, typing, staged_as_view)
+        only_known = known.every_row and not has_malformed_lines(con)
+        if not only_known:
+            con.execute(sql_text("ingest_typed.sql"), typing)
     except duckdb.Error as exc:
         if not staged_as_view:
             raise
         # The canonical reader's view reads the file here, not in the reader.
         raise UnreadableFile(f"{result.path}: cannot parse: {str(exc).splitlines()[0]}") from exc
+    if only_known:
+        _only_known_rows(store, con, result, known, ingest_id, opts, fingerprints, started)
+        if not defer_refresh and derivation_pending(con):
+            # The last file of a batch derives what the files before it deferred.
+            refresh_pending_messages(con)
+        return
     number_rejected_rows(con)
     # From here on nothing depends on the order rows come out of a query, so DuckDB may run
     # every step in parallel.
     con.execute("SET preserve_insertion_order = false")
     # typed holds everything from here on; a big file's staging tables would only take the
     # memory the joins below need (DuckDB spills past its memory_limit, and slows down).
-    con.execute("DROP VIEW IF EXISTS stage" if staged_as_view else "DROP TABLE IF EXISTS stage")
+    con.execute("DROP VIEW IF EXISTS stage" if stage_is_view(con) else "DROP TABLE IF EXISTS stage")
+    con.execute("DROP TABLE IF EXISTS staged")
     _fill_country_prefixes(con)
     con.execute(
         """
@@ -202,9 +243,9 @@ def load_staged(
         FROM typed
         """
     ).fetchone()
-    result.rows_read, result.rejected = int(rows_read), int(rejected)
-    result.dated_by_receipt = int(dated)
-    result.dated_from = opts.received_from if dated else None
+    result.rows_read, result.rejected = int(rows_read) + known.count, int(rejected)
+    result.dated_by_receipt = int(dated) + known.dated_by_receipt
+    result.dated_from = opts.received_from if result.dated_by_receipt else None
     # Usually every valid row is new (a first ingest): then the rows to insert are simply
     # the valid ones, and the join that picks them by row_key (a tenth of a large ingest)
     # is not needed.
@@ -231,21 +272,19 @@ def load_staged(
     else:
         result.loaded = new_send_count + new_event_count
     result.duplicates = result.rows_read - result.rejected - result.loaded
-    result.kind = con.execute(
-        """
-        SELECT CASE WHEN bool_or(has_send) AND bool_or(has_event) THEN 'sends+events'
-                    WHEN bool_or(has_event) THEN 'events'
-                    WHEN bool_or(has_send) THEN 'sends' ELSE 'none' END
-        FROM typed WHERE reason IS NULL
-        """
-    ).fetchone()[0]
-    providers = [
+    has_send, has_event = con.execute(
+        "SELECT coalesce(bool_or(has_send), false), coalesce(bool_or(has_event), false) "
+        "FROM typed WHERE reason IS NULL"
+    ).fetchone()
+    has_send, has_event = has_send or known.has_send, has_event or known.has_event
+    result.kind = KINDS.get((bool(has_send), bool(has_event)), "none")
+    providers = {
         r[0]
         for r in con.execute(
             "SELECT DISTINCT provider FROM typed WHERE provider IS NOT NULL ORDER BY 1 LIMIT 5"
         ).fetchall()
-    ]
-    result.provider = ",".join(providers) or None
+    }
+    result.provider = ",".join(sorted(providers | set(known.providers))[:5]) or None
 
     # new_send_rows and new_event_rows are one of two fixed subqueries above.
     con.execute(
@@ -268,6 +307,14 @@ def load_staged(
         """,  # noqa: S608
         {"id": ingest_id},
     )
+    if not hash_salt:
+        record_loaded_rows(
+            con,
+            "(SELECT fingerprint FROM typed WHERE reason IS NULL)"
+            if all_sends_new and all_events_new
+            else "(SELECT t.fingerprint FROM typed t SEMI JOIN (SELECT row_key FROM new_sends "
+            "UNION ALL SELECT row_key FROM new_events) n ON n.row_key = t.rowid)",
+        )
     # The code keys of the events just loaded, per day (schema.sql, event_code_days).
     con.execute(
         f"""
@@ -320,6 +367,19 @@ def load_staged(
     elif list_affected:
         con.execute("INSERT INTO pending_refresh SELECT provider, message_id FROM affected")
         con.execute("DROP TABLE affected")
+    _write_ledger(store, con, result, ingest_id, opts, fingerprints, started)
+
+
+def _write_ledger(
+    store: Store,
+    con: duckdb.DuckDBPyConnection,
+    result: FileResult,
+    ingest_id: int,
+    opts: ReadOptions,
+    fingerprints: tuple[str, str],
+    started: float,
+) -> None:
+    """The file's row in the ingests ledger (and the earlier readings it replaced)."""
     if result.replaced:
         con.execute(
             "UPDATE ingests SET replaced_by = $id WHERE ingest_id IN (SELECT unnest($ids))",

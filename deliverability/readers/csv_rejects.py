@@ -84,6 +84,11 @@ def malformed_lines(rejects_table: str) -> str:
     )
 
 
+def has_malformed_lines(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the canonical reader's read_csv could not split some line of the file."""
+    return _has_rejects(con, "stage_rejects")
+
+
 def number_rejected_rows(con: duckdb.DuckDBPyConnection) -> None:
     """Give the rejected rows of TEMP TABLE typed their line, and add the lines the
     canonical reader's read_csv could not split (TEMP TABLE stage_rejects) as rejected rows.

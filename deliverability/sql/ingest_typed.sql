@@ -17,6 +17,14 @@ CREATE OR REPLACE TEMP TABLE typed AS
 WITH trimmed AS (
     SELECT
         line, raw, reject_reason, has_send, has_event,
+        -- The row's fingerprint (deliverability/known_rows.py; ingest_known_rows.sql computes
+        -- the same): a hash of every staged value but the line and raw text, with what else
+        -- types them; beside it, a hash of another kind of the values its send and event
+        -- keys type from. Two rows match only if both hashes do: by chance (2^-64) on the
+        -- first alone, and then a row with its keys' very text is a duplicate anyway.
+        (hash(*COLUMNS(* EXCLUDE (line, raw)), $tz)::UHUGEINT << 64)
+        | hash(concat_ws(chr(31), provider, message_id, sent_at, event_at, status_code, tz, $tz,
+                         receipt, has_send, has_event))::UHUGEINT AS fingerprint,
         nz(message_id) AS message_id,
         lower(nz(provider)) AS provider,
         lower(nz(channel)) AS channel,
@@ -35,7 +43,7 @@ WITH trimmed AS (
         lower(nz(upstream_provider)) AS upstream_provider,
         nz(upstream_code) AS upstream_code_raw,
         nz(status_word) AS status_word_raw
-    FROM stage
+    FROM (SELECT *, receipt_time(has_event, event_at, $received_at) AS receipt FROM stage)
 ),
 timed AS (
     SELECT *,
@@ -46,8 +54,8 @@ timed AS (
 ),
 parsed AS (
     SELECT
-        line, raw, reject_reason, has_send, has_event, message_id, provider, channel,
-        sent_raw, sent_ts, event_raw,
+        line, raw, reject_reason, has_send, has_event, fingerprint, message_id, provider,
+        channel, sent_raw, sent_ts, event_raw,
         -- An event with no time of its own: a combined row's send time, else the time the
         -- file was received ($received_at). Never dropped for want of a time.
         CASE WHEN event_raw IS NOT NULL THEN event_own_ts

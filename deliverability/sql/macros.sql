@@ -3,7 +3,8 @@
 -- Parameters: the macros' arguments: nz_text(t), nz(s), norm_code_text(t), norm_code(c),
 --   zone_abbreviation_minutes(z), has_numeric_offset(s), has_offset(s), offset_minutes(o),
 --   zone_minutes(z), parse_local(s), parse_zone_parts(p), parse_zoned(s), unknown_zone(s),
---   parse_ts_trimmed(s, tz), parse_ts(raw, tz), plausible_ts(ts), scrub_numbers(t),
+--   parse_ts_trimmed(s, tz), parse_ts(raw, tz), receipt_time(has_event, event_at,
+--   received_at), plausible_ts(ts), scrub_numbers(t),
 --   norm_number_digits(n, d), norm_number_trimmed(n), norm_number(n); t, s, raw, c, n:
 --   the value; tz: the time zone for naive text; ts: a timestamp; d: n without blanks,
 --   parentheses, dots and dashes.
@@ -163,6 +164,13 @@ CREATE OR REPLACE TEMP MACRO parse_ts_trimmed(s, tz) AS (
 );
 
 CREATE OR REPLACE TEMP MACRO parse_ts(raw, tz) AS parse_ts_trimmed(nz(raw), tz);
+
+-- The time a file was received, for a staged event with no time of its own (it is dated by
+-- it: ingest_typed.sql); NULL for any other row. Part of a row's fingerprint
+-- (deliverability/known_rows.py).
+CREATE OR REPLACE TEMP MACRO receipt_time(has_event, event_at, received_at) AS (
+    CASE WHEN has_event AND nz(event_at) IS NULL THEN CAST(received_at AS TIMESTAMP) END
+);
 
 -- Timestamps outside this window are data errors (epoch 0, year 9999), not messages.
 CREATE OR REPLACE TEMP MACRO plausible_ts(ts) AS (

@@ -5,7 +5,8 @@
 -- derived again with the rest of the ingest. The code keys per day the retracted events
 -- counted in are counted again, and their copies among the uncatalogued events go.
 -- Grain: deletes the listed ingests' rows from sends, events, quarantine and
---   uncatalogued_events, and the messages left with nothing; re-counts their
+--   uncatalogued_events, the messages left with nothing and every row fingerprint
+--   (row_fingerprints); re-counts their
 --   event_code_days rows; writes TEMP table touched_hours (one row per hour whose rollups
 --   rollups.sql must re-count) and pending_refresh (one row per message to derive).
 -- Parameters: TEMP table retracted_ingests(ingest_id).
@@ -31,6 +32,9 @@ WHERE EXISTS (
       AND r.status_code IS NOT DISTINCT FROM u.status_code
 );
 
+-- A listed fingerprint promises that its row's sends and events are stored: with rows
+-- taken back, that no longer holds for every one, and re-typing a re-export is the safe way.
+DELETE FROM row_fingerprints;
 DELETE FROM sends WHERE ingest_id IN (SELECT ingest_id FROM retracted_ingests);
 DELETE FROM events WHERE ingest_id IN (SELECT ingest_id FROM retracted_ingests);
 DELETE FROM quarantine WHERE ingest_id IN (SELECT ingest_id FROM retracted_ingests);

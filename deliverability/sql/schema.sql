@@ -112,6 +112,14 @@ CREATE TABLE IF NOT EXISTS rollup_dims_day (
     messages BIGINT NOT NULL
 );
 
+-- The fingerprint of every row an ingest loaded (a send or event new to the store): its
+-- values as the reader staged them, before any typing, with the options that type them
+-- (deliverability/known_rows.py). A row with a fingerprint listed here types to rows the
+-- store holds, so a re-export of ingested rows is set aside as duplicates without being
+-- typed. Emptied whenever ingests are taken back (retract_ingests.sql); never filled in a
+-- hashed store (the staged values hold numbers).
+CREATE TABLE IF NOT EXISTS row_fingerprints (fingerprint UHUGEINT NOT NULL);
+
 -- Country of an E.164 prefix, computed once per distinct prefix with phonenumbers.
 CREATE TABLE IF NOT EXISTS country_prefixes (prefix VARCHAR PRIMARY KEY, country VARCHAR);
 
