@@ -26,6 +26,7 @@ from deliverability.portable_sql import (
     READ,
     WRITE,
     Macro,
+    for_spark,
     inline_macros,
     parse,
     parse_macros,
@@ -250,13 +251,19 @@ def message_level_condition(name: str) -> str | None:
 
     A file that an earlier branch answers from the rollups (message_cube.sql) reads the
     messages in a branch whose WHERE holds conditions on parameters alone (rollup_choice's
-    macros). Such a condition that is not true empties its SELECT whatever the tables hold,
-    so the message-level rows matter only when, for some read of them, every such condition
-    around it is true. The expression is the file's own conditions, macro calls kept, which
-    DuckDB evaluates with the file's macros: the decision is written once, in SQL."""
-    if not tables_read(name) & MESSAGE_LEVEL:
+    macros). Such a condition that is not true leaves its SELECT no row of what it reads
+    (its FROM, joins and WHERE), so those reads matter only when every such condition
+    around them is true. The expression is the file's own conditions, macro calls kept,
+    which DuckDB evaluates with the file's macros: the decision is written once, in SQL."""
+    return condition_of(sql(name))
+
+
+def condition_of(text: str) -> str | None:
+    """message_level_condition of a query's TEXT (DuckDB's dialect, our macros called)."""
+    (tree,) = parse(text)
+    read = {t.name for t in for_spark(tree, _macros()).find_all(exp.Table)}
+    if not read & MESSAGE_LEVEL:
         return None
-    (tree,) = parse(sql(name))
     tree = inline_macros(tree, {k: m for k, m in _macros().items() if m.is_table})
     reads = [t for t in tree.find_all(exp.Table) if t.name in MESSAGE_LEVEL]
     conditions = []
@@ -271,11 +278,13 @@ def message_level_condition(name: str) -> str | None:
 
 
 def _selects_around(node: exp.Expression) -> list[exp.Select]:
-    """The SELECTs NODE is in, innermost first."""
+    """The SELECTs whose rows NODE is read for (it is in their FROM, joins or WHERE),
+    innermost first. Not those it is in otherwise: a scalar subquery in the select list of
+    an aggregate is computed even when its WHERE keeps no row."""
     selects = []
     while node.parent is not None:
-        node = node.parent
-        if isinstance(node, exp.Select):
+        key, node = node.arg_key, node.parent
+        if isinstance(node, exp.Select) and key in ("from_", "joins", "where"):
             selects.append(node)
     return selects
 

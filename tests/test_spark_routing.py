@@ -14,7 +14,7 @@ from deliverability.lake.read import SMALL, duckdb_over_lake, spark_tables
 from deliverability.queries.filters import Filters
 from deliverability.queries.report import report
 from deliverability.queries.runner import run
-from deliverability.queries.spark_engine import message_level_condition
+from deliverability.queries.spark_engine import condition_of, message_level_condition
 from deliverability.queries.spike_settings import SpikeSettings
 from deliverability.queries.spikes import find_spikes
 from tests.spark_cases import write_logs
@@ -141,3 +141,41 @@ def test_the_condition_is_the_query_file_s_own():
     assert message_level_condition("ingest_ledger") is None
     assert message_level_condition("messages_in_selection") == "TRUE"
     assert all(message_level_condition(q) == "TRUE" for q in ON_SPARK)
+
+
+@pytest.mark.parametrize(
+    ("text", "condition"),
+    [
+        ("SELECT count(*) AS n FROM rollup_code_hour WHERE $flag", None),
+        (
+            "SELECT count(*) AS n FROM messages WHERE $flag AND message_at > $since",
+            "($flag) IS TRUE",
+        ),
+        # Every read of the messages must be behind a false condition, not one of them.
+        ("SELECT 1 AS n FROM messages WHERE $flag UNION ALL SELECT 1 FROM events", "TRUE"),
+        (
+            "SELECT 1 AS n FROM rollup_code_hour r JOIN sends s ON $flag WHERE r.messages > 1",
+            "TRUE",
+        ),
+        # An aggregate's select list is computed even when its WHERE keeps no row.
+        (
+            "SELECT count(*) AS n, (SELECT max(message_at) FROM messages) AS last "
+            "FROM rollup_code_hour WHERE $flag",
+            "TRUE",
+        ),
+        (
+            "SELECT * FROM rollup_code_hour WHERE NOT $flag AND hour IN "
+            "(SELECT message_at FROM messages WHERE $other)",
+            "($other AND NOT $flag) IS TRUE",
+        ),
+        # The filtered messages' table macro is looked into; a condition reading a row is
+        # no condition on parameters.
+        (
+            "SELECT * FROM filtered_messages($since, $until, [], [], [], [], [], [], []) "
+            "WHERE $n > 0 AND outcome = $outcome",
+            "($n > 0) IS TRUE",
+        ),
+    ],
+)
+def test_which_reads_of_the_messages_a_condition_can_leave_out(text, condition):
+    assert condition_of(text) == condition
