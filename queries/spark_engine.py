@@ -261,8 +261,8 @@ def message_level_condition(name: str) -> str | None:
 def condition_of(text: str) -> str | None:
     """message_level_condition of a query's TEXT (DuckDB's dialect, our macros called)."""
     (tree,) = parse(text)
-    read = {t.name for t in for_spark(tree, _macros()).find_all(exp.Table)}
-    if not read & MESSAGE_LEVEL:
+    tables = {t.name for t in for_spark(tree, _macros()).find_all(exp.Table)}
+    if not tables & MESSAGE_LEVEL:
         return None
     tree = inline_macros(tree, {k: m for k, m in _macros().items() if m.is_table})
     reads = [t for t in tree.find_all(exp.Table) if t.name in MESSAGE_LEVEL]
