@@ -24,6 +24,9 @@ EMBEDDED_ONLY = {
     "ingest_typed.sql": "types one file's raw rows with DuckDB's timestamp parsing (ICU zones, "
     "strptime layouts); the lake types each input file with it in DuckDB too",
     "macros.sql": "the parsing helpers ingest_typed.sql calls",
+    "ingest_known_rows.sql": "fingerprints one file's staged rows against the store's list of "
+    "rows it loaded (row_fingerprints), before typing; a lake has no such list and "
+    "de-duplicates by key",
 }
 # `deliverability alert` reads the alert ledger and what it keeps of its runs, which only the
 # store holds: alert*.sql files are the store's alone.
