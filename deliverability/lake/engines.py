@@ -250,7 +250,8 @@ class SparkLake:
         # Written aside first: the new days are computed from the partitions they replace.
         staging = f"{self.lake.rstrip('/')}/_staging/{table}-{uuid.uuid4().hex}"
         frame.write.partitionBy(PARTITION).parquet(staging)
-        written = self.session.read.parquet(staging)
+        # With its schema: days replaced by no rows leave no file to infer one from.
+        written = self.session.read.schema(frame.schema).parquet(staging)
         (
             written.write.mode("overwrite")
             .option("partitionOverwriteMode", "dynamic")
