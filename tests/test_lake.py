@@ -211,7 +211,44 @@ class Stopped(Exception):
     """A build stopped midway (as by a kill, or a lost connection) before a write."""
 
 
-def _lake_tables(lake: Path) -> dict[str, list[tuple]]:
+class Stopper:
+    """Stops the builds on ENGINE (a lake class) before their STEP-th write: our own write
+    path, interrupted where a kill could interrupt it. WRITES lists the tables written."""
+
+    def __init__(self, engine, monkeypatch) -> None:
+        self.engine, self.real, self.monkeypatch = engine, engine.write, monkeypatch
+        self.writes: list[str] = []
+
+    def stop_at(self, step: int | None) -> None:
+        real, writes = self.real, self.writes
+
+        def write(lake, view, table, replace_days=None):
+            writes.append(table)
+            if len(writes) == step:
+                raise Stopped(table)
+            return real(lake, view, table, replace_days)
+
+        writes.clear()
+        self.monkeypatch.setattr(self.engine, "write", write)
+
+
+def two_batches(folder: Path) -> tuple[list[Path], list[Path]]:
+    """A first batch, and a second with new sends and events, late events for the first
+    batch's messages, a rejected row and uncatalogued codes (the edge cases of the Spark
+    cases, with a few of their volume rows: a build takes a second)."""
+    logs = write_logs(folder, files=2)
+    for log in logs:
+        header, *lines = log.read_text().splitlines()
+        volume = [line for line in lines if line.startswith("SM")]
+        kept = [line for line in lines if not line.startswith("SM")] + volume[:60]
+        log.write_text("\n".join([header, *kept]) + "\n")
+    sends_0, sends_1, events_0, events_1 = logs
+    bad = write(folder / "bad.csv", "message_id,provider,channel,event_at,status\n"
+                "bad9,twilio,sms,not-a-time,delivered\n")  # fmt: skip
+    return [sends_0, events_0], [sends_1, events_1, bad]
+
+
+def lake_tables(lake: Path) -> dict[str, list[tuple]]:
     """Every table of the lake, its rows sorted (the ledger without its build times)."""
     from deliverability.lake.read import TABLES
 
@@ -226,59 +263,37 @@ def _lake_tables(lake: Path) -> dict[str, list[tuple]]:
 
 @pytest.mark.slow
 def test_a_build_stopped_at_any_write_and_run_again_leaves_every_table_right(tmp_path, monkeypatch):
-    """A second batch (new sends and events, late events for the first batch's messages,
-    rejected and uncatalogued rows) is stopped before each of its writes in turn, then run
-    again: the ledger, event code days and every other table are as one uninterrupted build
-    leaves them. Once also stopped again while it takes the stopped build's rows back."""
+    """The second batch is stopped before each of its writes in turn, then run again: the
+    ledger, event code days and every other table are as one uninterrupted build leaves
+    them. Once also stopped again while it takes the stopped build's rows back."""
     import shutil
 
     from deliverability.lake.engines import DuckDBLake
 
-    logs = write_logs(tmp_path / "logs", files=2)
-    for log in logs:  # the edge cases, and a few of the volume rows (a build a second)
-        header, *lines = log.read_text().splitlines()
-        volume = [line for line in lines if line.startswith("SM")]
-        kept = [line for line in lines if not line.startswith("SM")] + volume[:60]
-        log.write_text("\n".join([header, *kept]) + "\n")
-    sends_0, sends_1, events_0, events_1 = logs
-    bad = write(tmp_path / "logs" / "bad.csv", "message_id,provider,channel,event_at,status\n"
-                "bad9,twilio,sms,not-a-time,delivered\n")  # fmt: skip
-    first, second = [sends_0, events_0], [sends_1, events_1, bad]
+    first, second = two_batches(tmp_path / "logs")
     base, reference = tmp_path / "base", tmp_path / "reference"
     build_lake(first, str(base))
     shutil.copytree(base, reference)
-    writes: list[str] = []
-    real_write = DuckDBLake.write
-
-    def stop_at(step: int | None):
-        def write(self, view, table, replace_days=None):
-            writes.append(table)
-            if len(writes) == step:
-                raise Stopped(table)
-            return real_write(self, view, table, replace_days)
-
-        writes.clear()
-        monkeypatch.setattr(DuckDBLake, "write", write)
-
-    stop_at(None)
+    stopper = Stopper(DuckDBLake, monkeypatch)
+    stopper.stop_at(None)
     done = build_lake(second, str(reference))
     assert sum(f.rejected for f in done.files) >= 1 and done.days_rewritten > 1
-    steps = list(writes)
+    steps = list(stopper.writes)
     assert {"sends", "events", "quarantine", "event_code_days", "ingests"} <= set(steps)
-    expected = _lake_tables(reference)
+    expected = lake_tables(reference)
     assert expected["uncatalogued_events"] and expected["event_code_days"]
 
     for step in range(1, len(steps) + 1):
         lake = tmp_path / f"stopped-{step}"
         shutil.copytree(base, lake)
-        stop_at(step)
+        stopper.stop_at(step)
         with pytest.raises(Stopped):
             build_lake(second, str(lake))
         if step == len(steps) // 2:
-            stop_at(2)  # the second write of the run again: taking the stopped rows back
+            stopper.stop_at(2)  # the second write of the run again: taking the stopped rows back
             with pytest.raises(Stopped):
                 build_lake(second, str(lake))
-        stop_at(None)
+        stopper.stop_at(None)
         again = build_lake(second, str(lake))
         assert [f.as_dict() for f in again.files] == [f.as_dict() for f in done.files]
-        assert _lake_tables(lake) == expected, f"stopped before write {step} ({steps[step - 1]})"
+        assert lake_tables(lake) == expected, f"stopped before write {step} ({steps[step - 1]})"
