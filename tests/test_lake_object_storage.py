@@ -25,7 +25,6 @@ boto3 = pytest.importorskip("boto3")
 moto_server = pytest.importorskip("moto.server")
 pytest.importorskip("s3fs")  # the [lake] extra
 
-pytestmark = pytest.mark.slow
 BUCKET = "acme-exports"
 PREFIX = "sms/2026-11/"
 BARE_CALLBACKS = (
@@ -88,6 +87,7 @@ def _table(lake: Path, table: str) -> pl.DataFrame:
     return frame.sort(frame.columns, nulls_last=True)
 
 
+@pytest.mark.slow
 def test_objects_build_the_lake_their_local_copies_build(s3, tmp_path):
     url = f"s3://{BUCKET}/{PREFIX}"
     from_s3 = cli_json("lake", "build", url, "--lake", str(tmp_path / "s3-lake"))
@@ -135,6 +135,7 @@ def test_objects_build_the_lake_their_local_copies_build(s3, tmp_path):
     assert not list((tmp_path / "s3-lake" / "_staging").rglob("*.*"))
 
 
+@pytest.mark.slow
 def test_one_object_a_missing_one_and_one_that_is_not_a_log(s3, tmp_path):
     """Single objects by URL, as files by path: a gzipped export is read as one, a README
     is skipped, a missing object or bucket is one line naming it (exit 1, others built)."""
@@ -167,12 +168,39 @@ def test_one_object_a_missing_one_and_one_that_is_not_a_log(s3, tmp_path):
     assert gz["loaded"] > 0
 
 
-def test_credentials_in_a_url_are_refused_unechoed(s3, tmp_path):
+def test_credentials_in_a_url_are_refused_unechoed(tmp_path):
     secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
     url = f"s3://AKIAIOSFODNN7EXAMPLE:{secret}@{BUCKET}/{PREFIX}"
     proc = run_cli("lake", "build", url, "--lake", str(tmp_path / "lake"), check=False)
     assert proc.returncode == 2
     assert len(proc.stderr.splitlines()) == 1 and "credentials in the URL" in proc.stderr
-    for part in (secret, secret.split("/")[0], secret.split("/")[1]):
+    for part in (secret, *secret.split("/")):
         assert part not in proc.stderr + proc.stdout
     assert not (tmp_path / "lake").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "s3://key:secret@bucket/logs/",
+        "gs://key:secret@bucket/x.csv",
+        "https://user:pass/word@example.com/logs.csv",
+        "az://key:secret@container/logs/",
+    ],
+)
+def test_every_url_form_with_a_secret_is_refused(url):
+    from deliverability.lake.objects import sources
+
+    with pytest.raises(ValueError, match="credentials in the URL") as refused:
+        sources([url])
+    assert "secret" not in str(refused.value) and "pass" not in str(refused.value)
+
+
+def test_urls_without_secrets_are_not_taken_for_them():
+    """A port, an Azure container@account, a colon in a key: not credentials."""
+    from deliverability.lake.objects import _refuse_credentials
+
+    for url in ("https://example.com:8443/logs.csv",
+                "abfs://logs@account.dfs.core.windows.net/2026/",
+                "s3://bucket/exports/2026-11-02T10:00:00.csv"):  # fmt: skip
+        _refuse_credentials(url)

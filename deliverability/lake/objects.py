@@ -104,14 +104,16 @@ def sources(inputs: list[Path | str]) -> tuple[list[Source], list[tuple[str, str
 
 def _refuse_credentials(url: str) -> None:
     """A secret in a URL ends up in shell history, logs and the ledger: refused."""
-    authority = re.split(r"[/?#]", url.split("://", 1)[1], maxsplit=1)[0]
-    scheme = url.split("://", 1)[0]
-    # A password (user:secret@), or for storage URLs any colon: a bucket or container name
-    # never has one, and a secret holding '/' cuts the authority short before its '@'.
-    if ":" in authority and not (scheme.lower() in ("http", "https") and "@" not in authority):
-        rest = url.rsplit("@", 1)[1] if "@" in url else "…"
+    scheme, rest = url.split("://", 1)
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    userinfo = rest.rsplit("@", 1)[0] if "@" in rest else ""
+    # A password (user:secret@, a secret holding '/' included), or for storage URLs any
+    # colon before the path: a bucket or container name never has one.
+    web = scheme.lower() in ("http", "https")
+    if ":" in userinfo or (":" in authority and not web):
+        shown = rest.rsplit("@", 1)[1] if "@" in rest else "…"
         raise ValueError(
-            f"{scheme}://…@{rest}: credentials in the URL are refused (not shown); " + CREDENTIALS
+            f"{scheme}://…@{shown}: credentials in the URL are refused (not shown); " + CREDENTIALS
         )
 
 
