@@ -1,8 +1,9 @@
 """`deliverability lake build`: canonical sends and events (and the native formats the
 readers know) into a lake of day-partitioned Parquet tables, by the store's own rules.
 
-1. Each new file is read and typed as ingest does (stage.py, DuckDB): every row read is
-   staged as a send, an event, or a rejected row with its reason.
+1. Each new file (a local one, or an object in storage fetched to a local copy: objects.py)
+   is read and typed as ingest does (stage.py, DuckDB): every row read is staged as a send,
+   an event, or a rejected row with its reason.
 2. On the engine (DuckDB or Spark): the first row of each send and event across the
    build's files, in file order, that the lake does not hold yet is new; the rest are
    duplicates (rows_read = loaded + duplicates + rejected, per file, in the ledger).
@@ -11,7 +12,9 @@ readers know) into a lake of day-partitioned Parquet tables, by the store's own 
    only the message days they were and are in are written again, with those days' rollups
    (rollups.sql's counts). A late event re-derives its message wherever its day is. Event code days and the
    uncatalogued events are kept as ingest keeps them (uncatalogued_events.sql).
-A changed catalog or carrier table re-derives every message, as the store does.
+A changed catalog or carrier table re-derives every message, as the store does. The ledger
+rows and the catalog digest are written last; a build stopped before them is put right by the
+next (journal.py).
 """
 
 from __future__ import annotations
