@@ -47,6 +47,10 @@ CATEGORIES = (
     "provider_error",
     "unknown_error",
 )
+# The categories of a message that has not failed; every other category is a failure's
+# (catalog/README.md).
+NOT_FAILED = ("delivered", "in_progress", "unconfirmed")
+FAILURE_CATEGORIES = tuple(c for c in CATEGORIES if c not in NOT_FAILED)
 REQUIRED = ("provider", "channel", "code", "name", "outcome", "category", "final", "retryable")
 
 

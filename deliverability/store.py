@@ -34,7 +34,7 @@ from deliverability.settings import carriers_extra, recipient_salt
 from deliverability.settings import catalog_extra as default_catalog_extra
 from deliverability.sql_files import sql_text
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 
 def recipient_key_check(salt: str) -> str:
@@ -306,20 +306,17 @@ class Store:
                     self.bump_version(con)
             if version < 7:
                 # 6 -> 7: the ledger says how many events of a file were dated by receipt.
-                with self.write_lock, self.transaction(self.con) as con:
-                    con.execute(
-                        "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS dated_by_receipt BIGINT; "
-                        "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS dated_from VARCHAR"
-                    )
-                    self.set_meta("schema_version", "7", con)
-                    self.bump_version(con)
+                self._migration(
+                    7,
+                    "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS dated_by_receipt BIGINT; "
+                    "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS dated_from VARCHAR",
+                )
             if version < 8:
                 # 7 -> 8: events keep the provider's status word (its earlier events have
                 # none, so their outcomes stand as derived).
-                with self.write_lock, self.transaction(self.con) as con:
-                    con.execute("ALTER TABLE events ADD COLUMN IF NOT EXISTS status_word VARCHAR")
-                    self.set_meta("schema_version", "8", con)
-                    self.bump_version(con)
+                self._migration(
+                    8, "ALTER TABLE events ADD COLUMN IF NOT EXISTS status_word VARCHAR"
+                )
             if version < 9:
                 # 8 -> 9: the carriers table (created empty by schema.sql); _sync_carriers
                 # fills it and derives every message again with canonical carrier names.
@@ -328,24 +325,20 @@ class Store:
                 # 9 -> 10: the ledger keeps each file's content hash, so a file ingested
                 # again with other options replaces its earlier rows (earlier ingests have
                 # none: they are never replaced).
-                with self.write_lock, self.transaction(self.con) as con:
-                    con.execute(
-                        "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS content_hash VARCHAR; "
-                        "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS read_kind VARCHAR; "
-                        "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS replaced_by INTEGER"
-                    )
-                    self.set_meta("schema_version", "10", con)
-                    self.bump_version(con)
+                self._migration(
+                    10,
+                    "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS content_hash VARCHAR; "
+                    "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS read_kind VARCHAR; "
+                    "ALTER TABLE ingests ADD COLUMN IF NOT EXISTS replaced_by INTEGER",
+                )
             if version < 11:
                 # 10 -> 11: every failure code has advice (its own or its category's) and a
                 # link; the catalog's fingerprint changed with it, so codes are reloaded.
-                with self.write_lock, self.transaction(self.con) as con:
-                    con.execute(
-                        "ALTER TABLE codes ADD COLUMN IF NOT EXISTS advice_from VARCHAR; "
-                        "ALTER TABLE codes ADD COLUMN IF NOT EXISTS link VARCHAR"
-                    )
-                    self.set_meta("schema_version", "11", con)
-                    self.bump_version(con)
+                self._migration(
+                    11,
+                    "ALTER TABLE codes ADD COLUMN IF NOT EXISTS advice_from VARCHAR; "
+                    "ALTER TABLE codes ADD COLUMN IF NOT EXISTS link VARCHAR",
+                )
             if version < 12:
                 # 11 -> 12: the alert ledger (alert_deliveries, alert_rules), created empty by
                 # schema.sql: nothing was sent before.
@@ -354,16 +347,26 @@ class Store:
                 # 12 -> 13: a rule remembers the ingests it has seen (late and backfilled
                 # data is tested again) and where an undelivered alert waits. A rule run
                 # before has seen none: its next run looks as a first run does.
-                with self.write_lock, self.transaction(self.con) as con:
-                    con.execute(
-                        "ALTER TABLE alert_rules ADD COLUMN IF NOT EXISTS checked_ingest INTEGER; "
-                        "ALTER TABLE alert_rules ADD COLUMN IF NOT EXISTS "
-                        "checked_ingest_at TIMESTAMP; "
-                        "ALTER TABLE alert_rules ADD COLUMN IF NOT EXISTS retry_from TIMESTAMP"
-                    )
-                    self.set_meta("schema_version", "13", con)
-                    self.bump_version(con)
+                self._migration(
+                    13,
+                    "ALTER TABLE alert_rules ADD COLUMN IF NOT EXISTS checked_ingest INTEGER; "
+                    "ALTER TABLE alert_rules ADD COLUMN IF NOT EXISTS "
+                    "checked_ingest_at TIMESTAMP; "
+                    "ALTER TABLE alert_rules ADD COLUMN IF NOT EXISTS retry_from TIMESTAMP",
+                )
+            if version < 14:
+                # 13 -> 14: the fingerprints of loaded rows (row_fingerprints, created empty
+                # by schema.sql): rows ingested before are not listed, so a re-export of them
+                # is typed, as it always was, and listed from then on.
+                self.set_meta("schema_version", "14")
         # Future versions: step through migrations from int(found) to SCHEMA_VERSION here.
+
+    def _migration(self, version: int, sql: str) -> None:
+        """One schema step: SQL (our own ALTERs) and the new VERSION, in one transaction."""
+        with self.write_lock, self.transaction(self.con) as con:
+            con.execute(sql)
+            self.set_meta("schema_version", str(version), con)
+            self.bump_version(con)
 
     # -- catalog ----------------------------------------------------------------------------
 

@@ -11,23 +11,15 @@ import polars as pl
 from deliverability.queries.compare import two_proportion_test
 from deliverability.queries.cube import message_cube
 from deliverability.queries.filters import Filters
-from deliverability.queries.metrics import ratio
-from deliverability.queries.timeseries import Z_95
+from deliverability.queries.metrics import ratio, wilson_interval
 
 TOP_CODES = 3
 
 
 def wilson(hits: str, trials: str, name: str) -> list[pl.Expr]:
     """NAME_low and NAME_high: the 95% Wilson interval of HITS / TRIALS."""
-    n = pl.col(trials)
-    p = pl.col(hits) / n
-    z2 = Z_95**2
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = Z_95 * ((p * (1 - p) / n + z2 / (4 * n * n)).sqrt()) / (1 + z2 / n)
-    return [
-        pl.when(n > 0).then(centre - half).alias(f"{name}_low"),
-        pl.when(n > 0).then(centre + half).alias(f"{name}_high"),
-    ]
+    low, high = wilson_interval(hits, trials)
+    return [low.alias(f"{name}_low"), high.alias(f"{name}_high")]
 
 
 def carrier_comparison(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:

@@ -18,6 +18,9 @@ import duckdb
 import polars as pl
 from scipy import stats
 
+# A "what changed" list of failure codes keeps only the catalog's failure categories (not
+# deliveries, progress, messages without a report or codes no catalog knows).
+from deliverability.catalog import FAILURE_CATEGORIES  # noqa: F401
 from deliverability.queries.cube import message_cube
 from deliverability.queries.filters import Filters
 from deliverability.queries.metrics import (
@@ -73,22 +76,6 @@ def previous_period(filters: Filters) -> Filters:
         raise ValueError("a previous period needs both since and until")
     length = filters.until - filters.since
     return filters.with_(since=filters.since - length, until=filters.since)
-
-
-# The catalog's failure categories (catalog/README.md): a "what changed" list of failure
-# codes keeps only these (not deliveries, progress, messages without a report or codes no
-# catalog knows).
-FAILURE_CATEGORIES = (
-    "invalid_number",
-    "unreachable",
-    "carrier_filtered",
-    "opted_out",
-    "rate_limited",
-    "sender_config",
-    "content_invalid",
-    "provider_error",
-    "unknown_error",
-)
 
 
 def comparison_windows(

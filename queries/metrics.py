@@ -45,6 +45,22 @@ def ratio(numerator: str | pl.Expr, denominator: str | pl.Expr) -> pl.Expr:
     return pl.when(den > 0).then(num / den)
 
 
+# 95% two-sided normal quantile, for Wilson score intervals.
+Z_95 = 1.959963984540054
+
+
+def wilson_interval(hits: str, trials: str) -> tuple[pl.Expr, pl.Expr]:
+    """The 95% Wilson score interval of HITS / TRIALS (column names): (low, high), NULL
+    where TRIALS is 0. Unlike p ± 1.96·se it stays inside [0, 1] and is honest for the
+    small counts of a quiet hour or carrier."""
+    n = pl.col(trials)
+    p = pl.col(hits) / n
+    z2 = Z_95**2
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z_95 * ((p * (1 - p) / n + z2 / (4 * n * n)).sqrt()) / (1 + z2 / n)
+    return pl.when(n > 0).then(centre - half), pl.when(n > 0).then(centre + half)
+
+
 def hits(name: str) -> pl.Expr:
     """The numerator of rate NAME: the sum of the outcome counts it is made of."""
     return pl.sum_horizontal(RATES[_known(name)][0])

@@ -7,7 +7,7 @@ import polars as pl
 
 from deliverability.queries.cube import message_cube
 from deliverability.queries.filters import Filters
-from deliverability.queries.metrics import OUTCOMES, ratio
+from deliverability.queries.metrics import OUTCOMES, ratio, wilson_interval
 
 
 def outcomes_over_time(
@@ -48,8 +48,6 @@ def outcomes_over_time(
     )
 
 
-# 95% two-sided normal quantile, for Wilson score intervals.
-Z_95 = 1.959963984540054
 TREND_DIMENSIONS = ("code", "category", "carrier", "provider", "country")
 
 
@@ -125,17 +123,11 @@ def failure_rate_series(
         .with_columns(pl.col("failed").fill_null(0))
         .join(drills, on="value", how="left")
     )  # fmt: skip
-    n, p = pl.col("messages"), pl.col("failure_rate")
-    z2 = Z_95**2
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = Z_95 * ((p * (1 - p) / n + z2 / (4 * n * n)).sqrt()) / (1 + z2 / n)
+    low, high = wilson_interval("failed", "messages")
     return (
         rows.rename({"out_of": "messages"})
         .with_columns(ratio("failed", "messages").alias("failure_rate"))
-        .with_columns(
-            pl.when(n > 0).then(centre - half).alias("low"),
-            pl.when(n > 0).then(centre + half).alias("high"),
-        )
+        .with_columns(low.alias("low"), high.alias("high"))
         .select(
             "period_start",
             "value",

@@ -79,6 +79,15 @@ def test_commands_on_a_lake_with_the_spark_engine(tmp_path):
     on_spark = json.loads((tmp_path / "spark.json").read_text())
     assert on_spark == json.loads((tmp_path / "db.json").read_text())
     assert on_spark["spikes"], "the planted spike is in the review, with its contributors"
+    # A query failing on Spark (here a damaged Parquet file) is one line, not a traceback.
+    for part in (lake / "messages").rglob("*.parquet"):
+        part.write_bytes(b"not parquet")
+    failed = run_cli("report", "--by", "sender", "--lake", str(lake), "--engine", "spark",
+                     "--spark-master", "local[2]", check=False)  # fmt: skip
+    # (The JVM logs to stderr too, before it: Spark's own lines, not ours.)
+    ours = [line for line in failed.stderr.splitlines() if line.startswith("deliverability:")]
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert len(ours) == 1 and ours[0].startswith("deliverability: Spark failed: "), ours
 
 
 def test_the_funnel_check_tells_a_funnel_from_a_global_aggregate(spark):  # noqa: F811

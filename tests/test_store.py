@@ -197,13 +197,15 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
         "ALTER TABLE codes DROP COLUMN advice_from; ALTER TABLE codes DROP COLUMN link; "
         "ALTER TABLE alert_rules DROP COLUMN checked_ingest; "
         "ALTER TABLE alert_rules DROP COLUMN checked_ingest_at; "
-        "ALTER TABLE alert_rules DROP COLUMN retry_from"
+        "ALTER TABLE alert_rules DROP COLUMN retry_from; DROP TABLE row_fingerprints"
     )
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
     reopened = Store.open(db_path)
     try:
-        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "13"
+        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "14"
+        # Rows loaded before version 14 have no fingerprints: none is made up.
+        assert reopened.con.execute("SELECT count(*) FROM row_fingerprints").fetchall() == [(0,)]
         columns = {r[0] for r in reopened.con.execute("DESCRIBE ingests").fetchall()}
         assert {"content_hash", "read_kind", "replaced_by"} <= columns
         rules = {r[0] for r in reopened.con.execute("DESCRIBE alert_rules").fetchall()}

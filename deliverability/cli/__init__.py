@@ -10,6 +10,7 @@ found with --fail-on-spike, 4 an alert could not be delivered to a destination (
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from importlib import import_module
 
@@ -73,3 +74,24 @@ def main(argv: list[str] | None = None) -> int:
             f"deliverability: {exc}" if str(exc) else "deliverability: interrupted", file=sys.stderr
         )
         return 130
+    except Exception as exc:
+        # Nothing reaches a user as a traceback: Spark's errors (a query failing on the
+        # cluster, a Connect server gone mid-run) and anything unforeseen are one line.
+        # DELIVERABILITY_DEBUG=1 shows the traceback, for a bug report.
+        if os.environ.get("DELIVERABILITY_DEBUG"):
+            raise
+        print(f"deliverability: {_one_line(exc)}", file=sys.stderr)
+        return 2
+
+
+def _one_line(exc: BaseException) -> str:
+    """EXC in one line, saying where it came from when it is Spark's."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else ""
+    modules = {klass.__module__.split(".")[0] for klass in type(exc).__mro__}
+    if modules & {"pyspark", "py4j", "grpc"}:
+        # py4j says "An error occurred while calling o58.parquet." first; the JVM's own
+        # exception, on the line after, is what tells a user something.
+        java = next((line.lstrip(": ") for line in lines if line.startswith(": ")), None)
+        return f"Spark failed: {(java or text or type(exc).__name__)[:400]}"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

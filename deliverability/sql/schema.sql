@@ -1,9 +1,9 @@
 -- The store's tables. Timestamps are UTC, stored as TIMESTAMP (no zone) so that nothing
--- depends on a session's time zone. Schema version 12 (2: the rollup tables; 4: event_code_days;
+-- depends on a session's time zone. Schema version 14 (2: the rollup tables; 4: event_code_days;
 -- 5: uncatalogued_events; 6: messages derived again by the provisional-final rule;
 -- 7: ingests.dated_by_receipt and dated_from; 8: events.status_word; 9: carriers;
 -- 10: ingests.content_hash, read_kind and replaced_by; 11: codes.advice_from and link;
--- 12: alert_deliveries and alert_rules).
+-- 12: alert_deliveries and alert_rules; 13: alert_rules' checked ingests; 14: row_fingerprints).
 -- Grain: creates the store's tables when missing; writes no rows.
 -- Parameters: none.
 
