@@ -68,7 +68,7 @@ def step_floor_derive(args: dict) -> dict:
     target is a 3 GB peak)."""
     import duckdb
 
-    from deliverability.store import memory_limit
+    from deliverability.connection import memory_limit
 
     con = duckdb.connect(args["db"])
     # memory_limit() only returns a validated size ("2GB"): no text from outside.

@@ -93,6 +93,18 @@ def worker(step: str, args: dict, env: dict | None = None) -> dict:
     return result
 
 
+def process_seconds(argv: list[str], runs: int) -> float:
+    """The `deliverability` console script run as a user runs it, timed from outside
+    (Python's start and every import included): the median of RUNS."""
+    script = Path(PYTHON).parent / "deliverability"
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([str(script), *argv], check=True, capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 def med(runs: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
@@ -296,6 +308,17 @@ def measure_views(label: str, runs: int, warm: int, result: dict, db: Path) -> N
         ]
         result["query"][command] = summarize(query, ("cold", "warm", "peak_rss_mb"))
         log(f"  {command}: query warm {result['query'][command]['warm']:.3f}s")
+
+    log(f"{label}: whole processes as a user starts them (issue 25)")
+    result["process"] = {
+        "report --by code": process_seconds(
+            ["report", "--by", "code", "--db", str(db), "--format", "json"], max(runs, 3)
+        ),
+        "--help": process_seconds(["--help"], max(runs, 3)),
+    }
+    log(
+        f"  report --by code {result['process']['report --by code']:.2f}s, --help {result['process']['--help']:.2f}s"
+    )
 
     log(f"{label}: dashboard pages, cold (fresh process) and warm")
     result["pages"] = {}
