@@ -65,6 +65,17 @@ def test_late_events_in_a_later_spark_build(tmp_path, spark, partitions):  # noq
     assert_lake_is_store(lake, store)
 
 
+def test_a_spark_lake_of_sends_alone_takes_its_events_later(tmp_path, spark, partitions):  # noqa: F811
+    """A first build with no events leaves the events table without a data file; the next
+    build reads it as empty."""
+    partitions(2)
+    sends, events = write_logs(tmp_path / "logs")
+    lake = tmp_path / "lake"
+    build_lake([sends], str(lake), engine="spark", session=spark)
+    build_lake([events], str(lake), engine="spark", session=spark)
+    assert_lake_is_store(lake, store_from(tmp_path / "store.duckdb", [[sends], [events]]))
+
+
 def test_commands_on_a_lake_with_the_spark_engine(tmp_path):
     """The review (rollups on DuckDB, message-level questions on Spark, in a process of its
     own as a user runs it) equals the store's."""

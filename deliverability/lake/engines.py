@@ -198,7 +198,10 @@ class SparkLake:
             # Spark Connect reads lazily: a missing path shows only once the frame is analysed.
             _ = frame.schema
         except Exception as exc:  # Spark says a missing path in its own exception types
-            if "PATH_NOT_FOUND" not in str(exc) and "does not exist" not in str(exc):
+            # A table with no rows yet: no folder, or a folder with no data file (an empty
+            # append leaves one, e.g. events after a build of sends alone).
+            empty = ("PATH_NOT_FOUND", "does not exist", "UNABLE_TO_INFER_SCHEMA")
+            if not any(word in str(exc) for word in empty):
                 raise
             frame = self._empty(name)
         extra = [PARTITION] if keep_partition and name in PARTITIONED else []
