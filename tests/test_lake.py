@@ -297,3 +297,20 @@ def test_a_build_stopped_at_any_write_and_run_again_leaves_every_table_right(tmp
         again = build_lake(second, str(lake))
         assert [f.as_dict() for f in again.files] == [f.as_dict() for f in done.files]
         assert lake_tables(lake) == expected, f"stopped before write {step} ({steps[step - 1]})"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("lake", "build", "sends.csv", "--lake"),
+        ("report", "--by", "code", "--engine", "spark", "--lake"),
+        ("status", "--lake"),
+    ],
+)
+def test_a_lake_url_with_a_secret_is_refused_without_showing_it(tmp_path, command):
+    """As lake build's INPUT is: the secret would end up in shell history, logs and every
+    report that names the lake. Refused before anything is read, built or started."""
+    proc = run_cli(*command, "s3a://AKIAEXAMPLE:very-secret-key@acme-bucket/lake", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "credentials in the URL are refused" in proc.stderr
+    assert "very-secret-key" not in proc.stderr + proc.stdout and "acme-bucket/lake" in proc.stderr

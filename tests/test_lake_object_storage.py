@@ -198,9 +198,9 @@ def test_every_url_form_with_a_secret_is_refused(url):
 
 def test_urls_without_secrets_are_not_taken_for_them():
     """A port, an Azure container@account, a colon in a key: not credentials."""
-    from deliverability.lake.objects import _refuse_credentials
+    from deliverability.lake.urls import refuse_credentials
 
     for url in ("https://example.com:8443/logs.csv",
                 "abfs://logs@account.dfs.core.windows.net/2026/",
                 "s3://bucket/exports/2026-11-02T10:00:00.csv"):  # fmt: skip
-        _refuse_credentials(url)
+        refuse_credentials(url)

@@ -19,6 +19,7 @@ from deliverability.cli.common import (
 )
 from deliverability.ingest import totals
 from deliverability.lake.build import build_lake
+from deliverability.lake.urls import refuse_credentials
 from deliverability.render import output
 from deliverability.settings import catalog_extra
 
@@ -51,6 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_lake_build(args: argparse.Namespace) -> int:
+    if "://" in args.lake:
+        refuse_credentials(args.lake)
     opts = read_options(args)
     session = None
     if args.engine == "spark":

@@ -25,16 +25,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from deliverability.ingest import LOG_SUFFIXES, NOT_LOGS, log_files
+from deliverability.lake.urls import CREDENTIALS, refuse_credentials
 from deliverability.readers.base import UnreadableFile
 
 # The package behind each scheme fsspec reads (fsspec's own error names it otherwise).
 PACKAGES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs",
             "abfs": "adlfs", "abfss": "adlfs"}  # fmt: skip
 EXTRA = "install the object-storage extra: pip install 'deliverability[lake]'"
-CREDENTIALS = (
-    "give them in the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or "
-    "AWS_PROFILE; GOOGLE_APPLICATION_CREDENTIALS; AZURE_STORAGE_*)"
-)
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
@@ -84,7 +81,7 @@ def sources(inputs: list[Path | str]) -> tuple[list[Source], list[tuple[str, str
     installed: nothing is built then."""
     urls = [str(i) for i in inputs if is_url(str(i))]
     for url in urls:
-        _refuse_credentials(url)
+        refuse_credentials(url)
     filesystems = {url: _filesystem(url) for url in urls}
     found: list[Source] = []
     skipped: list[tuple[str, str]] = []
@@ -100,21 +97,6 @@ def sources(inputs: list[Path | str]) -> tuple[list[Source], list[tuple[str, str
         found += [Source(str(p), local=p) for p in files]
         skipped += [(str(p), why) for p, why in passed]
     return found, skipped
-
-
-def _refuse_credentials(url: str) -> None:
-    """A secret in a URL ends up in shell history, logs and the ledger: refused."""
-    scheme, rest = url.split("://", 1)
-    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
-    userinfo = rest.rsplit("@", 1)[0] if "@" in rest else ""
-    # A password (user:secret@, a secret holding '/' included), or for storage URLs any
-    # colon before the path: a bucket or container name never has one.
-    web = scheme.lower() in ("http", "https")
-    if ":" in userinfo or (":" in authority and not web):
-        shown = rest.rsplit("@", 1)[1] if "@" in rest else "…"
-        raise ValueError(
-            f"{scheme}://…@{shown}: credentials in the URL are refused (not shown); " + CREDENTIALS
-        )
 
 
 def _filesystem(url: str) -> tuple[Any, str]:

@@ -15,6 +15,7 @@ from deliverability.lake.engines import (
     arrow_frame,
     shape,
 )
+from deliverability.lake.urls import refuse_credentials
 
 # What the questions read; the alert ledger, mappings and caches exist only in a store.
 TABLES = (*PARTITIONED, *WHOLE)
@@ -24,7 +25,10 @@ SMALL = frozenset(TABLES) - {"sends", "events", "messages"}
 
 
 def check_lake(path: str) -> None:
-    """ValueError (one line) when PATH is a local folder that holds no lake."""
+    """ValueError (one line) when PATH is a local folder that holds no lake, or a URL with
+    credentials in it (refused as lake build's INPUT is, the secret not shown)."""
+    if "://" in path:
+        refuse_credentials(path)
     if _is_local(path) and not (_local(path) / "messages").is_dir():
         raise ValueError(f"{path}: no lake there (build one with `deliverability lake build`)")
 
