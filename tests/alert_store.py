@@ -15,6 +15,8 @@ code a meaning, advice (7101's with hostile markup of its own) and a provider pa
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -117,3 +119,20 @@ def build(directory: Path) -> tuple[Path, Path, Path]:
     finally:
         store.close()
     return db, late, catalog
+
+
+@dataclass
+class Planted:
+    """A test's own copy of the built store, with the late file and the catalog extra."""
+
+    db: Path
+    late: Path
+    catalog: Path
+
+
+def planted_copy(built: tuple[Path, Path, Path], directory: Path) -> Planted:
+    """BUILT's store copied into DIRECTORY: each test alerts on a store of its own."""
+    db, late, catalog = built
+    copy = directory / "store.duckdb"
+    shutil.copy(db, copy)
+    return Planted(copy, late, catalog)

@@ -58,3 +58,21 @@ def run_cli(*args: str, env: dict | None = None, check: bool = True) -> subproce
 
 def cli_json(*args: str, env: dict | None = None) -> dict | list:
     return json.loads(run_cli(*args, "--format", "json", env=env).stdout)
+
+
+# -- the store with planted spikes that `deliverability alert` is tested on (alert_store.py)
+
+
+@pytest.fixture(scope="module")
+def alert_store_built(tmp_path_factory) -> tuple[Path, Path, Path]:
+    from tests import alert_store
+
+    return alert_store.build(tmp_path_factory.mktemp("alert_store"))
+
+
+@pytest.fixture
+def planted(alert_store_built, tmp_path):
+    """A copy of the alert store of this module, for one test."""
+    from tests.alert_store import planted_copy
+
+    return planted_copy(alert_store_built, tmp_path)

@@ -6,7 +6,6 @@ CLI, real HTTP receivers (tests/alert_receivers.py)."""
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,10 +19,9 @@ from deliverability.cli import main
 from deliverability.demo import sample_files
 from deliverability.ingest import ingest_files
 from deliverability.store import Store
-from tests import alert_store
 from tests.alert_receivers import http_receiver
 from tests.conftest import run_cli
-from tests.test_alerts import AZURE, TWILIO, Planted, alerts_of, key, ledger
+from tests.test_alerts import AZURE, TWILIO, alerts_of, key, ledger
 
 TEAMS_THROTTLED = (
     b"Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP "
@@ -33,19 +31,6 @@ TEAMS_TOO_LARGE = (
     b"Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP "
     b"error 413 with ContextId tcid=0"
 )
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, Path, Path]:
-    return alert_store.build(tmp_path_factory.mktemp("alert_runs_store"))
-
-
-@pytest.fixture
-def planted(built, tmp_path) -> Planted:
-    db, late, catalog = built
-    copy = tmp_path / "store.duckdb"
-    shutil.copy(db, copy)
-    return Planted(copy, late, catalog)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -24,7 +23,6 @@ import pytest
 from deliverability.cli import main
 from deliverability.queries.alerts import alert_rules, sent_alerts
 from deliverability.store import SCHEMA_VERSION, Store
-from tests import alert_store
 from tests.alert_receivers import closed_port, http_receiver, smtp_receiver
 from tests.alert_store import HOSTILE_ADVICE, HOSTILE_CAMPAIGN, LINK, SPIKE_SENDER
 from tests.conftest import run_cli
@@ -39,30 +37,10 @@ TWILIO = ("twilio", "7102")
 
 
 @dataclass
-class Planted:
-    db: Path
-    late: Path
-    catalog: Path
-
-
-@dataclass
 class Run:
     code: int
     out: str
     err: str
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, Path, Path]:
-    return alert_store.build(tmp_path_factory.mktemp("alert_store"))
-
-
-@pytest.fixture
-def planted(built, tmp_path) -> Planted:
-    db, late, catalog = built
-    copy = tmp_path / "store.duckdb"
-    shutil.copy(db, copy)
-    return Planted(copy, late, catalog)
 
 
 @pytest.fixture
