@@ -152,6 +152,12 @@ def _spark_spellings(node: exp.Expression) -> exp.Expression:
             this=exp.cast(micros, exp.DataType.build("DOUBLE")),
             expression=exp.Literal.number(1_000_000),
         )
+    # epoch_us(ts): microseconds since the epoch, Spark's unix_micros.
+    if _anonymous("EPOCH_US", node) and len(node.expressions) == 1:
+        return exp.Anonymous(
+            this="UNIX_MICROS",
+            expressions=[exp.cast(node.expressions[0].copy(), exp.DataType.build("TIMESTAMP"))],
+        )
     # getvariable('x') is a session variable in DuckDB: a bound parameter elsewhere.
     if _anonymous("GETVARIABLE", node) and isinstance(node.expressions[0], exp.Literal):
         return exp.Placeholder(this=node.expressions[0].this)

@@ -29,9 +29,17 @@ def _used_params(text: str, params: dict) -> dict:
 MACROS = {
     "filtered_messages": ("filtered_messages",),
     "outcome_counts": ("outcome_counts",),
-    "rollup_choice": ("hourly_rollup_answers", "daily_rollup_answers"),
+    "rollup_choice": ("hourly_rollup_answers", "daily_rollup_answers", "latency_rollup_answers"),
     "local_time": ("local_time",),
+    "latency_bucket": ("latency_bucket", "latency_ms"),
 }
+# Macro files that are the store's (deliverability/sql): what its rollups count by.
+STORE_MACROS = ("latency_bucket",)
+
+
+def macro_text(file: str) -> str:
+    """The text of the macro file FILE (a key of MACROS)."""
+    return sql_text(f"{file}.sql") if file in STORE_MACROS else sql(file)
 
 
 def _calls(text: str) -> list[str]:
@@ -44,10 +52,10 @@ def prepare(con: duckdb.DuckDBPyConnection, text: str | None = None) -> None:
     is None), the called before their callers."""
     needed = list(MACROS) if text is None else _calls(text)
     for file in needed:  # grows while it is walked: the macros a needed macro calls
-        body = "\n".join(line.split("--", 1)[0] for line in sql(file).splitlines())
+        body = "\n".join(line.split("--", 1)[0] for line in macro_text(file).splitlines())
         needed += [f for f in _calls(body.split(" AS ", 1)[-1]) if f not in needed]
     for file in reversed(needed):
-        con.execute(sql(file))
+        con.execute(macro_text(file))
 
 
 def run(

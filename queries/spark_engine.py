@@ -32,7 +32,7 @@ from deliverability.portable_sql import (
     parse_macros,
     to_spark_tree,
 )
-from deliverability.queries.runner import MACROS, sql
+from deliverability.queries.runner import MACROS, macro_text, sql
 
 # Spark settings that make it read and compute as the store does: times without a zone,
 # in UTC (DuckDB's TIMESTAMP), and no UI server in tests and CLI runs.
@@ -109,7 +109,7 @@ def _connect_server_answers(remote: str) -> None:
 def _macros() -> dict[str, Macro]:
     macros: dict[str, Macro] = {}
     for name in MACROS:
-        macros.update(parse_macros(sql(name)))
+        macros.update(parse_macros(macro_text(name)))
     return macros
 
 
@@ -320,8 +320,9 @@ def _reads_no_row(term: exp.Expression) -> bool:
 class RoutedEngine:
     """A lake read two ways: questions over its small tables (rollups, the catalog, the
     ledger) by DuckDB on SMALL, questions that need message-level rows (message lists,
-    contributors, latency, counts the rollups cannot answer) by Spark on LARGE. A file that
-    reads the rollups or the messages as its parameters decide (message_cube.sql) runs on
+    contributors, latencies and counts the rollups cannot answer) by Spark on LARGE. A
+    file that reads the rollups or the messages as its parameters decide (message_cube.sql,
+    latency_quantiles.sql) runs on
     DuckDB when, for these parameters, its own conditions leave the messages unread
     (message_level_condition). Both give the same rows; this is only where each runs
     fastest. RAN holds the latest calls' (file, engine name)."""

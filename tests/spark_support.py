@@ -16,7 +16,8 @@ import pytest
 # Tables every query may read; the alert ledger and caches stay in the store.
 LAKE_TABLES = (
     "sends", "events", "messages", "codes", "carriers", "ingests", "quarantine", "notes",
-    "rollup_code_hour", "rollup_dims_day", "event_code_days", "uncatalogued_events",
+    "rollup_code_hour", "rollup_dims_day", "rollup_latency_day", "event_code_days",
+    "uncatalogued_events",
 )  # fmt: skip
 
 

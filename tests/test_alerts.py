@@ -602,7 +602,7 @@ def test_a_store_of_schema_11_gains_the_alert_ledger(tmp_path):
     con.close()
     store = Store.open(db)
     try:
-        assert store.meta("schema_version") == str(SCHEMA_VERSION) == "14"
+        assert store.meta("schema_version") == str(SCHEMA_VERSION) == "15"
         assert sent_alerts(store.con).is_empty() and alert_rules(store.con).is_empty()
     finally:
         store.close()

@@ -109,7 +109,12 @@ def _cases(con) -> dict[str, list[dict]]:
         "ingest_gaps": [history],
         "ingest_ledger": [{}],
         "ingested_paths": [{}],
-        "latency_quantiles": cube,
+        # The latency rollup answers these (by day or week and code, on whole days).
+        "latency_quantiles": [
+            *cube,
+            {**whole.params(), "grain": "day", **_flags("code")},
+            {**whole.params(), "grain": "week", **_flags("provider", "outcome")},
+        ],
         "message_cube": cube,
         "message_events": [
             {

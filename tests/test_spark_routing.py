@@ -54,16 +54,30 @@ CUBE = [
 # Every other file that reads message-level tables needs them whatever its parameters,
 # except uncatalogued_codes on the whole store (the uncatalogued events table answers).
 ON_SPARK = {
-    "codes_new_in_period", "files_for_period", "has_send_log", "latency_quantiles",
-    "message_events", "messages_count", "messages_in_selection",
+    "codes_new_in_period", "files_for_period", "has_send_log", "message_events", "messages_count", "messages_in_selection",
     "report_coverage_by_provider", "spike_contributors", "store_overview", "time_range",
     "weeks_in_store",
 }  # fmt: skip
 
 
+def _whole_day(value) -> bool:
+    return value is None or value == datetime.combine(value.date(), datetime.min.time())
+
+
 def _expected(query: str, params: dict) -> str:
     if query == "uncatalogued_codes":
         return "duckdb" if params["whole_store"] else "spark"
+    if query == "latency_quantiles":
+        # The latency rollup: per UTC day and code, no carrier, country, campaign or sender.
+        answers = (
+            not any(params[f"by_{p}"] for p in ("carrier", "country", "campaign", "sender"))
+            and not any(params[f] for f in ("carriers", "countries", "campaigns"))
+            and params["grain"] != "hour"
+            and (params["grain"] is None or params["zone"] == "UTC")
+            and _whole_day(params["since"])
+            and _whole_day(params["until"])
+        )
+        return "duckdb" if answers else "spark"
     return "spark" if query in ON_SPARK else "duckdb"
 
 
@@ -140,6 +154,7 @@ def test_the_condition_is_the_query_file_s_own():
     assert message_level_condition("uncatalogued_codes") == "(NOT $whole_store) IS TRUE"
     assert message_level_condition("ingest_ledger") is None
     assert message_level_condition("messages_in_selection") == "TRUE"
+    assert "LATENCY_ROLLUP_ANSWERS(" in message_level_condition("latency_quantiles").upper()
     assert all(message_level_condition(q) == "TRUE" for q in ON_SPARK)
 
 

@@ -13,7 +13,7 @@ import sqlglot
 from sqlglot import exp
 
 from deliverability.portable_sql import parse_macros, spark_problems, to_spark, to_spark_tree
-from deliverability.queries.runner import MACROS
+from deliverability.queries.runner import MACROS, macro_text
 from tests.conftest import ROOT
 
 QUERY_SQL = ROOT / "queries" / "sql"
@@ -41,7 +41,7 @@ FILES = sorted([*QUERY_SQL.glob("*.sql"), *STORE_SQL.glob("*.sql")])
 def query_macros() -> dict:
     macros = {}
     for name in MACROS:
-        macros.update(parse_macros((QUERY_SQL / f"{name}.sql").read_text(encoding="utf-8")))
+        macros.update(parse_macros(macro_text(name)))
     return macros
 
 

@@ -186,11 +186,13 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
     assert len(keys) == 7 and ("sinch", "mms", "2000", None, None) in keys
     events = store.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     assert sum(row[6] for row in days) == events
+    latencies = store.con.execute("SELECT * FROM rollup_latency_day ORDER BY ALL").fetchall()
+    assert latencies
     store.close()
     # A version 1 store: no rollups, no code days (tables made empty by schema.sql).
     con = duckdb.connect(str(db_path))
     con.execute("DELETE FROM event_code_days; DELETE FROM uncatalogued_events")
-    con.execute("DELETE FROM rollup_code_hour")
+    con.execute("DELETE FROM rollup_code_hour; DROP TABLE rollup_latency_day")
     con.execute(
         "ALTER TABLE ingests DROP COLUMN replaced_by; ALTER TABLE ingests DROP COLUMN content_hash; "
         "ALTER TABLE ingests DROP COLUMN read_kind; "
@@ -203,7 +205,7 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
     con.close()
     reopened = Store.open(db_path)
     try:
-        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "14"
+        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "15"
         # Rows loaded before version 14 have no fingerprints: none is made up.
         assert reopened.con.execute("SELECT count(*) FROM row_fingerprints").fetchall() == [(0,)]
         columns = {r[0] for r in reopened.con.execute("DESCRIBE ingests").fetchall()}
@@ -217,6 +219,9 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
         assert found == unknown
         hours = reopened.con.execute("SELECT sum(messages) FROM rollup_code_hour").fetchall()
         assert hours == [(5,)]
+        # Version 15's latency rollup, counted once from the messages.
+        found = reopened.con.execute("SELECT * FROM rollup_latency_day ORDER BY ALL").fetchall()
+        assert found == latencies
     finally:
         reopened.close()
     # A version 3 store: its code keys without days (event_code_keys) give way to the days,

@@ -303,7 +303,12 @@ def _write_days(lake: Lake, days: list, work: Path) -> None:
         "WHERE utc_date IN (SELECT utc_date FROM written_days)",
     )
     writes = run_file(lake, "rollups.sql")
-    for table, time_column in (("rollup_code_hour", "hour"), ("rollup_dims_day", "day")):
+    rollups = (
+        ("rollup_code_hour", "hour"),
+        ("rollup_dims_day", "day"),
+        ("rollup_latency_day", "day"),
+    )
+    for table, time_column in rollups:
         lake.create(f"{table}_new", inserted(writes, table))
         lake.create(
             f"{table}_out",

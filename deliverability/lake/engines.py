@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 from sqlglot import exp
 
-from deliverability.portable_sql import WRITE, for_spark, parse
+from deliverability.portable_sql import WRITE, for_spark, inline_macros, parse, parse_macros
 from deliverability.sql_files import sql_text
 
 PARTITION = "utc_date"
@@ -31,6 +31,7 @@ PARTITIONED = {
     "messages": "message_at",
     "rollup_code_hour": "hour",
     "rollup_dims_day": "day",
+    "rollup_latency_day": "day",
     "event_code_days": "day",
     "uncatalogued_events": "event_at",
     "quarantine": None,  # the build's day
@@ -282,7 +283,10 @@ class SparkLake:
 
 
 def statements(file: str) -> list[exp.Expression]:
-    return parse(sql_text(file))
+    """FILE's statements, with the store's latency macros (latency_bucket.sql) written out:
+    the lake's engines do not define them."""
+    macros = parse_macros(sql_text("latency_bucket.sql"))
+    return [inline_macros(statement, macros) for statement in parse(sql_text(file))]
 
 
 def run_file(

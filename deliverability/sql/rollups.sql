@@ -3,8 +3,9 @@
 -- touched_hours). Re-counting whole buckets from `messages`, rather than adding deltas,
 -- keeps the rollups exactly equal to counting the messages, whatever happened before.
 -- Grain: writes rollup_code_hour (one row per hour, provider, channel, code, category and
---   outcome with messages) and rollup_dims_day (one row per day and the same plus carrier,
---   country and campaign), for the touched hours and their days.
+--   outcome with messages), rollup_dims_day (one row per day and the same plus carrier,
+--   country and campaign) and rollup_latency_day (one row per day, the code's columns and
+--   latency, latency_bucket.sql), for the touched hours and their days.
 -- Parameters: TEMP table touched_hours(hour).
 
 CREATE OR REPLACE TEMP TABLE touched_days AS
@@ -31,4 +32,20 @@ FROM messages
 WHERE message_at >= (SELECT min(day) FROM touched_days)
   AND message_at < (SELECT max(day) FROM touched_days) + INTERVAL 1 DAY
   AND date_trunc('day', message_at) IN (SELECT day FROM touched_days)
+GROUP BY ALL;
+
+DELETE FROM rollup_latency_day WHERE day IN (SELECT day FROM touched_days);
+
+INSERT INTO rollup_latency_day
+SELECT day, provider, channel, code, category, outcome, latency_bucket(latency_ms) AS latency_ms,
+       count(*) AS messages
+FROM (
+    SELECT date_trunc('day', message_at) AS day, provider, channel, code, category, outcome,
+           latency_ms(has_send, sent_at, final_at, outcome) AS latency_ms
+    FROM messages
+    WHERE message_at >= (SELECT min(day) FROM touched_days)
+      AND message_at < (SELECT max(day) FROM touched_days) + INTERVAL 1 DAY
+      AND date_trunc('day', message_at) IN (SELECT day FROM touched_days)
+)
+WHERE latency_ms IS NOT NULL
 GROUP BY ALL;

@@ -111,6 +111,14 @@ CREATE TABLE IF NOT EXISTS rollup_dims_day (
     category VARCHAR, outcome VARCHAR, carrier VARCHAR, country VARCHAR, campaign VARCHAR,
     messages BIGINT NOT NULL
 );
+-- Per day and code, how many messages took each latency (latency_bucket.sql: milliseconds to
+-- three significant figures, so a day holds at most a few thousand per code): the latency
+-- percentiles of the views that group and filter by none of carrier, country, campaign
+-- and sender (queries/sql/latency_quantiles.sql). Only messages with a latency are counted.
+CREATE TABLE IF NOT EXISTS rollup_latency_day (
+    day TIMESTAMP NOT NULL, provider VARCHAR NOT NULL, channel VARCHAR, code VARCHAR,
+    category VARCHAR, outcome VARCHAR, latency_ms BIGINT NOT NULL, messages BIGINT NOT NULL
+);
 
 -- The fingerprint of every row an ingest loaded (a send or event new to the store): its
 -- values as the reader staged them, before any typing, with the options that type them

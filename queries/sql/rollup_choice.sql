@@ -7,7 +7,9 @@
 --   daily_rollup_answers: sender is not grouped, the buckets are not hours nor days of
 --     another zone than UTC, and the window is on whole UTC days (rollup_dims_day has
 --     carrier, country and campaign by UTC day).
--- Both take only parameters, so DuckDB folds them to constants and drops the branches not
+--   latency_rollup_answers: as the daily rollup, and nothing by carrier, country,
+--     campaign or sender is grouped or filtered (rollup_latency_day has none of them).
+-- All take only parameters, so DuckDB folds them to constants and drops the branches not
 -- taken before reading anything.
 -- Grain: a boolean per call.
 -- Parameters: by_place (carrier, country, campaign or sender is grouped), carriers,
@@ -25,3 +27,9 @@ CREATE OR REPLACE TEMP MACRO daily_rollup_answers(finer, since, until) AS
     NOT finer
     AND (since IS NULL OR CAST(since AS TIMESTAMP) = date_trunc('day', CAST(since AS TIMESTAMP)))
     AND (until IS NULL OR CAST(until AS TIMESTAMP) = date_trunc('day', CAST(until AS TIMESTAMP)));
+CREATE OR REPLACE TEMP MACRO latency_rollup_answers(
+    by_place, carriers, countries, campaigns, finer, since, until
+) AS
+    NOT by_place
+    AND array_length(carriers) = 0 AND array_length(countries) = 0 AND array_length(campaigns) = 0
+    AND daily_rollup_answers(finer, since, until);
