@@ -17,10 +17,10 @@
 --   $by_campaign, $by_sender (booleans), $since, $until, $providers, $channels, $carriers,
 --   $countries, $campaigns, $categories, $codes, $zone (the filters and the display zone, as
 --   message_cube.sql).
-WITH from_rollup AS (
-    SELECT day AS message_at, provider, channel, code, category, outcome,
-           NULL::VARCHAR AS carrier, NULL::VARCHAR AS country, NULL::VARCHAR AS campaign,
-           NULL::VARCHAR AS sender, latency_ms, messages
+WITH src AS (
+    SELECT TRUE AS from_rollup, day AS message_at, provider, channel, code, category,
+           outcome, NULL::VARCHAR AS carrier, NULL::VARCHAR AS country,
+           NULL::VARCHAR AS campaign, NULL::VARCHAR AS sender, latency_ms, messages
     FROM rollup_latency_day
     WHERE latency_rollup_answers(
         $by_carrier OR $by_country OR $by_campaign OR $by_sender, $carriers, $countries,
@@ -33,11 +33,27 @@ WITH from_rollup AS (
       AND (array_length($channels) = 0 OR list_contains($channels, channel))
       AND (array_length($categories) = 0 OR list_contains($categories, category))
       AND (array_length($codes) = 0 OR list_contains($codes, code))
+    UNION ALL
+    SELECT FALSE, message_at, provider, channel, code, category, outcome, carrier, country,
+           campaign, sender, latency_bucket(latency_ms), 1
+    FROM (
+        SELECT *, latency_ms(has_send, sent_at, final_at, outcome) AS latency_ms
+        FROM filtered_messages(
+            $since, $until, $providers, $channels, $carriers, $countries, $campaigns,
+            $categories, $codes
+        )
+        WHERE NOT latency_rollup_answers(
+            $by_carrier OR $by_country OR $by_campaign OR $by_sender, $carriers, $countries,
+            $campaigns,
+            $grain IS NOT DISTINCT FROM 'hour' OR ($grain IS NOT NULL AND $zone <> 'UTC'),
+            $since, $until
+        )
+    )
+    WHERE latency_ms IS NOT NULL
 ),
--- From the rollup: how many messages of each group took each latency, and with each the
--- number at or below it (the latency at rank r is the smallest whose `through` exceeds r).
-tallied AS (
-    SELECT
+-- Each latency with its group (only one of the two sources has rows).
+keyed AS NOT MATERIALIZED (
+    SELECT from_rollup,
         CASE WHEN $grain IS NOT NULL THEN date_trunc($grain, local_time(message_at, $zone)) END
             AS period_start,
         CASE WHEN $by_provider OR $by_code THEN provider END AS provider,
@@ -49,9 +65,16 @@ tallied AS (
         CASE WHEN $by_country THEN country END AS country,
         CASE WHEN $by_campaign THEN campaign END AS campaign,
         CASE WHEN $by_sender THEN sender END AS sender,
-        latency_ms,
-        sum(messages) AS messages
-    FROM from_rollup
+        latency_ms, messages
+    FROM src
+),
+-- From the rollup: how many messages of each group took each latency, and with each the
+-- number at or below it (the latency at rank r is the smallest whose `through` exceeds r).
+tallied AS (
+    SELECT period_start, provider, channel, code, category, outcome, carrier, country,
+        campaign, sender, latency_ms, sum(messages) AS messages
+    FROM keyed
+    WHERE from_rollup
     GROUP BY ALL
 ),
 ranked AS (
@@ -95,33 +118,10 @@ rollup_percentiles AS (
 ),
 -- From the messages: quantile_cont (one sort of each group's latencies for the three).
 message_percentiles AS (
-    SELECT
-        CASE WHEN $grain IS NOT NULL THEN date_trunc($grain, local_time(message_at, $zone)) END
-            AS period_start,
-        CASE WHEN $by_provider OR $by_code THEN provider END AS provider,
-        CASE WHEN $by_channel OR $by_code THEN channel END AS channel,
-        CASE WHEN $by_code THEN code END AS code,
-        CASE WHEN $by_category OR $by_code THEN category END AS category,
-        CASE WHEN $by_outcome OR $by_code THEN outcome END AS outcome,
-        CASE WHEN $by_carrier THEN carrier END AS carrier,
-        CASE WHEN $by_country THEN country END AS country,
-        CASE WHEN $by_campaign THEN campaign END AS campaign,
-        CASE WHEN $by_sender THEN sender END AS sender,
-        quantile_cont(latency_bucket(latency_ms), [0.5, 0.9, 0.99]) AS percentiles
-    FROM (
-        SELECT *, latency_ms(has_send, sent_at, final_at, outcome) AS latency_ms
-        FROM filtered_messages(
-            $since, $until, $providers, $channels, $carriers, $countries, $campaigns,
-            $categories, $codes
-        )
-        WHERE NOT latency_rollup_answers(
-            $by_carrier OR $by_country OR $by_campaign OR $by_sender, $carriers, $countries,
-            $campaigns,
-            $grain IS NOT DISTINCT FROM 'hour' OR ($grain IS NOT NULL AND $zone <> 'UTC'),
-            $since, $until
-        )
-    )
-    WHERE latency_ms IS NOT NULL
+    SELECT period_start, provider, channel, code, category, outcome, carrier, country,
+        campaign, sender, quantile_cont(latency_ms, [0.5, 0.9, 0.99]) AS percentiles
+    FROM keyed
+    WHERE NOT from_rollup
     GROUP BY ALL
 ),
 -- A percentile's exact value has at most two decimals of a millisecond (its rank's fraction
