@@ -67,6 +67,7 @@ def tables(store: Store) -> dict[str, list]:
             "quarantine",
             "rollup_code_hour",
             "rollup_dims_day",
+            "rollup_latency_day",
             "event_code_days",
             "uncatalogued_events",
         )  # fmt: skip

@@ -22,7 +22,8 @@ from tests.spark_cases import write_logs
 # The store's tables the lake holds, with the columns that say what a row is (ingest_id
 # too: both number a batch's files in the same order).
 COMPARED = ("sends", "events", "messages", "rollup_code_hour", "rollup_dims_day",
-            "event_code_days", "uncatalogued_events", "quarantine")  # fmt: skip
+            "rollup_latency_day", "event_code_days", "uncatalogued_events",
+            "quarantine")  # fmt: skip
 
 
 def store_from(path: Path, batches: list[list[Path]], extra: Path | None = None) -> Path:

@@ -33,7 +33,8 @@ BARE_CALLBACKS = (
 )
 # The lake's tables whose rows say nothing of where a file came from.
 SAME_ROWS = ("sends", "events", "messages", "rollup_code_hour", "rollup_dims_day",
-             "event_code_days", "uncatalogued_events", "quarantine")  # fmt: skip
+             "rollup_latency_day", "event_code_days", "uncatalogued_events",
+             "quarantine")  # fmt: skip
 
 
 def _free_port() -> int:

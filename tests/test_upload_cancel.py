@@ -16,7 +16,8 @@ from tests import synth
 from tests.conftest import ingest, write
 
 TABLES = ("sends", "events", "messages", "quarantine", "ingests", "rollup_code_hour",
-          "rollup_dims_day", "event_code_days", "uncatalogued_events", "pending_refresh")  # fmt: skip
+          "rollup_dims_day", "rollup_latency_day", "event_code_days", "uncatalogued_events",
+          "pending_refresh")  # fmt: skip
 
 
 def snapshot(store: Store) -> dict[str, list]:
