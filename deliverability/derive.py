@@ -164,7 +164,7 @@ def find_uncatalogued_events(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def rebuild_rollups(con: duckdb.DuckDBPyConnection) -> None:
-    """Count the rollups afresh from every message (schema migration 1 -> 2)."""
+    """Count the rollups afresh from every message (schema migrations 1 -> 2, 14 -> 15)."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE touched_hours AS "
         "SELECT DISTINCT date_trunc('hour', message_at) AS hour FROM messages"

@@ -1,7 +1,8 @@
 """Edge cases for the Spark parity tests, as canonical send and delivery logs: tied event
 times, NULL channels, late interim events, messages on both sides of a week boundary,
 uncatalogued codes with several texts, upstream codes, receipts without sends, duplicates,
-rejected rows, carrier spellings, and a planted spike with enough history to be tested."""
+rejected rows, carrier spellings, latencies under a second, and a planted spike with enough
+history to be tested."""
 
 from __future__ import annotations
 
@@ -298,6 +299,19 @@ def _edges(sends: list, events: list) -> None:
             "+14155554001",
         ]
     )
+    # Latencies under a second whose 90th percentile falls on half a millisecond: eight
+    # Telnyx messages in one hour, the 90th at rank 6.3 between 100 and 105 ms (101.5 ms, the
+    # fraction 0.3 inexact in doubles): every engine rounds it to 102 ms.
+    for i, ms in enumerate([40, 40, 40, 40, 40, 40, 100, 105]):
+        sent = datetime(2026, 10, 21, 9, 0, i)
+        sends.append(
+            [f"ms{i}", "telnyx", "sms", _ts(sent), "12345", "+14155555001", "US", "Verizon",
+             "otp", 1]
+        )  # fmt: skip
+        events.append(
+            [f"ms{i}", "telnyx", "sms", _ts(sent + timedelta(milliseconds=ms)), "delivered",
+             "", "Verizon", "", "", "", "", ""]
+        )  # fmt: skip
     # A duplicate report and a row no one can read.
     events.append(
         [

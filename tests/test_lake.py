@@ -6,10 +6,13 @@ lake as they read the store."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from deliverability.ingest import ingest_files
@@ -93,7 +96,8 @@ def test_a_later_build_rederives_only_the_days_it_touches(tmp_path):
     second = write(tmp_path / "b2" / "late.csv", "\n".join([lines[0], *late]) + "\n")
     lake = tmp_path / "lake"
     build_lake([sends, first], str(lake))
-    before = {t: _day_files(lake, t) for t in ("messages", "rollup_dims_day", "rollup_code_hour")}
+    rewritten = ("messages", "rollup_dims_day", "rollup_code_hour", "rollup_latency_day")
+    before = {t: _day_files(lake, t) for t in rewritten}
     result = build_lake([second], str(lake))
     for table, days in before.items():
         after = _day_files(lake, table)
@@ -101,6 +105,31 @@ def test_a_later_build_rederives_only_the_days_it_touches(tmp_path):
     assert result.days_rewritten == 1
     store = store_from(tmp_path / "store.duckdb", [[sends, first], [second]])
     assert_lake_is_store(lake, store)
+
+
+@pytest.mark.slow
+def test_a_lake_built_by_other_rules_is_derived_afresh(tmp_path, logs):
+    """A lake built by a release that derived otherwise (here: the one before the latency
+    rollup, whose digest was of the catalog and carrier table alone) is derived whole again
+    by its next build, even with no new file, and then holds what the store holds."""
+    lake = tmp_path / "lake"
+    build_lake(logs, str(lake))
+    shutil.rmtree(lake / "rollup_latency_day")
+    store = Store.open(tmp_path / "catalog.duckdb")
+    earlier = hashlib.sha256()
+    for table in ("codes", "carriers"):
+        earlier.update(repr(store.con.execute(f"FROM {table} ORDER BY ALL").fetchall()).encode())
+    store.close()
+    (meta,) = (lake / "meta").glob("*.parquet")
+    pl.read_parquet(meta).with_columns(
+        pl.when(pl.col("key") == "catalog_digest")
+        .then(pl.lit(earlier.hexdigest()))
+        .otherwise(pl.col("value"))
+        .alias("value")
+    ).write_parquet(meta)
+    again = build_lake(logs, str(lake))
+    assert again.messages_derived > 0 and all(f.loaded == 0 for f in again.files)
+    assert_lake_is_store(lake, store_from(tmp_path / "store.duckdb", [logs]))
 
 
 def test_a_file_built_before_adds_nothing(tmp_path, logs):

@@ -250,6 +250,9 @@ def test_a_file_ingested_again_with_other_options_replaces_its_rows(store, tmp_p
         (datetime(2026, 11, 18, 14, 0), 1),
         (datetime(2026, 11, 18, 15, 0), 1),
     ]
+    assert rows(
+        store, "SELECT day, latency_ms, sum(messages) FROM rollup_latency_day GROUP BY ALL"
+    ) == [(datetime(2026, 11, 18), 5000, 2)]
     assert rows(store, "SELECT ingest_id, line FROM quarantine") == [(2, 4)]
     # The code keys per day and the uncatalogued copies follow the events.
     assert rows(

@@ -175,6 +175,24 @@ def test_newer_schema_refused(db_path):
         Store.open(db_path)
 
 
+def test_a_store_of_schema_14_gains_the_latency_rollup(loaded, db_path):
+    store, _, _ = loaded
+    latencies = store.con.execute("SELECT * FROM rollup_latency_day ORDER BY ALL").fetchall()
+    assert latencies
+    store.close()
+    con = duckdb.connect(str(db_path))
+    con.execute("DROP TABLE rollup_latency_day")
+    con.execute("UPDATE meta SET value = '14' WHERE key = 'schema_version'")
+    con.close()
+    reopened = Store.open(db_path)
+    try:
+        assert reopened.meta("schema_version") == "15"
+        found = reopened.con.execute("SELECT * FROM rollup_latency_day ORDER BY ALL").fetchall()
+        assert found == latencies
+    finally:
+        reopened.close()
+
+
 def test_older_stores_are_migrated_on_open(loaded, db_path):
     store, _, _ = loaded
     days = store.con.execute("SELECT * FROM event_code_days ORDER BY ALL").fetchall()
@@ -261,6 +279,9 @@ def store_tables(path) -> dict[str, list]:
                 "SELECT * FROM rollup_code_hour ORDER BY ALL"
             ).fetchall(),
             "rollup_dims_day": con.execute("SELECT * FROM rollup_dims_day ORDER BY ALL").fetchall(),
+            "rollup_latency_day": con.execute(
+                "SELECT * FROM rollup_latency_day ORDER BY ALL"
+            ).fetchall(),
             "pending": con.execute(
                 "SELECT count(DISTINCT (provider, message_id)) FROM pending_refresh"
             ).fetchall()[0][0],

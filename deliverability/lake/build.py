@@ -12,8 +12,9 @@ readers know) into a lake of day-partitioned Parquet tables, by the store's own 
    only the message days they were and are in are written again, with those days' rollups
    (rollups.sql's counts). A late event re-derives its message wherever its day is. Event code days and the
    uncatalogued events are kept as ingest keeps them (uncatalogued_events.sql).
-A changed catalog or carrier table re-derives every message, as the store does. The ledger
-rows and the catalog digest are written last; a build stopped before them is put right by the
+A changed catalog, carrier table or derivation (its SQL: a lake built by an earlier release)
+re-derives every message, as the store does. The ledger rows and the digest of those
+(meta's catalog_digest) are written last; a build stopped before them is put right by the
 next (journal.py).
 """
 
@@ -52,6 +53,7 @@ from deliverability.lake.rows import add_uncatalogued, append_new_rows, new_rows
 from deliverability.lake.stage import Staged, stage_file
 from deliverability.load_staged import FileResult
 from deliverability.readers.base import ReadOptions, UnreadableFile
+from deliverability.sql_files import sql_text
 from deliverability.store import Store
 
 Lake = DuckDBLake | SparkLake
@@ -68,11 +70,20 @@ class BuildResult:
     plans: dict[str, str] = field(default_factory=dict)
 
 
-def _catalog_digest(scratch: Store) -> str:
+# The statements whose rules make the derived tables: a lake built under other rules (a
+# release that rolled up less, or rounded latencies otherwise) is derived afresh.
+DERIVATION_SQL = ("refresh_messages.sql", "rollups.sql", "latency_bucket.sql")
+
+
+def _derivation_digest(scratch: Store) -> str:
+    """What every derived row depends on: the catalog, the carrier table and the
+    derivation's own SQL. A lake whose digest differs is derived afresh by its next build."""
     digest = hashlib.sha256()
     for table in ("codes", "carriers"):
         rows = scratch.con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()  # noqa: S608
         digest.update(repr(rows).encode())
+    for name in DERIVATION_SQL:
+        digest.update(sql_text(name).encode())
     return digest.hexdigest()
 
 
@@ -142,9 +153,9 @@ def _build(
         result.files.append(staged_one.result)
         next_id += 1
 
-    digest = _catalog_digest(scratch)
-    catalog_changed = meta.get("catalog_digest") != digest
-    if not staged and not catalog_changed and pending is None:
+    digest = _derivation_digest(scratch)
+    derivation_changed = meta.get("catalog_digest") != digest
+    if not staged and not derivation_changed and pending is None:
         return
     for table in ("codes", "carriers", "notes"):
         path = work / f"{table}.parquet"
@@ -157,7 +168,7 @@ def _build(
         lake.table(table, keep_partition=True)
     new_rows(lake, staged)
     carried = pending.messages if pending else []
-    days = _derive(lake, rederive_all=catalog_changed, result=result, carried=carried)
+    days = _derive(lake, rederive_all=derivation_changed, result=result, carried=carried)
     # What this build is about to change, recorded before its first write of rows; the
     # catalog digest is written last (journal.py): a build stopped before it is put right,
     # and a changed catalog is found changed again, by the next.
@@ -166,7 +177,7 @@ def _build(
     # Messages and rollups first, the new rows after.
     _write_days(lake, days, work)
     if staged:
-        append_new_rows(lake, staged, build_day, uncatalogued=not catalog_changed)
+        append_new_rows(lake, staged, build_day, uncatalogued=not derivation_changed)
         write_ledger(lake, staged, fingerprints, started, build_day, work)
     write_meta(lake, work, {"catalog_digest": digest})
     if isinstance(lake, SparkLake):

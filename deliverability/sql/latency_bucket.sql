@@ -20,12 +20,16 @@ CREATE OR REPLACE TEMP MACRO latency_bucket(ms) AS CAST(
         WHEN ms < 10000000 THEN round(ms / 10000) * 10000
         WHEN ms < 100000000 THEN round(ms / 100000) * 100000
         WHEN ms < 1000000000 THEN round(ms / 1000000) * 1000000
-        ELSE round(ms / 10000000) * 10000000
+        WHEN ms < 10000000000 THEN round(ms / 10000000) * 10000000
+        WHEN ms < 100000000000 THEN round(ms / 100000000) * 100000000
+        -- 1e12 ms is 31 years: more than any plausible time (before 2000 or over two years
+        -- ahead is rejected at ingest) leaves between a send and its report.
+        ELSE round(ms / 1000000000) * 1000000000
     END AS BIGINT
 );
 
 -- Before rounding: call latency_bucket on a column holding this, not on this call (a macro
--- repeats its argument, and the CASE above would compute it eight times over).
+-- repeats its argument, and the CASE above would compute it ten times over).
 CREATE OR REPLACE TEMP MACRO latency_ms(has_send, sent_at, final_at, outcome) AS
     CASE
         WHEN has_send AND sent_at IS NOT NULL AND final_at IS NOT NULL AND final_at >= sent_at
