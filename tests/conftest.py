@@ -40,6 +40,21 @@ def ingest(store: Store, path: Path, **options):
     return ingest_file(store, path, ReadOptions(**options))
 
 
+def as_schema(db_path: Path, version: int, *undo: str) -> None:
+    """Make the closed store at DB_PATH one of schema VERSION, as an older release left it:
+    UNDO (our statements taking back what later versions added) run, then its meta says
+    VERSION. Opening it runs the migrations from there."""
+    import duckdb
+
+    con = duckdb.connect(str(db_path))
+    try:
+        for statement in undo:
+            con.execute(statement)
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(version)])
+    finally:
+        con.close()
+
+
 def run_cli(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
     """Run the installed console script, as a user would."""
     proc = subprocess.run(

@@ -25,7 +25,7 @@ from deliverability.queries.alerts import alert_rules, sent_alerts
 from deliverability.store import SCHEMA_VERSION, Store
 from tests.alert_receivers import closed_port, http_receiver, smtp_receiver
 from tests.alert_store import HOSTILE_ADVICE, HOSTILE_CAMPAIGN, LINK, SPIKE_SENDER
-from tests.conftest import run_cli
+from tests.conftest import as_schema, run_cli
 from tests.test_dashboard_access import non_loopback_ipv4
 
 # The test SMTP server takes a login without TLS on purpose (aiosmtpd warns).
@@ -594,12 +594,7 @@ def test_sustained_rises_alert_with_include_sustained(tmp_path, capsys):
 def test_a_store_of_schema_11_gains_the_alert_ledger(tmp_path):
     db = tmp_path / "old.duckdb"
     Store.open(db).close()
-    import duckdb
-
-    con = duckdb.connect(str(db))
-    con.execute("DROP TABLE alert_deliveries; DROP TABLE alert_rules")
-    con.execute("UPDATE meta SET value = '11' WHERE key = 'schema_version'")
-    con.close()
+    as_schema(db, 11, "DROP TABLE alert_deliveries; DROP TABLE alert_rules")
     store = Store.open(db)
     try:
         assert store.meta("schema_version") == str(SCHEMA_VERSION) == "15"

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from deliverability.store import SCHEMA_VERSION, Store
-from tests.conftest import cli_json, ingest, write
+from tests.conftest import as_schema, cli_json, ingest, write
 
 SENDS = """message_id,provider,channel,sent_at,sender,recipient,country,carrier,campaign,segments
 a1,azure_acs,sms,2024-03-04T10:00:00Z,+18005550100,+14155552671,,AT&T,spring,1
@@ -168,9 +168,7 @@ def test_schema_version_recorded(store):
 
 def test_newer_schema_refused(db_path):
     Store.open(db_path).close()
-    con = duckdb.connect(str(db_path))
-    con.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
-    con.close()
+    as_schema(db_path, 999)
     with pytest.raises(RuntimeError, match="schema version 999"):
         Store.open(db_path)
 
@@ -180,10 +178,7 @@ def test_a_store_of_schema_14_gains_the_latency_rollup(loaded, db_path):
     latencies = store.con.execute("SELECT * FROM rollup_latency_day ORDER BY ALL").fetchall()
     assert latencies
     store.close()
-    con = duckdb.connect(str(db_path))
-    con.execute("DROP TABLE rollup_latency_day")
-    con.execute("UPDATE meta SET value = '14' WHERE key = 'schema_version'")
-    con.close()
+    as_schema(db_path, 14, "DROP TABLE rollup_latency_day")
     reopened = Store.open(db_path)
     try:
         assert reopened.meta("schema_version") == "15"
@@ -208,19 +203,18 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
     assert latencies
     store.close()
     # A version 1 store: no rollups, no code days (tables made empty by schema.sql).
-    con = duckdb.connect(str(db_path))
-    con.execute("DELETE FROM event_code_days; DELETE FROM uncatalogued_events")
-    con.execute("DELETE FROM rollup_code_hour; DROP TABLE rollup_latency_day")
-    con.execute(
+    as_schema(
+        db_path,
+        1,
+        "DELETE FROM event_code_days; DELETE FROM uncatalogued_events",
+        "DELETE FROM rollup_code_hour; DROP TABLE rollup_latency_day",
         "ALTER TABLE ingests DROP COLUMN replaced_by; ALTER TABLE ingests DROP COLUMN content_hash; "
         "ALTER TABLE ingests DROP COLUMN read_kind; "
         "ALTER TABLE codes DROP COLUMN advice_from; ALTER TABLE codes DROP COLUMN link; "
         "ALTER TABLE alert_rules DROP COLUMN checked_ingest; "
         "ALTER TABLE alert_rules DROP COLUMN checked_ingest_at; "
-        "ALTER TABLE alert_rules DROP COLUMN retry_from; DROP TABLE row_fingerprints"
+        "ALTER TABLE alert_rules DROP COLUMN retry_from; DROP TABLE row_fingerprints",
     )
-    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    con.close()
     reopened = Store.open(db_path)
     try:
         assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "15"
@@ -244,14 +238,13 @@ def test_older_stores_are_migrated_on_open(loaded, db_path):
         reopened.close()
     # A version 3 store: its code keys without days (event_code_keys) give way to the days,
     # and it had no copy of the uncatalogued events.
-    con = duckdb.connect(str(db_path))
-    con.execute("DELETE FROM event_code_days; DROP TABLE uncatalogued_events")
-    con.execute(
+    as_schema(
+        db_path,
+        3,
+        "DELETE FROM event_code_days; DROP TABLE uncatalogued_events",
         "CREATE TABLE event_code_keys AS SELECT DISTINCT provider, channel, status_code, "
-        "upstream_provider, upstream_code FROM events"
+        "upstream_provider, upstream_code FROM events",
     )
-    con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
-    con.close()
     reopened = Store.open(db_path)
     try:
         assert reopened.meta("schema_version") == str(SCHEMA_VERSION)
@@ -445,12 +438,11 @@ def test_a_version_5_store_is_derived_again_by_the_provisional_final_rule(store,
     )
     store.close()
     # What version 5 stored for it: 2000 DeliveredToAggregator held against later progress.
-    con = duckdb.connect(str(db_path))
-    con.execute(
-        "UPDATE messages SET code = '2000', outcome = 'unconfirmed', category = 'unconfirmed'"
+    as_schema(
+        db_path,
+        5,
+        "UPDATE messages SET code = '2000', outcome = 'unconfirmed', category = 'unconfirmed'",
     )
-    con.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
-    con.close()
     reopened = Store.open(db_path)
     try:
         assert reopened.meta("schema_version") == str(SCHEMA_VERSION)
